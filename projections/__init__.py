@@ -1,0 +1,1 @@
+"""ClickHouse read side: versioned schema, idempotent writer, read queries."""

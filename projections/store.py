@@ -1,0 +1,70 @@
+"""One ClickHouse connection, embedded (chDB) or server, safe to share between threads."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import clickhouse_connect
+
+# ClickHouse 26.x turns async_insert on by default; QuotaFlow wants an insert to be
+# visible (and deduplicated) when the call returns.
+INSERT_SETTINGS: dict[str, Any] = {"async_insert": 0}
+
+
+class Store:
+    """A clickhouse-connect client behind a lock (chDB connections are not re-entrant)."""
+
+    def __init__(self, client: Any, database: str) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self.database = database
+        with self._lock:
+            client.command(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+            client.database = database
+
+    @classmethod
+    def embedded(cls, directory: Path, database: str) -> Store:
+        directory.mkdir(parents=True, exist_ok=True)
+        client = clickhouse_connect.get_client(dsn=f"chdb://{directory.resolve()}")
+        return cls(client, database)
+
+    @classmethod
+    def server(  # noqa: PLR0913 - these are the connection's own parameters
+        cls,
+        *,
+        host: str,
+        port: int,
+        user: str,
+        password: str,
+        database: str,
+        secure: bool,
+    ) -> Store:
+        client = clickhouse_connect.get_client(
+            host=host, port=port, username=user, password=password, secure=secure
+        )
+        return cls(client, database)
+
+    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
+        with self._lock:
+            return self._client.command(sql, parameters=parameters)
+
+    def insert(
+        self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]
+    ) -> None:
+        with self._lock:
+            self._client.insert(
+                table, rows, column_names=list(columns), settings=INSERT_SETTINGS
+            )
+
+    def rows(
+        self, sql: str, parameters: dict[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self._client.query(sql, parameters=parameters).result_rows)
+
+    def close(self) -> None:
+        with self._lock:
+            self._client.close()

@@ -1,0 +1,1 @@
+"""QuotaFlow's imperative shell: broker, faust agents, metrics, CLI."""

@@ -1,0 +1,243 @@
+"""The ``quotaflow`` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from confluent_kafka import Producer
+
+from projections.ledger import leaderboard, rep_statement
+from streams.app import QuotaFlowApp
+from streams.generator import SampleWorld, produce
+from streams.runtime import PlanFileError, Runtime, open_store, runtime
+from streams.settings import BrokerMode, ClickHouseMode, Settings
+from streams.worker import run_until_signalled
+
+log = logging.getLogger("quotaflow")
+cli = typer.Typer(help="QuotaFlow: real-time, explainable sales incentives.", no_args_is_help=True)
+query_cli = typer.Typer(help="Read live figures from ClickHouse.", no_args_is_help=True)
+cli.add_typer(query_cli, name="query")
+
+SeedOpt = Annotated[int, typer.Option(help="Seed of the sample-event generator.")]
+RateOpt = Annotated[float, typer.Option(help="Sample deals per second.")]
+BadRateOpt = Annotated[float, typer.Option(help="Share of deliberately malformed events.")]
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("faust", "mode", "aiokafka", "kafka"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _settings(**overrides: Any) -> Settings:
+    settings = Settings()
+    return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+
+
+def _serve(rt: Runtime, on_started: Any = None) -> None:
+    def make_app() -> QuotaFlowApp:
+        return QuotaFlowApp(rt.settings, rt.store, rt.plan)
+
+    def started(app: QuotaFlowApp) -> None:
+        log.info("worker started; web on http://%s:%s", rt.settings.web_host, rt.settings.web_port)
+        if on_started is not None:
+            on_started(app)
+
+    run_until_signalled(make_app, started)
+
+
+def _run_guarded(fn: Any) -> None:
+    try:
+        fn()
+    except PlanFileError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+
+
+@cli.command()
+def run(
+    rate: RateOpt = 5.0,
+    seed: SeedOpt = 7,
+    bad_rate: BadRateOpt = 0.01,
+    web_port: Annotated[int | None, typer.Option(help="Port of board and metrics.")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Where embedded data lives.")] = None,
+    verbose: bool = False,
+) -> None:
+    """Start everything on embedded defaults: broker, ClickHouse, worker, sample deals."""
+    _configure_logging(verbose)
+    settings = _settings(
+        broker_mode=BrokerMode.EMBEDDED,
+        clickhouse_mode=ClickHouseMode.EMBEDDED,
+        web_port=web_port,
+        data_dir=data_dir,
+    )
+
+    def main() -> None:
+        with runtime(settings) as rt:
+            stop = threading.Event()
+            producer = Producer(rt.settings.confluent_config())
+            world = SampleWorld(seed=seed)
+            generator = threading.Thread(
+                target=produce,
+                args=(producer, world),
+                kwargs={"count": None, "rate": rate, "bad_rate": bad_rate, "stop": stop},
+                name="sample-deals",
+                daemon=True,
+            )
+
+            def started(_app: QuotaFlowApp) -> None:
+                generator.start()
+                _banner(rt.settings, rate)
+
+            try:
+                _serve(rt, started)
+            finally:
+                stop.set()
+                if generator.is_alive():
+                    generator.join(30)
+        log.info("stopped cleanly")
+
+    _run_guarded(main)
+
+
+def _banner(settings: Settings, rate: float) -> None:
+    web = f"http://{settings.web_host}:{settings.web_port}"
+    port_flag = f" --worker-url {web}" if settings.web_port != Settings().web_port else ""
+    typer.echo(
+        f"\nQuotaFlow is running: {settings.embedded_broker.value} broker on "
+        f"{settings.bootstrap_servers}, ClickHouse engine in {settings.clickhouse_dir}, "
+        f"~{rate:g} sample deals/s.\n"
+        f"  metrics      {web}/metrics\n"
+        f"  health       {web}/health\n"
+        f"  leaderboard  quotaflow query leaderboard{port_flag}   ({web}/api/leaderboard)\n"
+        f"  statement    quotaflow query statement R-E101{port_flag}\n"
+        "Press Ctrl-C to stop.\n"
+    )
+
+
+@cli.command()
+def worker(verbose: bool = False) -> None:
+    """Run the worker alone, against the broker and ClickHouse the settings name."""
+    _configure_logging(verbose)
+    settings = _settings()
+    log.info("settings: %s", settings.redacted())
+
+    def main() -> None:
+        with runtime(settings) as rt:
+            _serve(rt)
+
+    _run_guarded(main)
+
+
+@cli.command()
+def generate(
+    count: Annotated[int | None, typer.Option(help="Stop after this many.")] = None,
+    rate: RateOpt = 20.0,
+    seed: SeedOpt = 7,
+    bad_rate: BadRateOpt = 0.0,
+) -> None:
+    """Send sample deals to the broker named by QUOTAFLOW_BOOTSTRAP_SERVERS."""
+    _configure_logging(verbose=False)
+    settings = _settings()
+    stop = threading.Event()
+    try:
+        sent = produce(
+            Producer(settings.confluent_config()),
+            SampleWorld(seed=seed),
+            count=count,
+            rate=rate,
+            bad_rate=bad_rate,
+            stop=stop,
+        )
+    except KeyboardInterrupt:
+        stop.set()
+        return
+    typer.echo(f"sent {sent} deals to {settings.bootstrap_servers}")
+
+
+WorkerUrlOpt = Annotated[
+    str | None,
+    typer.Option(help="Worker that owns the embedded ClickHouse (default: from settings)."),
+]
+DirectOpt = Annotated[
+    bool, typer.Option(help="Open ClickHouse directly instead of asking the worker.")
+]
+
+
+def _from_worker(url: str | None, path: str) -> Any:
+    settings = Settings()
+    base = url or f"http://{settings.web_host}:{settings.web_port}"
+    try:
+        with urllib.request.urlopen(f"{base}{path}", timeout=10) as response:  # noqa: S310
+            return json.load(response)
+    except (urllib.error.URLError, OSError) as exc:
+        typer.secho(
+            f"cannot reach the QuotaFlow worker at {base} ({exc}); is `quotaflow run` "
+            "running? With a ClickHouse server, use --direct.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1) from exc
+
+
+def _direct(fn: Any, *args: Any) -> Any:
+    store = open_store(Settings())
+    try:
+        return [row.model_dump(mode="json") for row in fn(store, *args)]
+    finally:
+        store.close()
+
+
+@query_cli.command("leaderboard")
+def query_leaderboard(
+    limit: int = 10, worker_url: WorkerUrlOpt = None, direct: DirectOpt = False
+) -> None:
+    """Reps ranked by commission booked so far."""
+    rows = (
+        _direct(leaderboard, limit)
+        if direct
+        else _from_worker(worker_url, f"/api/leaderboard?limit={limit}")
+    )
+    typer.echo(f"{'rank':>4}  {'rep':<10} {'commission':>14} {'deals':>6}")
+    for row in rows:
+        typer.echo(
+            f"{row['rank']:>4}  {row['rep_id']:<10} {row['commission']:>14} {row['deals']:>6}"
+        )
+
+
+@query_cli.command("statement")
+def query_statement(rep_id: str, worker_url: WorkerUrlOpt = None, direct: DirectOpt = False) -> None:
+    """Every ledger line of one rep, with why it is that amount."""
+    quoted = urllib.parse.quote(rep_id, safe="")
+    lines = (
+        _direct(rep_statement, rep_id)
+        if direct
+        else _from_worker(worker_url, f"/api/reps/{quoted}/statement")
+    )
+    if not lines:
+        typer.echo(f"no ledger lines for {rep_id}")
+    for line in lines:
+        typer.echo(
+            f"{line['amount']:>12} {line['currency']}  {line['deal_id']:<16} {line['rule']} "
+            f"({line['plan']}): {line['formula']}"
+        )
+
+
+def main() -> None:
+    cli(prog_name="quotaflow")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Composition root: settings in, running infrastructure and a wired app out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from confluent_kafka.admin import AdminClient
+from pydantic import ValidationError
+
+from domain.plan import Plan
+from projections.migrations import migrate
+from projections.store import Store
+from streams.embedded import BrokerProcess
+from streams.settings import BrokerMode, ClickHouseMode, Settings
+from streams.topics import ensure_topics, topic_specs
+
+log = logging.getLogger(__name__)
+
+
+class PlanFileError(Exception):
+    """A plan file that cannot be read or does not validate."""
+
+
+def load_plan(path: Path) -> Plan:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        msg = f"cannot read plan file {path}: {exc.strerror}"
+        raise PlanFileError(msg) from exc
+    except yaml.YAMLError as exc:
+        msg = f"plan file {path} is not valid YAML: {exc}"
+        raise PlanFileError(msg) from exc
+    try:
+        return Plan.model_validate(document)
+    except ValidationError as exc:
+        msg = f"plan file {path} is not a valid plan:\n{exc}"
+        raise PlanFileError(msg) from exc
+
+
+def open_store(settings: Settings) -> Store:
+    if settings.clickhouse_mode is ClickHouseMode.EMBEDDED:
+        return Store.embedded(settings.clickhouse_dir, settings.clickhouse_database)
+    return Store.server(
+        host=settings.clickhouse_host,
+        port=settings.clickhouse_port,
+        user=settings.clickhouse_user,
+        password=settings.clickhouse_password.get_secret_value(),
+        database=settings.clickhouse_database,
+        secure=settings.clickhouse_secure,
+    )
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Running infrastructure: settings pointing at the live broker, an open store."""
+
+    settings: Settings
+    store: Store
+    plan: Plan
+
+
+@contextmanager
+def broker_ready(settings: Settings) -> Iterator[Settings]:
+    """Start the embedded broker if asked for; create the topics; yield live settings."""
+    with ExitStack() as stack:
+        if settings.broker_mode is BrokerMode.EMBEDDED:
+            broker = stack.enter_context(
+                BrokerProcess(
+                    settings.embedded_broker,
+                    settings.broker_dir,
+                    settings.embedded_broker_port,
+                )
+            )
+            settings = settings.model_copy(
+                update={"bootstrap_servers": broker.bootstrap_servers}
+            )
+        ensure_topics(
+            AdminClient(settings.confluent_config()),
+            topic_specs(settings.app_id, settings.topic_partitions),
+        )
+        yield settings
+
+
+@contextmanager
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    """Everything the worker needs, started in order and stopped in reverse."""
+    plan = load_plan(settings.plan_file)
+    with ExitStack() as stack:
+        live = stack.enter_context(broker_ready(settings))
+        store = open_store(live)
+        stack.callback(store.close)
+        applied = migrate(store)
+        if applied:
+            log.info("applied ClickHouse migrations: %s", ", ".join(applied))
+        yield Runtime(live, store, plan)

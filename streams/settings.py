@@ -1,0 +1,93 @@
+"""Settings: the one place configuration enters QuotaFlow (env prefix ``QUOTAFLOW_``).
+
+Every choice between embedded and external infrastructure lives here, so the same code
+runs on the embedded broker and chDB, and on Apache Kafka and a ClickHouse server.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BrokerMode(StrEnum):
+    EMBEDDED = "embedded"
+    EXTERNAL = "external"
+
+
+class EmbeddedBroker(StrEnum):
+    NOIDA = "noida"
+    TANSU = "tansu"
+
+
+class ClickHouseMode(StrEnum):
+    EMBEDDED = "embedded"
+    SERVER = "server"
+
+
+class Settings(BaseSettings):
+    """Runtime settings; read from ``QUOTAFLOW_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="QUOTAFLOW_", extra="ignore")
+
+    data_dir: Path = Path(".quotaflow")
+    app_id: str = "quotaflow"
+    plan_file: Path = Path("examples/plans/reference.yaml")
+
+    broker_mode: BrokerMode = BrokerMode.EMBEDDED
+    embedded_broker: EmbeddedBroker = EmbeddedBroker.NOIDA
+    embedded_broker_port: int = 0
+    bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    topic_partitions: int = Field(default=6, ge=1)
+
+    clickhouse_mode: ClickHouseMode = ClickHouseMode.EMBEDDED
+    clickhouse_host: str = "localhost"
+    clickhouse_port: int = 8123
+    clickhouse_user: str = "default"
+    clickhouse_password: SecretStr = SecretStr("")
+    clickhouse_database: str = "quotaflow"
+    clickhouse_secure: bool = False
+
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+
+    @property
+    def broker_dir(self) -> Path:
+        return self.data_dir / "broker"
+
+    @property
+    def clickhouse_dir(self) -> Path:
+        return self.data_dir / "clickhouse"
+
+    @property
+    def faust_dir(self) -> Path:
+        return self.data_dir / "faust"
+
+    def confluent_config(self) -> dict[str, Any]:
+        """librdkafka settings for producers, consumers and the admin client."""
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.kafka_security_protocol,
+        }
+        if self.kafka_sasl_mechanism:
+            config["sasl.mechanism"] = self.kafka_sasl_mechanism
+        if self.kafka_sasl_username:
+            config["sasl.username"] = self.kafka_sasl_username
+        if self.kafka_sasl_password is not None:
+            config["sasl.password"] = self.kafka_sasl_password.get_secret_value()
+        if self.kafka_ssl_cafile is not None:
+            config["ssl.ca.location"] = str(self.kafka_ssl_cafile)
+        return config
+
+    def redacted(self) -> dict[str, Any]:
+        """Settings safe to log: secrets are shown as ``**********``."""
+        return self.model_dump(mode="json")

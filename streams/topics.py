@@ -1,0 +1,85 @@
+"""Topic names and their creation with explicit partition counts."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+log = logging.getLogger(__name__)
+
+DEALS = "deals"
+PAYMENTS = "payments"
+SATISFACTION = "satisfaction"
+TARGETS = "targets"
+PLANS = "plans"
+ORG = "org"
+ACTIVITIES = "activities"
+CONTROL = "control"
+DLQ = "dlq"
+EVENT_TOPICS = (DEALS, PAYMENTS, SATISFACTION, TARGETS, PLANS, ORG, ACTIVITIES, CONTROL)
+
+
+REP_STATE_TABLE = "rep-state"
+
+
+def rep_deals_topic(app_id: str) -> str:
+    """Deals re-keyed by credited rep, so one rep's facts meet in one partition."""
+    return f"{app_id}-rep-deals"
+
+
+def changelog_topic(app_id: str, table: str) -> str:
+    """faust's name for a table's changelog; created here so its partitions match."""
+    return f"{app_id}-{table}-changelog"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    # Event topics are the event store: they keep data forever.
+    config: tuple[tuple[str, str], ...] = (("retention.ms", "-1"),)
+
+
+def topic_specs(app_id: str, partitions: int) -> list[TopicSpec]:
+    specs = [TopicSpec(name, partitions) for name in EVENT_TOPICS]
+    specs.append(TopicSpec(DLQ, 1))
+    specs.append(TopicSpec(rep_deals_topic(app_id), partitions))
+    specs.append(
+        TopicSpec(
+            changelog_topic(app_id, REP_STATE_TABLE),
+            partitions,
+            config=(("cleanup.policy", "compact"),),
+        )
+    )
+    return specs
+
+
+def ensure_topics(admin: AdminClient, specs: list[TopicSpec], timeout: float = 30) -> None:
+    """Create missing topics; an existing topic with another partition count is an error."""
+    existing = admin.list_topics(timeout=timeout).topics
+    for spec in specs:
+        found = existing.get(spec.name)
+        if found is not None and len(found.partitions) != spec.partitions:
+            msg = (
+                f"topic {spec.name!r} has {len(found.partitions)} partitions, "
+                f"QuotaFlow is configured for {spec.partitions}"
+            )
+            raise RuntimeError(msg)
+    missing = [spec for spec in specs if spec.name not in existing]
+    if not missing:
+        return
+    futures = admin.create_topics(
+        [NewTopic(s.name, s.partitions, 1, config=dict(s.config)) for s in missing],
+        operation_timeout=timeout,
+        request_timeout=timeout,
+    )
+    for name, future in futures.items():
+        try:
+            future.result()
+        except KafkaException as exc:
+            if exc.args[0].code() != exc.args[0].TOPIC_ALREADY_EXISTS:
+                raise
+        log.info("created topic %s", name)

@@ -1,0 +1,30 @@
+"""Builders of valid events in the EVENTS.md shape, shared by every test layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def deal_event(**overrides: Any) -> dict[str, Any]:
+    """A valid DealClosed in the EVENTS.md shape; override any field."""
+    event: dict[str, Any] = {
+        "event_id": "crm-7f3a",
+        "event_type": "DealClosed",
+        "schema_version": 1,
+        "occurred_at": "2026-03-14T09:30:00+08:00",
+        "source": "crm",
+        "deal_id": "D-1001",
+        "rep_id": "R-17",
+        "customer_id": "C-88",
+        "new_customer": True,
+        "key_account": False,
+        "product_line": "cloud",
+        "region": "east",
+        "amount": "125000.00",
+        "margin": "41000.00",
+        "currency": "CNY",
+        "payment_due_at": "2026-04-13T00:00:00+08:00",
+        "splits": [{"rep_id": "R-17", "share": "1"}],
+    }
+    event.update(overrides)
+    return event

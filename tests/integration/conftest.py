@@ -1,0 +1,123 @@
+"""One real broker (noida-db) and one real ClickHouse engine (chDB) per test session."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient
+
+from domain.plan import Plan
+from projections.migrations import migrate
+from projections.store import Store
+from streams.app import QuotaFlowApp
+from streams.embedded import BrokerProcess, free_port
+from streams.runtime import load_plan
+from streams.settings import BrokerMode, EmbeddedBroker, Settings
+from streams.topics import ensure_topics, topic_specs
+from streams.worker import WorkerThread
+
+ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
+    with BrokerProcess(EmbeddedBroker.NOIDA, tmp_path_factory.mktemp("noida")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    opened = Store.embedded(tmp_path_factory.mktemp("chdb"), "quotaflow_test")
+    migrate(opened)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="session")
+def plan() -> Plan:
+    return load_plan(ROOT / "examples/plans/reference.yaml")
+
+
+@pytest.fixture(scope="session")
+def settings(broker: BrokerProcess, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    live = Settings(
+        broker_mode=BrokerMode.EXTERNAL,
+        bootstrap_servers=broker.bootstrap_servers,
+        data_dir=tmp_path_factory.mktemp("worker"),
+        app_id="qf-it",
+        topic_partitions=3,
+        web_port=free_port(),
+        clickhouse_database="quotaflow_test",
+    )
+    ensure_topics(
+        AdminClient(live.confluent_config()), topic_specs(live.app_id, live.topic_partitions)
+    )
+    return live
+
+
+@pytest.fixture(scope="session")
+def worker(settings: Settings, store: Store, plan: Plan) -> Iterator[QuotaFlowApp]:
+    with WorkerThread(lambda: QuotaFlowApp(settings, store, plan)) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def producer(settings: Settings) -> Iterator[Producer]:
+    made = Producer(settings.confluent_config())
+    yield made
+    made.flush(10)
+
+
+def send(producer: Producer, topic: str, key: bytes, value: bytes) -> None:
+    producer.produce(topic, key=key, value=value)
+    producer.flush(10)
+
+
+def wait_for(probe: Callable[[], T | None], timeout: float = 30, what: str = "") -> T:
+    """Poll ``probe`` until it returns something truthy, or fail saying what was awaited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = probe()
+        if result:
+            return result
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout}s waiting for {what or probe}")
+
+
+def read_topic(settings: Settings, topic: str, timeout: float = 10) -> list[Any]:
+    """Every message on ``topic`` from the beginning, read with a throwaway group."""
+    consumer = Consumer(
+        {
+            **settings.confluent_config(),
+            "group.id": f"reader-{uuid.uuid4()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    messages: list[Any] = []
+    deadline = time.monotonic() + timeout
+    idle_since = time.monotonic()
+    try:
+        while time.monotonic() < deadline:
+            batch = consumer.consume(500, timeout=0.5)
+            real = [m for m in batch if m.error() is None]
+            messages.extend(real)
+            if real:
+                idle_since = time.monotonic()
+            elif messages and time.monotonic() - idle_since > 1.5:
+                break
+    finally:
+        consumer.close()
+    return messages
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"

@@ -1,0 +1,159 @@
+"""The walking skeleton's slice, through the real broker and the real ClickHouse engine."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import pytest
+from confluent_kafka import Producer
+
+from projections.store import Store
+from streams import deadletter
+from streams.app import QuotaFlowApp
+from streams.settings import Settings
+from streams.topics import DEALS, DLQ
+from tests.factories import deal_event
+from tests.integration.conftest import read_topic, send, unique, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def _deal(rep: str, n: int, amount: str, **overrides: Any) -> dict[str, Any]:
+    return deal_event(
+        event_id=f"{rep}-e{n}",
+        deal_id=f"{rep}-D{n}",
+        rep_id=rep,
+        amount=amount,
+        margin="0.00",
+        splits=[{"rep_id": rep, "share": "1"}],
+        **overrides,
+    )
+
+
+def _publish(producer: Producer, event: dict[str, Any]) -> None:
+    send(producer, DEALS, event["deal_id"].encode(), orjson.dumps(event))
+
+
+def _lines(store: Store, rep: str) -> list[tuple[Any, ...]]:
+    return store.rows(
+        "SELECT line_id, amount, formula FROM ledger_lines FINAL "
+        "WHERE rep_id = {rep:String} ORDER BY version",
+        {"rep": rep},
+    )
+
+
+def _get(settings: Settings, path: str) -> Any:
+    url = f"http://127.0.0.1:{settings.web_port}{path}"
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+        return json.load(response)
+
+
+def test_deals_on_the_topic_book_54000_of_band_commission_in_clickhouse(
+    worker: QuotaFlowApp, producer: Producer, store: Store, settings: Settings
+) -> None:
+    rep = unique("R")
+    for n, amount in enumerate(("400000.00", "300000.00", "500000.00"), start=1):
+        _publish(producer, _deal(rep, n, amount))
+
+    lines = wait_for(lambda: (rows := _lines(store, rep)) and len(rows) == 5 and rows,
+                     what=f"5 ledger lines of {rep}")  # fmt: skip
+    assert sum(amount for _, amount, _ in lines) == Decimal("54000.00")
+    assert lines[-1][2] == "200,000.00 of revenue in band 1,000,000.00–∞ × 7%"
+
+    board = _get(settings, "/api/leaderboard?limit=1000")
+    mine = next(row for row in board if row["rep_id"] == rep)
+    assert (mine["commission"], mine["deals"]) == ("54000.00", 3)
+    statement = _get(settings, f"/api/reps/{rep}/statement")
+    assert [line["amount"] for line in statement] == [
+        "12000.00", "3000.00", "10000.00", "15000.00", "14000.00",
+    ]  # fmt: skip
+    assert statement[0]["plan"] == "reference v1"
+    assert statement[0]["source_event_ids"] == [f"{rep}-e1"]
+
+
+def test_malformed_event_goes_to_the_dlq_and_the_next_valid_one_is_processed(
+    worker: QuotaFlowApp, producer: Producer, store: Store, settings: Settings
+) -> None:
+    rep = unique("R")
+    bad_key = unique("bad").encode()
+    garbage = b'{"event_type": "DealClosed", "amount": 1.5, oops'
+    send(producer, DEALS, bad_key, garbage)
+    float_money = _deal(rep, 1, "1000.00")
+    float_money["amount"] = 1000.0
+    send(producer, DEALS, bad_key + b"-float", orjson.dumps(float_money))
+    _publish(producer, _deal(rep, 2, "1000.00"))
+
+    wait_for(lambda: _lines(store, rep), what=f"the valid deal of {rep} in ClickHouse")
+    assert [amount for _, amount, _ in _lines(store, rep)] == [Decimal("30.00")]
+
+    def dead_letters() -> dict[bytes, Any] | None:
+        found = {m.key(): m for m in read_topic(settings, DLQ) if m.key().startswith(bad_key)}
+        return found if len(found) == 2 else None
+
+    found = wait_for(dead_letters, what="two dead letters")
+    undecodable = found[bad_key]
+    headers = deadletter.read_headers(undecodable.headers())
+    assert undecodable.value() == garbage
+    assert headers[deadletter.REASON] == "undecodable"
+    assert headers[deadletter.SOURCE_TOPIC] == DEALS
+    assert int(headers[deadletter.SOURCE_OFFSET]) >= 0
+    floats = deadletter.read_headers(found[bad_key + b"-float"].headers())
+    assert floats[deadletter.REASON] == "invalid"
+    assert "amount" in floats[deadletter.DETAIL]
+    assert "decimal string" in floats[deadletter.DETAIL]
+
+
+def test_the_same_event_sent_twice_is_booked_once(
+    worker: QuotaFlowApp, producer: Producer, store: Store
+) -> None:
+    rep = unique("R")
+    twice = _deal(rep, 1, "100000.00")
+    _publish(producer, twice)
+    _publish(producer, twice)
+    _publish(producer, _deal(rep, 2, "100000.00"))
+
+    lines = wait_for(lambda: (rows := _lines(store, rep)) and len(rows) >= 2 and rows,
+                     what=f"both deals of {rep}")  # fmt: skip
+    assert [amount for _, amount, _ in lines] == [Decimal("3000.00"), Decimal("3000.00")]
+    raw = store.rows(
+        "SELECT count() FROM ledger_lines WHERE rep_id = {rep:String}", {"rep": rep}
+    )
+    assert raw == [(2,)]
+
+
+def test_split_deal_books_each_credited_rep_their_share(
+    worker: QuotaFlowApp, producer: Producer, store: Store
+) -> None:
+    lead, partner = unique("R"), unique("R")
+    event = _deal(lead, 1, "200000.00")
+    event["splits"] = [{"rep_id": lead, "share": "0.75"}, {"rep_id": partner, "share": "0.25"}]
+    _publish(producer, event)
+    wait_for(lambda: _lines(store, lead) and _lines(store, partner), what="both reps")
+    assert [a for _, a, _ in _lines(store, lead)] == [Decimal("4500.00")]
+    assert [a for _, a, _ in _lines(store, partner)] == [Decimal("1500.00")]
+
+
+def test_health_and_metrics_report_what_the_worker_did(
+    worker: QuotaFlowApp, producer: Producer, store: Store, settings: Settings
+) -> None:
+    rep = unique("R")
+    send(producer, DEALS, b"k", b"not json")
+    _publish(producer, _deal(rep, 1, "5000.00"))
+    wait_for(lambda: _lines(store, rep), what="the deal in ClickHouse")
+
+    assert _get(settings, "/health") == {"live": True, "ready": True}
+    url = f"http://127.0.0.1:{settings.web_port}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+        text = response.read().decode()
+    samples = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert samples['quotaflow_events_total{outcome="applied",topic="deals"}'] >= 1
+    assert samples['quotaflow_dead_letters_total{reason="undecodable"}'] >= 1
+    assert samples["quotaflow_processing_latency_seconds_count"] >= 1
