@@ -28,7 +28,7 @@ Identifier = Annotated[str, Field(min_length=1, max_length=128)]
 
 
 class InvalidEvent(Exception):
-    """An event that cannot be applied; ``code`` is a short, stable reason for metrics."""
+    """An event that cannot be applied; ``code`` is a short, stable reason code."""
 
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(f"{code}: {detail}")

@@ -1,4 +1,4 @@
-"""Exact money: ``Decimal`` amounts, ISO 4217 currencies, half-even rounding to cents."""
+"""Exact money: ``Decimal`` amounts, ISO 4217 currencies, half-even cents."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
 def to_cents(value: Decimal) -> Decimal:
-    """Round a ledger amount half-even to the cent (SPEC: rounding at ledger-line level)."""
+    """Round a ledger amount half-even to the cent (SPEC: per ledger line)."""
     return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
@@ -23,7 +23,7 @@ def _decimal_string(value: Any) -> Any:
     # exactness by the time it reaches us, so it is refused rather than guessed at.
     if isinstance(value, bool) or not isinstance(value, str | Decimal):
         msg = "money must be a decimal string such as '125000.00', not a JSON number"
-        raise ValueError(msg)  # noqa: TRY004 - pydantic reports ValueError per field
+        raise ValueError(msg)
     return value
 
 

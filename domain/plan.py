@@ -1,8 +1,9 @@
-"""Plan documents: every rate and threshold is a parameter here, never a code constant."""
+"""Plan documents: every rate and threshold is a parameter, never a code constant."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import pairwise
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -11,7 +12,7 @@ from domain.money import CurrencyCode
 
 
 class RateBand(BaseModel):
-    """One marginal band: amounts in ``[lower, upper)`` earn ``rate``; no upper = open."""
+    """A marginal band: amounts in ``[lower, upper)`` earn ``rate``; no upper: open."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -43,7 +44,7 @@ class Plan(BaseModel):
         if bands[0].lower != 0:
             msg = "revenue_bands must start at 0"
             raise ValueError(msg)
-        for below, above in zip(bands, bands[1:], strict=False):
+        for below, above in pairwise(bands):
             if below.upper != above.lower:
                 msg = (
                     f"revenue_bands must be contiguous: a band ends at {below.upper} "

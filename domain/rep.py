@@ -44,7 +44,7 @@ def evolve(
 def _close_deal(
     state: RepState, deal: DealClosed, plan: Plan
 ) -> tuple[RepState, tuple[LedgerLine, ...]]:
-    """分段提成: credited revenue is sliced across the rep's year-to-date revenue bands."""
+    """分段提成: credited revenue is sliced across the rep's year-to-date bands."""
     credited = deal.credited(state.rep_id)
     year = deal.occurred_at.year
     before = state.ytd_revenue(year)

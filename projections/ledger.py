@@ -52,7 +52,9 @@ def ledger_row(line: LedgerLine) -> list[Any]:
 def write_lines(store: Store, lines: Sequence[LedgerLine]) -> int:
     """Write ledger lines; rewriting the same lines is harmless (ReplacingMergeTree)."""
     if lines:
-        store.insert("ledger_lines", [ledger_row(line) for line in lines], LEDGER_COLUMNS)
+        store.insert(
+            "ledger_lines", [ledger_row(line) for line in lines], LEDGER_COLUMNS
+        )
     return len(lines)
 
 
@@ -119,5 +121,15 @@ def rep_statement(store: Store, rep_id: str) -> list[StatementLine]:
             formula=formula,
             source_event_ids=tuple(sources),
         )
-        for line_id, deal, rule, plan_id, version, amount, currency, formula, sources in rows
+        for (
+            line_id,
+            deal,
+            rule,
+            plan_id,
+            version,
+            amount,
+            currency,
+            formula,
+            sources,
+        ) in rows
     ]

@@ -1,4 +1,4 @@
-"""One ClickHouse connection, embedded (chDB) or server, safe to share between threads."""
+"""One ClickHouse connection, embedded (chDB) or server, shareable between threads."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ INSERT_SETTINGS: dict[str, Any] = {"async_insert": 0}
 
 
 class Store:
-    """A clickhouse-connect client behind a lock (chDB connections are not re-entrant)."""
+    """A clickhouse-connect client behind a lock (chDB is not re-entrant)."""
 
     def __init__(self, client: Any, database: str) -> None:
         self._client = client
@@ -32,7 +32,7 @@ class Store:
         return cls(client, database)
 
     @classmethod
-    def server(  # noqa: PLR0913 - these are the connection's own parameters
+    def server(
         cls,
         *,
         host: str,

@@ -1,9 +1,10 @@
 """The faust application: thin agents that decode, call the domain, write, count.
 
 Topology of the walking skeleton:
-``deals`` (key deal_id) -> ``route_deals`` validates, dead-letters bad input and sends one
-record per credited rep to ``<app>-rep-deals`` (key rep_id) -> ``fold_rep_deals`` folds it
-into that rep's state (a changelog-backed table) and writes the ledger lines to ClickHouse.
+``deals`` (key deal_id) -> ``route_deals`` validates, dead-letters bad input and
+sends one record per credited rep to ``<app>-rep-deals`` (key rep_id) ->
+``fold_rep_deals`` folds it into that rep's state (a changelog-backed table) and
+writes the ledger lines to ClickHouse.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import faust
@@ -34,7 +35,9 @@ Agent = Callable[[StreamT[bytes]], Awaitable[None]]
 
 
 def faust_broker_url(bootstrap_servers: str) -> str:
-    return ";".join(f"kafka://{server.strip()}" for server in bootstrap_servers.split(","))
+    return ";".join(
+        f"kafka://{server.strip()}" for server in bootstrap_servers.split(",")
+    )
 
 
 class QuotaFlowApp:
@@ -220,7 +223,9 @@ def _credentials(settings: Settings) -> Any:
 
         return faust.SSLCredentials(
             ssl.create_default_context(
-                cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+                cafile=str(settings.kafka_ssl_cafile)
+                if settings.kafka_ssl_cafile
+                else None
             )
         )
     return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import threading
 import urllib.error
 import urllib.parse
@@ -23,13 +22,17 @@ from streams.settings import BrokerMode, ClickHouseMode, Settings
 from streams.worker import run_until_signalled
 
 log = logging.getLogger("quotaflow")
-cli = typer.Typer(help="QuotaFlow: real-time, explainable sales incentives.", no_args_is_help=True)
+cli = typer.Typer(
+    help="QuotaFlow: real-time, explainable sales incentives.", no_args_is_help=True
+)
 query_cli = typer.Typer(help="Read live figures from ClickHouse.", no_args_is_help=True)
 cli.add_typer(query_cli, name="query")
 
 SeedOpt = Annotated[int, typer.Option(help="Seed of the sample-event generator.")]
 RateOpt = Annotated[float, typer.Option(help="Sample deals per second.")]
-BadRateOpt = Annotated[float, typer.Option(help="Share of deliberately malformed events.")]
+BadRateOpt = Annotated[
+    float, typer.Option(help="Share of deliberately malformed events.")
+]
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -43,7 +46,9 @@ def _configure_logging(verbose: bool) -> None:
 
 def _settings(**overrides: Any) -> Settings:
     settings = Settings()
-    return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    return settings.model_copy(
+        update={k: v for k, v in overrides.items() if v is not None}
+    )
 
 
 def _serve(rt: Runtime, on_started: Any = None) -> None:
@@ -51,7 +56,11 @@ def _serve(rt: Runtime, on_started: Any = None) -> None:
         return QuotaFlowApp(rt.settings, rt.store, rt.plan)
 
     def started(app: QuotaFlowApp) -> None:
-        log.info("worker started; web on http://%s:%s", rt.settings.web_host, rt.settings.web_port)
+        log.info(
+            "worker started; web on http://%s:%s",
+            rt.settings.web_host,
+            rt.settings.web_port,
+        )
         if on_started is not None:
             on_started(app)
 
@@ -71,11 +80,15 @@ def run(
     rate: RateOpt = 5.0,
     seed: SeedOpt = 7,
     bad_rate: BadRateOpt = 0.01,
-    web_port: Annotated[int | None, typer.Option(help="Port of board and metrics.")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Where embedded data lives.")] = None,
+    web_port: Annotated[
+        int | None, typer.Option(help="Port of board and metrics.")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where embedded data lives.")
+    ] = None,
     verbose: bool = False,
 ) -> None:
-    """Start everything on embedded defaults: broker, ClickHouse, worker, sample deals."""
+    """Start everything embedded: broker, ClickHouse, worker and sample deals."""
     _configure_logging(verbose)
     settings = _settings(
         broker_mode=BrokerMode.EMBEDDED,
@@ -92,7 +105,12 @@ def run(
             generator = threading.Thread(
                 target=produce,
                 args=(producer, world),
-                kwargs={"count": None, "rate": rate, "bad_rate": bad_rate, "stop": stop},
+                kwargs={
+                    "count": None,
+                    "rate": rate,
+                    "bad_rate": bad_rate,
+                    "stop": stop,
+                },
                 name="sample-deals",
                 daemon=True,
             )
@@ -114,14 +132,18 @@ def run(
 
 def _banner(settings: Settings, rate: float) -> None:
     web = f"http://{settings.web_host}:{settings.web_port}"
-    port_flag = f" --worker-url {web}" if settings.web_port != Settings().web_port else ""
+    port_flag = (
+        f" --worker-url {web}" if settings.web_port != Settings().web_port else ""
+    )
     typer.echo(
         f"\nQuotaFlow is running: {settings.embedded_broker.value} broker on "
-        f"{settings.bootstrap_servers}, ClickHouse engine in {settings.clickhouse_dir}, "
+        f"{settings.bootstrap_servers}, ClickHouse engine in "
+        f"{settings.clickhouse_dir}, "
         f"~{rate:g} sample deals/s.\n"
         f"  metrics      {web}/metrics\n"
         f"  health       {web}/health\n"
-        f"  leaderboard  quotaflow query leaderboard{port_flag}   ({web}/api/leaderboard)\n"
+        f"  leaderboard  quotaflow query leaderboard{port_flag}"
+        f"   ({web}/api/leaderboard)\n"
         f"  statement    quotaflow query statement R-E101{port_flag}\n"
         "Press Ctrl-C to stop.\n"
     )
@@ -169,7 +191,9 @@ def generate(
 
 WorkerUrlOpt = Annotated[
     str | None,
-    typer.Option(help="Worker that owns the embedded ClickHouse (default: from settings)."),
+    typer.Option(
+        help="Worker that owns the embedded ClickHouse (default: from settings)."
+    ),
 ]
 DirectOpt = Annotated[
     bool, typer.Option(help="Open ClickHouse directly instead of asking the worker.")
@@ -213,12 +237,15 @@ def query_leaderboard(
     typer.echo(f"{'rank':>4}  {'rep':<10} {'commission':>14} {'deals':>6}")
     for row in rows:
         typer.echo(
-            f"{row['rank']:>4}  {row['rep_id']:<10} {row['commission']:>14} {row['deals']:>6}"
+            f"{row['rank']:>4}  {row['rep_id']:<10} "
+            f"{row['commission']:>14} {row['deals']:>6}"
         )
 
 
 @query_cli.command("statement")
-def query_statement(rep_id: str, worker_url: WorkerUrlOpt = None, direct: DirectOpt = False) -> None:
+def query_statement(
+    rep_id: str, worker_url: WorkerUrlOpt = None, direct: DirectOpt = False
+) -> None:
     """Every ledger line of one rep, with why it is that amount."""
     quoted = urllib.parse.quote(rep_id, safe="")
     lines = (
@@ -230,7 +257,8 @@ def query_statement(rep_id: str, worker_url: WorkerUrlOpt = None, direct: Direct
         typer.echo(f"no ledger lines for {rep_id}")
     for line in lines:
         typer.echo(
-            f"{line['amount']:>12} {line['currency']}  {line['deal_id']:<16} {line['rule']} "
+            f"{line['amount']:>12} {line['currency']}  {line['deal_id']:<16} "
+            f"{line['rule']} "
             f"({line['plan']}): {line['formula']}"
         )
 
@@ -240,4 +268,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,4 +1,4 @@
-"""Dead-letter records: the original bytes untouched, the reason and origin in headers."""
+"""Dead-letter records: original bytes untouched; reason and origin in headers."""
 
 from __future__ import annotations
 

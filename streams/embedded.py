@@ -1,4 +1,4 @@
-"""Embedded Kafka-protocol brokers (noida-db, Tansu) started and stopped by QuotaFlow."""
+"""Embedded Kafka-protocol brokers (noida-db, Tansu), started and stopped here."""
 
 from __future__ import annotations
 
@@ -27,6 +27,15 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _die_with_parent() -> None:
@@ -66,6 +75,11 @@ class BrokerProcess:
         return f"127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> BrokerProcess:
+        if not _port_free(self.port):
+            # Otherwise the readiness probe would find whoever holds the port.
+            kind = self.kind.value
+            msg = f"port {self.port} is in use: the {kind} broker cannot listen there"
+            raise RuntimeError(msg)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.data_dir / f"{self.kind.value}.log"
         with log_path.open("ab") as log_file:
@@ -91,7 +105,8 @@ class BrokerProcess:
         deadline = time.monotonic() + timeout
         admin = AdminClient({"bootstrap.servers": self.bootstrap_servers})
         while time.monotonic() < deadline:
-            assert self._process is not None
+            if self._process is None:
+                raise RuntimeError("broker was stopped while starting")
             if self._process.poll() is not None:
                 msg = (
                     f"{self.kind.value} broker exited with {self._process.returncode}; "
@@ -106,7 +121,7 @@ class BrokerProcess:
         raise TimeoutError(msg)
 
     def stop(self, timeout: float = 30) -> None:
-        """Stop by PID and wait for the exit (noida-db saves its data on the way out)."""
+        """Stop by PID and wait for the exit (noida-db saves its data as it stops)."""
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return

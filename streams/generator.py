@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 REGIONS = ("east", "north", "south", "west")
 PRODUCT_LINES = ("cloud", "security", "analytics", "hardware", "ai-suite")
 CHINA = timezone(timedelta(hours=8))
+SHARED_DEAL_SHARE = 0.15  # deals split between two reps of one team
+KEY_ACCOUNT_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,9 @@ class SampleWorld:
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)  # noqa: S311 - sample data, not secrets
         self.reps = [
-            Rep(f"R-{region[0].upper()}{team}{member:02d}", f"T-{region}-{team}", region)
+            Rep(
+                f"R-{region[0].upper()}{team}{member:02d}", f"T-{region}-{team}", region
+            )
             for region in REGIONS
             for team in range(1, self.teams_per_region + 1)
             for member in range(1, self.reps_per_team + 1)
@@ -73,7 +77,7 @@ class SampleWorld:
         amount = self._amount()
         closed = self.start + timedelta(minutes=37 * n)
         splits = [{"rep_id": owner.rep_id, "share": "1"}]
-        if rnd.random() < 0.15:
+        if rnd.random() < SHARED_DEAL_SHARE:
             mates = [r for r in self.reps if r.team_id == owner.team_id and r != owner]
             splits = [
                 {"rep_id": owner.rep_id, "share": "0.6"},
@@ -90,7 +94,7 @@ class SampleWorld:
             "rep_id": owner.rep_id,
             "customer_id": customer,
             "new_customer": new_customer,
-            "key_account": rnd.random() < 0.1,
+            "key_account": rnd.random() < KEY_ACCOUNT_SHARE,
             "product_line": rnd.choice(PRODUCT_LINES),
             "region": owner.region,
             "amount": str(amount),
@@ -132,7 +136,9 @@ def produce(
     sent = 0
     started = time.monotonic()
     for key, value in world.messages(bad_rate):
-        if (count is not None and sent >= count) or (stop is not None and stop.is_set()):
+        if (count is not None and sent >= count) or (
+            stop is not None and stop.is_set()
+        ):
             break
         producer.produce(DEALS, key=key, value=value)
         producer.poll(0)

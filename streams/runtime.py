@@ -66,7 +66,7 @@ class Runtime:
 
 @contextmanager
 def broker_ready(settings: Settings) -> Iterator[Settings]:
-    """Start the embedded broker if asked for; create the topics; yield live settings."""
+    """Start the embedded broker if asked for; create topics; yield live settings."""
     with ExitStack() as stack:
         if settings.broker_mode is BrokerMode.EMBEDDED:
             broker = stack.enter_context(

@@ -6,7 +6,8 @@ import logging
 from dataclasses import dataclass
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,10 @@ def topic_specs(app_id: str, partitions: int) -> list[TopicSpec]:
     return specs
 
 
-def ensure_topics(admin: AdminClient, specs: list[TopicSpec], timeout: float = 30) -> None:
-    """Create missing topics; an existing topic with another partition count is an error."""
+def ensure_topics(
+    admin: AdminClient, specs: list[TopicSpec], timeout: float = 30
+) -> None:
+    """Create missing topics; one that exists with other partitions is an error."""
     existing = admin.list_topics(timeout=timeout).topics
     for spec in specs:
         found = existing.get(spec.name)

@@ -1,4 +1,4 @@
-"""Running the faust app: in the main thread until a signal, or in a thread for tests."""
+"""Running the faust app: in the main thread until a signal, or in a test thread."""
 
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ async def serve(
         raise WorkerFailed(str(quotaflow.failure)) from quotaflow.failure
 
 
-def run_until_signalled(make_app: AppFactory, started: Callable[[QuotaFlowApp], None]) -> None:
+def run_until_signalled(
+    make_app: AppFactory, started: Callable[[QuotaFlowApp], None]
+) -> None:
     """Serve in this thread until SIGINT or SIGTERM, then stop cleanly."""
 
     async def main() -> None:

@@ -28,7 +28,9 @@ T = TypeVar("T")
 
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
-    with BrokerProcess(EmbeddedBroker.NOIDA, tmp_path_factory.mktemp("noida")) as running:
+    with BrokerProcess(
+        EmbeddedBroker.NOIDA, tmp_path_factory.mktemp("noida")
+    ) as running:
         yield running
 
 
@@ -46,7 +48,9 @@ def plan() -> Plan:
 
 
 @pytest.fixture(scope="session")
-def settings(broker: BrokerProcess, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(
+    broker: BrokerProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     live = Settings(
         broker_mode=BrokerMode.EXTERNAL,
         bootstrap_servers=broker.bootstrap_servers,
@@ -57,7 +61,8 @@ def settings(broker: BrokerProcess, tmp_path_factory: pytest.TempPathFactory) ->
         clickhouse_database="quotaflow_test",
     )
     ensure_topics(
-        AdminClient(live.confluent_config()), topic_specs(live.app_id, live.topic_partitions)
+        AdminClient(live.confluent_config()),
+        topic_specs(live.app_id, live.topic_partitions),
     )
     return live
 
@@ -81,7 +86,7 @@ def send(producer: Producer, topic: str, key: bytes, value: bytes) -> None:
 
 
 def wait_for(probe: Callable[[], T | None], timeout: float = 30, what: str = "") -> T:
-    """Poll ``probe`` until it returns something truthy, or fail saying what was awaited."""
+    """Poll ``probe`` until it returns something truthy; fail naming what it awaited."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = probe()

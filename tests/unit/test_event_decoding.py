@@ -23,7 +23,7 @@ def test_unknown_extra_fields_are_tolerated_and_ignored() -> None:
 
 
 def test_money_sent_as_json_float_is_rejected() -> None:
-    with pytest.raises(InvalidEvent, match="amount: .*decimal string") as caught:
+    with pytest.raises(InvalidEvent, match=r"amount: .*decimal string") as caught:
         _decode(amount=125000.0)
     assert caught.value.code == "invalid"
 
@@ -37,7 +37,9 @@ def test_money_sent_as_json_float_is_rejected() -> None:
         (b"[1, 2]", "undecodable"),
     ],
 )
-def test_bytes_that_are_not_a_json_object_are_undecodable(data: bytes, code: str) -> None:
+def test_bytes_that_are_not_a_json_object_are_undecodable(
+    data: bytes, code: str
+) -> None:
     with pytest.raises(InvalidEvent) as caught:
         decode_event(data)
     assert caught.value.code == code
@@ -80,11 +82,21 @@ def test_schema_version_must_be_a_positive_integer(version: object) -> None:
         ({"payment_due_at": "2026-01-01T00:00:00+08:00"}, "before the deal closed"),
         ({"splits": []}, "splits"),
         (
-            {"splits": [{"rep_id": "R-1", "share": "0.5"}, {"rep_id": "R-2", "share": "0.4"}]},
+            {
+                "splits": [
+                    {"rep_id": "R-1", "share": "0.5"},
+                    {"rep_id": "R-2", "share": "0.4"},
+                ]
+            },
             "add up to 1, they add up to 0.9",
         ),
         (
-            {"splits": [{"rep_id": "R-1", "share": "0.5"}, {"rep_id": "R-1", "share": "0.5"}]},
+            {
+                "splits": [
+                    {"rep_id": "R-1", "share": "0.5"},
+                    {"rep_id": "R-1", "share": "0.5"},
+                ]
+            },
             "more than one split",
         ),
         ({"event_id": ""}, "event_id"),

@@ -19,7 +19,9 @@ def _deal(n: int, amount: str, **overrides: object) -> DealClosed:
     return decode_event(orjson.dumps(deal_event(**fields)))
 
 
-def _fold(plan: Plan, deals: list[DealClosed], rep: str = "R-17") -> tuple[RepState, list]:
+def _fold(
+    plan: Plan, deals: list[DealClosed], rep: str = "R-17"
+) -> tuple[RepState, list]:
     state, lines = RepState(rep_id=rep), []
     for deal in deals:
         state, out = evolve(state, deal, plan)
@@ -46,7 +48,9 @@ def test_every_line_explains_itself(reference_plan: Plan) -> None:
     second = lines[1]
     assert second.rule == "revenue_band_commission"
     assert (second.plan_id, second.plan_version) == ("reference", 1)
-    assert second.formula == "100,000.00 of revenue in band 500,000.00–1,000,000.00 × 5%"
+    assert (
+        second.formula == "100,000.00 of revenue in band 500,000.00–1,000,000.00 × 5%"
+    )
     assert dict(second.inputs)["ytd_revenue_before"] == "0"
     assert second.source_event_ids == ("e-1",)
     assert [line.sequence for line in lines] == [1, 2]

@@ -15,7 +15,7 @@ REFERENCE_BANDS = (
 
 
 def test_ytd_revenue_of_1_2_million_earns_54000_under_marginal_bands() -> None:
-    # SPEC §2: 500,000×3% + 500,000×5% + 200,000×7% = 54,000
+    # SPEC §2: 500,000 at 3% + 500,000 at 5% + 200,000 at 7% = 54,000
     assert marginal_total(D(1_200_000), REFERENCE_BANDS) == D(54_000)
 
 
@@ -29,7 +29,9 @@ def test_ytd_revenue_of_1_2_million_earns_54000_under_marginal_bands() -> None:
         (D(1_000_000), D(40_000)),
     ],
 )
-def test_marginal_total_at_and_around_band_edges(revenue: Decimal, expected: Decimal) -> None:
+def test_marginal_total_at_and_around_band_edges(
+    revenue: Decimal, expected: Decimal
+) -> None:
     assert marginal_total(revenue, REFERENCE_BANDS) == expected
 
 
@@ -59,7 +61,7 @@ def _plan(bands: list[dict[str, str]]) -> Plan:
 
 
 def test_plan_with_gap_between_bands_is_rejected_naming_the_gap() -> None:
-    with pytest.raises(ValidationError, match="contiguous.*500000.*600000"):
+    with pytest.raises(ValidationError, match=r"contiguous.*500000.*600000"):
         _plan(
             [
                 {"lower": "0", "upper": "500000", "rate": "0.03"},

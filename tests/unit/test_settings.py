@@ -16,7 +16,9 @@ def test_defaults_are_embedded_broker_and_embedded_clickhouse(
     assert settings.clickhouse_mode is ClickHouseMode.EMBEDDED
 
 
-def test_environment_selects_external_infrastructure(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_selects_external_infrastructure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("QUOTAFLOW_BROKER_MODE", "external")
     monkeypatch.setenv("QUOTAFLOW_BOOTSTRAP_SERVERS", "kafka:9092")
     monkeypatch.setenv("QUOTAFLOW_CLICKHOUSE_MODE", "server")
@@ -46,7 +48,9 @@ def test_secrets_never_appear_in_logged_settings(
     settings = Settings()
     with caplog.at_level(logging.INFO):
         logging.getLogger("quotaflow").info("settings: %s", settings.redacted())
-    text = caplog.text + json.dumps(settings.redacted()) + repr(settings) + str(settings)
+    text = (
+        caplog.text + json.dumps(settings.redacted()) + repr(settings) + str(settings)
+    )
     assert "kafka-s3cret" not in text
     assert "ch-s3cret" not in text
     assert settings.redacted()["clickhouse_password"] == "**********"

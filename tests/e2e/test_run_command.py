@@ -1,0 +1,113 @@
+"""`quotaflow run` as a user starts it: everything embedded, sample deals, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from streams.embedded import free_port
+
+QUOTAFLOW = str(Path(sys.executable).parent / "quotaflow")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _get(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+            return str(response.read().decode())
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def _wait(probe, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = probe()
+        if result:
+            return result
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def _alive_mentioning(text: str) -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if text in cmdline:
+                found.append(cmdline)
+    return found
+
+
+def test_run_starts_everything_shows_live_figures_and_stops_cleanly_on_ctrl_c(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    web = f"http://127.0.0.1:{port}"
+    data_dir = tmp_path / "qf"
+    log_path = tmp_path / "run.log"
+    with log_path.open("w") as log:
+        run = subprocess.Popen(
+            [QUOTAFLOW, "run", "--data-dir", str(data_dir), "--web-port", str(port),
+             "--rate", "40", "--bad-rate", "0.1"],
+            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+        )  # fmt: skip
+    try:
+        _wait(lambda: _get(f"{web}/health"), 90, "the worker's health page")
+
+        def board() -> str | None:
+            out = subprocess.run(
+                [QUOTAFLOW, "query", "leaderboard", "--worker-url", web,
+                 "--limit", "5"],
+                capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
+            return out if len(out.strip().splitlines()) == 6 else None
+
+        table = _wait(board, 60, "a leaderboard of five reps")
+        assert table.splitlines()[0].split() == ["rank", "rep", "commission", "deals"]
+        top_rep = table.splitlines()[1].split()[1]
+        statement = subprocess.run(
+            [QUOTAFLOW, "query", "statement", top_rep, "--worker-url", web],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        assert "revenue_band_commission (reference v1)" in statement
+        assert "of revenue in band" in statement
+
+        def dead_letters() -> bool:
+            metrics = _get(f"{web}/metrics") or ""
+            return "quotaflow_dead_letters_total{" in metrics
+
+        _wait(dead_letters, 30, "dead-lettered sample events in the metrics")
+        assert json.loads(_get(f"{web}/health") or "{}")["live"] is True
+    finally:
+        run.send_signal(signal.SIGINT)
+        code = run.wait(90)
+    output = log_path.read_text()
+    assert code == 0, output
+    assert "QuotaFlow is running" in output
+    assert "stopped cleanly" in output
+    assert _alive_mentioning(str(data_dir)) == []
+
+
+def test_run_with_a_missing_plan_file_says_so_and_exits_2(tmp_path: Path) -> None:
+    env = {**os.environ, "QUOTAFLOW_PLAN_FILE": str(tmp_path / "nope.yaml")}
+    result = subprocess.run(
+        [QUOTAFLOW, "run", "--data-dir", str(tmp_path / "qf")],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "cannot read plan file" in result.stderr
+    assert "nope.yaml" in result.stderr
+    assert _alive_mentioning(str(tmp_path / "qf")) == []
