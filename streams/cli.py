@@ -19,6 +19,7 @@ from streams.app import QuotaFlowApp
 from streams.generator import SampleWorld, produce
 from streams.runtime import PlanFileError, Runtime, open_store, runtime
 from streams.settings import BrokerMode, ClickHouseMode, Settings
+from streams.topics import DEALS, messages_on
 from streams.worker import run_until_signalled
 
 log = logging.getLogger("quotaflow")
@@ -102,6 +103,7 @@ def run(
             stop = threading.Event()
             producer = Producer(rt.settings.confluent_config())
             world = SampleWorld(seed=seed)
+            already = messages_on(rt.settings.confluent_config(), DEALS)
             generator = threading.Thread(
                 target=produce,
                 args=(producer, world),
@@ -110,6 +112,7 @@ def run(
                     "rate": rate,
                     "bad_rate": bad_rate,
                     "stop": stop,
+                    "skip": already,
                 },
                 name="sample-deals",
                 daemon=True,

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -131,11 +132,16 @@ def produce(
     rate: float | None,
     bad_rate: float = 0.0,
     stop: threading.Event | None = None,
+    skip: int = 0,
 ) -> int:
-    """Send sample deals (``count`` or until ``stop``), paced at ``rate`` per second."""
+    """Send sample deals (``count`` or until ``stop``), paced at ``rate`` per second.
+
+    ``skip`` fast-forwards past deals an earlier run already sent, so a restarted
+    demo goes on with new deals instead of repeating old ones.
+    """
     sent = 0
     started = time.monotonic()
-    for key, value in world.messages(bad_rate):
+    for key, value in islice(world.messages(bad_rate), skip, None):
         if (count is not None and sent >= count) or (
             stop is not None and stop.is_set()
         ):

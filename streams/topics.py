@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
@@ -86,3 +87,19 @@ def ensure_topics(
             if exc.args[0].code() != exc.args[0].TOPIC_ALREADY_EXISTS:
                 raise
         log.info("created topic %s", name)
+
+
+def messages_on(config: dict[str, Any], topic: str, timeout: float = 10) -> int:
+    """How many messages ``topic`` holds (sum of end minus start offsets)."""
+    consumer = Consumer({**config, "group.id": "quotaflow-offset-probe"})
+    try:
+        metadata = consumer.list_topics(topic, timeout=timeout).topics[topic]
+        total = 0
+        for partition in metadata.partitions:
+            low, high = consumer.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=timeout
+            )
+            total += high - low
+        return total
+    finally:
+        consumer.close()

@@ -18,7 +18,7 @@ from projections.migrations import migrate
 from projections.store import Store
 from streams.embedded import BrokerProcess
 from streams.settings import EmbeddedBroker
-from streams.topics import DEALS, ensure_topics, topic_specs
+from streams.topics import DEALS, ensure_topics, messages_on, topic_specs
 
 pytestmark = pytest.mark.integration
 
@@ -77,6 +77,7 @@ def test_embedded_broker_creates_topics_with_explicit_partitions_and_stops_clean
         with pytest.raises(RuntimeError, match=r"has 4 partitions.*configured for 5"):
             ensure_topics(admin, topic_specs("qf-launch", 5))
         assert _round_trip(broker.bootstrap_servers) == b"hello"
+        assert messages_on({"bootstrap.servers": broker.bootstrap_servers}, DEALS) == 1
         port = str(broker.port)
         assert _processes_mentioning(port)
     assert _processes_mentioning(port) == []

@@ -3,7 +3,7 @@ from itertools import islice
 import pytest
 
 from domain.events import InvalidEvent, decode_event
-from streams.generator import SampleWorld
+from streams.generator import SampleWorld, produce
 
 
 def test_same_seed_gives_the_same_events() -> None:
@@ -43,3 +43,23 @@ def test_customers_are_new_only_on_their_first_order(seed: int) -> None:
         deal = decode_event(value)
         assert deal.new_customer == (deal.customer_id not in seen)
         seen.add(deal.customer_id)
+
+
+def test_skipping_continues_the_same_sequence_where_an_earlier_run_stopped() -> None:
+    whole = list(islice(SampleWorld(seed=5).messages(bad_rate=0.05), 300))
+    sent: list[tuple[bytes, bytes]] = []
+
+    class Recorder:
+        def produce(self, _topic: str, key: bytes, value: bytes) -> None:
+            sent.append((key, value))
+
+        def poll(self, _timeout: float) -> None:
+            return None
+
+        def flush(self, _timeout: float) -> int:
+            return 0
+
+    produce(
+        Recorder(), SampleWorld(seed=5), count=100, rate=None, bad_rate=0.05, skip=200
+    )  # type: ignore[arg-type]
+    assert sent == whole[200:300]
