@@ -46,6 +46,10 @@ def _lines(store: Store, rep: str) -> list[tuple[Any, ...]]:
     )
 
 
+def _deals_booked(store: Store, rep: str) -> int:
+    return len({line_id.split("/")[0] for line_id, _, _ in _lines(store, rep)})
+
+
 def _get(settings: Settings, path: str) -> Any:
     url = f"http://127.0.0.1:{settings.web_port}{path}"
     with urllib.request.urlopen(url, timeout=10) as response:
@@ -56,11 +60,14 @@ def test_deals_on_the_topic_book_54000_of_band_commission_in_clickhouse(
     worker: QuotaFlowApp, producer: Producer, store: Store, settings: Settings
 ) -> None:
     rep = unique("R")
+    # Deals are keyed by deal_id, so two deals of one rep may sit in different
+    # partitions and Kafka orders them only within one: publish each after the last
+    # is booked, to know which band position each deal takes.
     for n, amount in enumerate(("400000.00", "300000.00", "500000.00"), start=1):
         _publish(producer, _deal(rep, n, amount))
-
-    lines = wait_for(lambda: (rows := _lines(store, rep)) and len(rows) == 5 and rows,
-                     what=f"5 ledger lines of {rep}")  # fmt: skip
+        wait_for(lambda n=n: _deals_booked(store, rep) == n, what=f"deal {n} booked")
+    lines = _lines(store, rep)
+    assert len(lines) == 5
     assert sum(amount for _, amount, _ in lines) == Decimal("54000.00")
     assert lines[-1][2] == "200,000.00 of revenue in band 1,000,000.00–∞ × 7%"
 
