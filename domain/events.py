@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -57,6 +58,31 @@ class Split(BaseModel):
     share: Annotated[MoneyAmount, Field(gt=0, le=1)]
 
 
+def _check_splits(splits: tuple[Split, ...]) -> None:
+    total = sum((s.share for s in splits), Decimal(0))
+    if total != 1:
+        msg = f"split shares must add up to 1, they add up to {total}"
+        raise ValueError(msg)
+    reps = [s.rep_id for s in splits]
+    if len(set(reps)) != len(reps):
+        msg = "a rep appears in more than one split"
+        raise ValueError(msg)
+
+
+def _check_margin(margin: Decimal, amount: Decimal) -> None:
+    if margin > amount:
+        msg = f"margin {margin} exceeds the deal amount {amount}"
+        raise ValueError(msg)
+
+
+def _score(value: Any) -> Any:
+    # Scores and points are exact decimals: a string or an integer, never a float.
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        msg = "must be a decimal string or an integer, not a JSON float"
+        raise ValueError(msg)
+    return value
+
+
 class DealClosed(Envelope):
     """A deal was won in the CRM (topic ``deals``, key ``deal_id``)."""
 
@@ -76,17 +102,8 @@ class DealClosed(Envelope):
 
     @model_validator(mode="after")
     def _plausible(self) -> Self:
-        total = sum((s.share for s in self.splits), Decimal(0))
-        if total != 1:
-            msg = f"split shares must add up to 1, they add up to {total}"
-            raise ValueError(msg)
-        reps = [s.rep_id for s in self.splits]
-        if len(set(reps)) != len(reps):
-            msg = "a rep appears in more than one split"
-            raise ValueError(msg)
-        if self.margin > self.amount:
-            msg = f"margin {self.margin} exceeds the deal amount {self.amount}"
-            raise ValueError(msg)
+        _check_splits(self.splits)
+        _check_margin(self.margin, self.amount)
         if self.payment_due_at < self.occurred_at:
             msg = "payment_due_at is before the deal closed"
             raise ValueError(msg)
@@ -100,11 +117,225 @@ class DealClosed(Envelope):
         )
 
 
-Event = DealClosed
+class DealAmended(Envelope):
+    """A won deal's amount, margin or splits changed (topic ``deals``)."""
+
+    event_type: Literal["DealAmended"]
+    deal_id: Identifier
+    amount: Annotated[MoneyAmount, Field(gt=0)]
+    margin: MoneyAmount
+    currency: CurrencyCode
+    splits: tuple[Split, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _plausible(self) -> Self:
+        _check_splits(self.splits)
+        _check_margin(self.margin, self.amount)
+        return self
+
+
+class DealCancelled(Envelope):
+    """A won deal was cancelled; what it earned is clawed back (topic ``deals``)."""
+
+    event_type: Literal["DealCancelled"]
+    deal_id: Identifier
+    reason: Annotated[str, Field(max_length=1000)] = ""
+
+
+class PaymentReceived(Envelope):
+    """Cash arrived for a deal (topic ``payments``, key ``deal_id``)."""
+
+    event_type: Literal["PaymentReceived"]
+    payment_id: Identifier
+    deal_id: Identifier
+    amount: Annotated[MoneyAmount, Field(gt=0)]
+    currency: CurrencyCode
+
+
+class SatisfactionRecorded(Envelope):
+    """A customer's satisfaction score for a deal, 0-100 (topic ``satisfaction``)."""
+
+    event_type: Literal["SatisfactionRecorded"]
+    deal_id: Identifier
+    customer_id: Identifier
+    score: Annotated[Decimal, BeforeValidator(_score), Field(ge=0, le=100)]
+    comment: Annotated[str, Field(max_length=4000)] = ""
+
+
+TargetLevel = Literal["company", "product_line", "region", "team", "rep"]
+
+
+class QuotaAssigned(Envelope):
+    """A target for a node of the target tree and a period (topic ``targets``)."""
+
+    event_type: Literal["QuotaAssigned"]
+    node_id: Identifier
+    level: TargetLevel
+    parent_id: Identifier | None = None
+    period: Annotated[str, Field(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")]
+    amount: Annotated[MoneyAmount, Field(ge=0)]
+    currency: CurrencyCode
+
+
+class QuotaAdjusted(QuotaAssigned):
+    """A mid-period change of a target, with who approved it and why."""
+
+    event_type: Literal["QuotaAdjusted"]  # type: ignore[assignment]
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+    approved_by: Identifier
+
+
+class PlanPublished(Envelope):
+    """A new plan version, effective from a date (topic ``plans``)."""
+
+    event_type: Literal["PlanPublished"]
+    plan_id: Identifier
+    version: int = Field(ge=1)
+    effective_from: AwareDatetime
+    effective_to: AwareDatetime | None = None
+    plan: dict[str, Any]
+
+
+Role = Literal["account_manager", "team_lead", "support"]
+
+
+class _RepEvent(Envelope):
+    rep_id: Identifier
+    team_id: Identifier
+    region: Identifier
+    role: Role
+    grade: Identifier
+    hired_at: AwareDatetime
+
+
+class RepHired(_RepEvent):
+    """A rep joined (topic ``org``, key ``rep_id``)."""
+
+    event_type: Literal["RepHired"]
+
+
+class RepMoved(_RepEvent):
+    """A rep changed team, region, role or grade."""
+
+    event_type: Literal["RepMoved"]
+
+
+class RepLeft(_RepEvent):
+    """A rep left the company."""
+
+    event_type: Literal["RepLeft"]
+
+
+class SpiffAnnounced(Envelope):
+    """限时加倍佣金: a window multiplying commission on deals closed inside it."""
+
+    event_type: Literal["SpiffAnnounced"]
+    spiff_id: Identifier
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    multiplier: Annotated[MoneyAmount, Field(gt=0, le=10)]
+    product_lines: tuple[Identifier, ...] = ()
+    regions: tuple[Identifier, ...] = ()
+
+    @model_validator(mode="after")
+    def _window(self) -> Self:
+        if self.ends_at <= self.starts_at:
+            msg = "ends_at must be after starts_at"
+            raise ValueError(msg)
+        return self
+
+
+ActivityKind = Literal[
+    "visit",
+    "decision_maker_visit",
+    "prospect_entered",
+    "mentoring",
+    "knowledge_sharing",
+    "crisis_support",
+]
+
+
+class ActivityLogged(Envelope):
+    """Something a rep did that earns points (topic ``activities``, key ``rep_id``)."""
+
+    event_type: Literal["ActivityLogged"]
+    activity_id: Identifier
+    rep_id: Identifier
+    kind: ActivityKind
+    complete: bool = True
+    customer_id: Identifier | None = None
+
+
+class CollaborationConfirmed(Envelope):
+    """The beneficiary confirms a colleague's help (topic ``activities``)."""
+
+    event_type: Literal["CollaborationConfirmed"]
+    collaboration_id: Identifier
+    helper_rep_id: Identifier
+    beneficiary_rep_id: Identifier
+    deal_id: Identifier | None = None
+
+
+class PointsRedeemed(Envelope):
+    """A rep spends points on a reward (topic ``activities``, key ``rep_id``)."""
+
+    event_type: Literal["PointsRedeemed"]
+    redemption_id: Identifier
+    rep_id: Identifier
+    points: Annotated[Decimal, BeforeValidator(_score), Field(gt=0)]
+    reward: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class NominationMade(Envelope):
+    """需销售部门提名: sales nominates someone for the cross-functional pool."""
+
+    event_type: Literal["NominationMade"]
+    nomination_id: Identifier
+    nominee_id: Identifier
+    nominated_by: Identifier
+    pool: Identifier
+    period: Annotated[str, Field(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")]
+
+
+class PeriodClosed(Envelope):
+    """A period is closed: period awards are computed (topic ``control``)."""
+
+    event_type: Literal["PeriodClosed"]
+    period: Annotated[str, Field(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")]
+
+
+Event = Annotated[
+    DealClosed
+    | DealAmended
+    | DealCancelled
+    | PaymentReceived
+    | SatisfactionRecorded
+    | QuotaAssigned
+    | QuotaAdjusted
+    | PlanPublished
+    | RepHired
+    | RepMoved
+    | RepLeft
+    | SpiffAnnounced
+    | ActivityLogged
+    | CollaborationConfirmed
+    | PointsRedeemed
+    | NominationMade
+    | PeriodClosed,
+    Field(discriminator="event_type"),
+]
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
-CURRENT_VERSIONS: Mapping[str, int] = {"DealClosed": 1}
+CURRENT_VERSIONS: Mapping[str, int] = dict.fromkeys(
+    (
+        "DealClosed", "DealAmended", "DealCancelled", "PaymentReceived",
+        "SatisfactionRecorded", "QuotaAssigned", "QuotaAdjusted", "PlanPublished",
+        "RepHired", "RepMoved", "RepLeft", "SpiffAnnounced", "ActivityLogged",
+        "CollaborationConfirmed", "PointsRedeemed", "NominationMade", "PeriodClosed",
+    ),
+    1,
+)  # fmt: skip
 # (event_type, from_version) -> function giving the raw dict at from_version + 1.
 UPCASTERS: Mapping[tuple[str, int], Upcaster] = {}
 
@@ -148,7 +379,7 @@ def decode_event(data: bytes) -> Event:
     try:
         raw = json.loads(data)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidEvent("undecodable", f"not UTF-8 JSON: {exc}") from exc
+        raise InvalidEvent("undecodable", f"not UTF-8 JSON text: {exc}") from exc
     if not isinstance(raw, dict):
         raise InvalidEvent("undecodable", "an event must be a JSON object")
     try:

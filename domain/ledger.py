@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -18,6 +19,7 @@ class LedgerLine(BaseModel):
     line_id: str
     rep_id: str
     deal_id: str
+    kind: Literal["earned", "payable", "bonus", "points"]
     rule: str
     plan_id: str
     plan_version: int

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from itertools import pairwise
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from domain.money import CurrencyCode
 
 
-class RateBand(BaseModel):
-    """A marginal band: amounts in ``[lower, upper)`` earn ``rate``; no upper: open."""
-
+class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RateBand(_Section):
+    """A marginal band: amounts in ``[lower, upper)`` earn ``rate``; no upper: open."""
 
     lower: Decimal = Field(ge=0)
     upper: Decimal | None = None
@@ -28,30 +31,93 @@ class RateBand(BaseModel):
         return self
 
 
-class Plan(BaseModel):
-    """A versioned incentive plan (the subset the walking skeleton computes)."""
+def check_marginal_bands(bands: tuple[RateBand, ...], name: str) -> None:
+    """Marginal bands start at 0, touch each other, and end open."""
+    if bands[0].lower != 0:
+        msg = f"{name} must start at 0"
+        raise ValueError(msg)
+    for below, above in pairwise(bands):
+        if below.upper != above.lower:
+            msg = (
+                f"{name} must be contiguous: a band ends at {below.upper} "
+                f"but the next starts at {above.lower}"
+            )
+            raise ValueError(msg)
+    if bands[-1].upper is not None:
+        msg = f"the last band of {name} must be open-ended (no upper)"
+        raise ValueError(msg)
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+
+class SprintRule(_Section):
+    """季度累计冲刺: each of Q1-Q3 above a threshold -> every Q4 rate + uplift."""
+
+    quarter_threshold: Decimal = Field(ge=0)
+    uplift: Decimal = Field(ge=0, le=1)
+
+
+class PaymentSpeedRule(_Section):
+    """回款周期加权: multipliers on commission released by a payment."""
+
+    fast_days: int = Field(ge=0)
+    fast_multiplier: Decimal = Field(ge=0)
+    late_step: Decimal = Field(ge=0, le=1)
+    late_period_days: int = Field(ge=1)
+    forfeit_after_days: int = Field(ge=0)
+
+
+class SatisfactionBonusRule(_Section):
+    """客户满意度奖金: a share of the credited amount for a score≥ the bar."""
+
+    min_score: Decimal = Field(ge=0, le=100)
+    rate: Decimal = Field(ge=0, le=1)
+
+
+class SpiffWindow(_Section):
+    """临时激励: deals closed in ``[starts_at, ends_at)`` get ``multiplier``."""
+
+    spiff_id: str
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    multiplier: Decimal = Field(gt=0)
+    product_lines: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+
+    def covers(self, at: datetime, product_line: str, region: str) -> bool:
+        return (
+            self.starts_at <= at < self.ends_at
+            and (not self.product_lines or product_line in self.product_lines)
+            and (not self.regions or region in self.regions)
+        )
+
+
+class Plan(_Section):
+    """A versioned, effective-dated incentive plan."""
 
     plan_id: str = Field(min_length=1)
     version: int = Field(ge=1)
     currency: CurrencyCode
+    effective_from: AwareDatetime | None = None
+    effective_to: AwareDatetime | None = None
     revenue_bands: tuple[RateBand, ...] = Field(min_length=1)
+    new_customer_uplift: Decimal = Field(default=Decimal(0), ge=0, le=1)
+    sprint: SprintRule | None = None
+    payment_speed: PaymentSpeedRule | None = None
+    satisfaction_bonus: SatisfactionBonusRule | None = None
+    spiffs: tuple[SpiffWindow, ...] = ()
 
     @model_validator(mode="after")
     def _bands_are_contiguous(self) -> Self:
-        bands = self.revenue_bands
-        if bands[0].lower != 0:
-            msg = "revenue_bands must start at 0"
-            raise ValueError(msg)
-        for below, above in pairwise(bands):
-            if below.upper != above.lower:
-                msg = (
-                    f"revenue_bands must be contiguous: a band ends at {below.upper} "
-                    f"but the next starts at {above.lower}"
-                )
-                raise ValueError(msg)
-        if bands[-1].upper is not None:
-            msg = "the last revenue band must be open-ended (no upper)"
+        check_marginal_bands(self.revenue_bands, "revenue_bands")
+        if (
+            self.effective_from is not None
+            and self.effective_to is not None
+            and self.effective_to <= self.effective_from
+        ):
+            msg = "effective_to must be after effective_from"
             raise ValueError(msg)
         return self
+
+    def in_force(self, at: datetime) -> bool:
+        return (self.effective_from is None or self.effective_from <= at) and (
+            self.effective_to is None or at < self.effective_to
+        )

@@ -1,105 +1,214 @@
-"""A rep's running incentive state, advanced only by ``evolve``."""
+"""A rep's running incentive state: revenue by period and a position per deal.
+
+Every change to a position goes through ``_rebook``: the position's targets are
+recomputed by ``position_targets`` and only the difference to what was booked before
+becomes new ledger lines. Paid history is never rewritten.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple, cast
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.bands import BandSlice, slice_across_bands
-from domain.events import DealClosed, Event
+from domain.commission import Kind, PositionFacts, Target, money, position_targets
 from domain.ledger import LedgerLine
-from domain.money import CENT, ZERO, to_cents
+from domain.money import ZERO
 from domain.plan import Plan
 
-REVENUE_BAND_RULE = "revenue_band_commission"
+
+class Source(NamedTuple):
+    """The event that causes a booking: its id names the lines, its time dates them."""
+
+    event_id: str
+    at: datetime
+
+
+class Position(BaseModel):
+    """One rep's stake in one deal, and what has been booked for it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    facts: PositionFacts
+    plan_id: str
+    plan_version: int
+    year: str
+    quarter: str
+    booked: tuple[tuple[str, Decimal], ...] = ()
+    cancelled: bool = False
 
 
 class RepState(BaseModel):
-    """What a rep has earned so far, and which facts have already been applied."""
+    """What a rep has earned so far. Mappings are replaced, never mutated."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rep_id: str
-    revenue_by_year: tuple[tuple[int, Decimal], ...] = ()
-    applied_event_ids: frozenset[str] = frozenset()
+    revenue: Mapping[str, Decimal] = {}
+    positions: Mapping[str, Position] = {}
+    totals: Mapping[str, Decimal] = {}
     sequence: int = 0
 
+    def revenue_in(self, period: str) -> Decimal:
+        return self.revenue.get(period, ZERO)
+
     def ytd_revenue(self, year: int) -> Decimal:
-        return dict(self.revenue_by_year).get(year, ZERO)
+        return self.revenue_in(str(year))
+
+    def total(self, kind: Kind) -> Decimal:
+        return self.totals.get(kind, ZERO)
 
 
-def evolve(
-    state: RepState, event: Event, plan: Plan
-) -> tuple[RepState, tuple[LedgerLine, ...]]:
-    """Fold one event into a rep's state; return the new state and the lines it books.
-
-    The same ``event_id`` seen again changes nothing.
-    """
-    if event.event_id in state.applied_event_ids:
-        return state, ()
-    return _close_deal(state, event, plan)
+def periods_of(at: datetime) -> tuple[str, str]:
+    """Plan year and quarter of a moment, in that moment's own UTC offset."""
+    return str(at.year), f"{at.year}-Q{(at.month - 1) // 3 + 1}"
 
 
-def _close_deal(
-    state: RepState, deal: DealClosed, plan: Plan
-) -> tuple[RepState, tuple[LedgerLine, ...]]:
-    """分段提成: credited revenue is sliced across the rep's year-to-date bands."""
-    credited = deal.credited(state.rep_id)
-    year = deal.occurred_at.year
-    before = state.ytd_revenue(year)
-    slices = slice_across_bands(before, credited, plan.revenue_bands)
-    lines = tuple(
-        _band_line(state, deal, plan, piece, state.sequence + offset + 1, before)
-        for offset, piece in enumerate(slices)
+def sprint_holds(state: RepState, at: datetime, plan: Plan) -> bool:
+    """季度累计冲刺: a Q4 deal of a rep whose Q1-Q3 were each above the threshold."""
+    if plan.sprint is None or at.month < 10:  # noqa: PLR2004 - October starts Q4
+        return False
+    return all(
+        state.revenue_in(f"{at.year}-Q{q}") > plan.sprint.quarter_threshold
+        for q in (1, 2, 3)
     )
-    revenue = dict(state.revenue_by_year)
-    revenue[year] = before + credited
-    new_state = state.model_copy(
-        update={
-            "revenue_by_year": tuple(sorted(revenue.items())),
-            "applied_event_ids": state.applied_event_ids | {deal.event_id},
-            "sequence": state.sequence + len(lines),
-        }
-    )
-    return new_state, lines
 
 
-def _band_line(
-    state: RepState,
-    deal: DealClosed,
-    plan: Plan,
-    piece: BandSlice,
-    sequence: int,
-    ytd_before: Decimal,
-) -> LedgerLine:
-    upper = "∞" if piece.upper is None else _money(piece.upper)
-    return LedgerLine(
-        line_id=f"{deal.event_id}/{state.rep_id}/{REVENUE_BAND_RULE}/{piece.band_index}",
-        rep_id=state.rep_id,
-        deal_id=deal.deal_id,
-        rule=REVENUE_BAND_RULE,
+def open_position(
+    state: RepState, facts: PositionFacts, plan: Plan, event_id: str
+) -> tuple[RepState, tuple[LedgerLine, ...]]:
+    """A deal credited to this rep: it takes the top of the rep's year-to-date bands."""
+    year, quarter = periods_of(facts.closed_at)
+    position = Position(
+        facts=facts,
         plan_id=plan.plan_id,
         plan_version=plan.version,
-        amount=to_cents(piece.earned),
-        currency=deal.currency,
-        occurred_at=deal.occurred_at,
-        formula=(
-            f"{_money(piece.amount)} of revenue in band {_money(piece.lower)}–{upper} "
-            f"× {piece.rate:%}"
-        ),
-        inputs=(
-            ("credited_revenue", str(deal.credited(state.rep_id))),
-            ("ytd_revenue_before", str(ytd_before)),
-            ("band_amount", str(piece.amount)),
-            ("rate", str(piece.rate)),
-        ),
-        source_event_ids=(deal.event_id,),
-        sequence=sequence,
+        year=year,
+        quarter=quarter,
     )
+    state = _add_revenue(state, position, facts.credited)
+    return _rebook(state, position, plan, Source(event_id, facts.closed_at), "")
 
 
-def _money(value: Decimal) -> str:
-    """Grouped digits, cents shown; more places only where the value really has them."""
-    cents = value.quantize(CENT)
-    return f"{cents if cents == value else value.normalize():,}"
+def position_of(state: RepState, deal_id: str) -> Position | None:
+    return state.positions.get(deal_id)
+
+
+def change_position(
+    state: RepState,
+    position: Position,
+    facts: PositionFacts,
+    plan: Plan,
+    source: Source,
+    note: str,
+) -> tuple[RepState, tuple[LedgerLine, ...]]:
+    """New facts for an open position (payment, score, amendment, forfeiture)."""
+    delta = facts.credited - position.facts.credited
+    changed = position.model_copy(update={"facts": facts})
+    state = _add_revenue(state, changed, delta)
+    return _rebook(state, changed, plan, source, note)
+
+
+def cancel_position(
+    state: RepState, position: Position, plan: Plan, source: Source, reason: str
+) -> tuple[RepState, tuple[LedgerLine, ...]]:
+    """Clawback: every booked amount of the deal is reversed by new lines."""
+    cancelled = position.model_copy(update={"cancelled": True})
+    state = _add_revenue(state, cancelled, -position.facts.credited)
+    note = f"deal cancelled: {reason or 'no reason'}"
+    return _rebook(state, cancelled, plan, source, note)
+
+
+def top_of_bands(state: RepState, position: Position) -> Decimal:
+    """Year-to-date revenue without this deal: where a re-priced deal now starts."""
+    return state.revenue_in(position.year) - position.facts.credited
+
+
+def _add_revenue(state: RepState, position: Position, delta: Decimal) -> RepState:
+    if delta == ZERO:
+        return state
+    revenue = dict(state.revenue)
+    for period in (position.year, position.quarter):
+        revenue[period] = revenue.get(period, ZERO) + delta
+    return state.model_copy(update={"revenue": revenue})
+
+
+def _rebook(
+    state: RepState, position: Position, plan: Plan, source: Source, note: str
+) -> tuple[RepState, tuple[LedgerLine, ...]]:
+    targets = {} if position.cancelled else _by_key(position, plan)
+    booked = dict(position.booked)
+    lines = []
+    totals = dict(state.totals)
+    sequence = state.sequence
+    for key in [*targets, *(k for k in booked if k not in targets)]:
+        target = targets.get(key)
+        before = booked.get(key, ZERO)
+        amount = (target.amount if target is not None else ZERO) - before
+        if amount == ZERO:
+            continue
+        sequence += 1
+        line = _line(state.rep_id, position, key, target, amount, before, source, note)
+        lines.append(line.model_copy(update={"sequence": sequence}))
+        booked[key] = before + amount
+        totals[line.kind] = totals.get(line.kind, ZERO) + amount
+    position = position.model_copy(
+        update={"booked": tuple((k, v) for k, v in booked.items() if v != ZERO)}
+    )
+    positions = {**state.positions, position.facts.deal_id: position}
+    new_state = state.model_copy(
+        update={"positions": positions, "totals": totals, "sequence": sequence}
+    )
+    return new_state, tuple(lines)
+
+
+def _by_key(position: Position, plan: Plan) -> dict[str, Target]:
+    return {t.key: t for t in position_targets(position.facts, plan)}
+
+
+def _describe(
+    key: str, target: Target | None, before: Decimal
+) -> tuple[Kind, str, str, tuple[tuple[str, str], ...]]:
+    """Kind, rule, formula and inputs of a booking that moves ``key`` off ``before``."""
+    if target is None:
+        kind = cast(Kind, key.split("/", 1)[0])
+        return kind, "clawback", f"reversal of {money(before)} booked", ()
+    formula = target.formula
+    if before != ZERO:
+        formula = f"{formula} = {money(target.amount)}, was {money(before)}"
+    return target.kind, target.rule, formula, target.inputs
+
+
+def _line(  # noqa: PLR0913, PLR0917 - a booking: where, what, how much, why
+    rep_id: str,
+    position: Position,
+    key: str,
+    target: Target | None,
+    amount: Decimal,
+    before: Decimal,
+    source: Source,
+    note: str,
+) -> LedgerLine:
+    facts = position.facts
+    kind, rule, formula, inputs = _describe(key, target, before)
+    if note:
+        formula = f"{formula} — {note}"
+    return LedgerLine(
+        line_id=f"{source.event_id}/{rep_id}/{key}",
+        rep_id=rep_id,
+        deal_id=facts.deal_id,
+        kind=kind,
+        rule=rule,
+        plan_id=position.plan_id,
+        plan_version=position.plan_version,
+        amount=amount,
+        currency=facts.currency,
+        occurred_at=source.at,
+        formula=formula,
+        inputs=inputs,
+        source_event_ids=(source.event_id,),
+        sequence=0,
+    )

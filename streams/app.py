@@ -20,9 +20,9 @@ import faust
 import orjson
 from faust.types import EventT, StreamT
 
-from domain.events import InvalidEvent, decode_event
+from domain.engine import World, evolve, start
+from domain.events import DealClosed, InvalidEvent, decode_event
 from domain.plan import Plan
-from domain.rep import RepState, evolve
 from projections.ledger import leaderboard, rep_statement, write_lines
 from projections.store import Store
 from streams import topics
@@ -117,6 +117,13 @@ class QuotaFlowApp:
             message = event.message
             try:
                 deal = decode_event(event.value)
+                if not isinstance(deal, DealClosed):
+                    # Until the full topology routes it, it waits in the DLQ, from
+                    # where it can be replayed; it is never dropped.
+                    raise InvalidEvent(
+                        "not_routed_yet",
+                        f"{deal.event_type} is not routed by this worker version",
+                    )
             except InvalidEvent as exc:
                 await self.dead_letter(event, exc)
                 continue
@@ -140,13 +147,19 @@ class QuotaFlowApp:
             except InvalidEvent as exc:
                 await self.dead_letter(event, exc)
                 continue
+            # The rep's own slice of the world: every deal crediting the rep arrives
+            # here, so the rep's positions are exact; lines of co-credited reps are
+            # computed in their own partitions and ignored here.
             stored = self.rep_state.get(event.key)
-            state = (
-                RepState.model_validate_json(stored)
-                if stored
-                else RepState(rep_id=record["rep_id"])
-            )
-            new_state, lines = evolve(state, deal, self.plan)
+            state = World.model_validate_json(stored) if stored else start([self.plan])
+            new_state, step = evolve(state, deal)
+            lines = [line for line in step.lines if line.rep_id == record["rep_id"]]
+            if step.rejected:
+                rejection = step.rejected[0]
+                await self.dead_letter(
+                    event, InvalidEvent(rejection.code, rejection.reason)
+                )
+                continue
             if new_state is state:
                 self.metrics.events.labels(topics.DEALS, "duplicate").inc()
                 continue

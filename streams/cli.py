@@ -14,10 +14,11 @@ from typing import Annotated, Any
 import typer
 from confluent_kafka import Producer
 
+from domain.replay import replay, summary
 from projections.ledger import leaderboard, rep_statement
 from streams.app import QuotaFlowApp
 from streams.generator import SampleWorld, produce
-from streams.runtime import PlanFileError, Runtime, open_store, runtime
+from streams.runtime import PlanFileError, Runtime, load_plan, open_store, runtime
 from streams.settings import BrokerMode, ClickHouseMode, Settings
 from streams.topics import DEALS, messages_on
 from streams.worker import run_until_signalled
@@ -190,6 +191,44 @@ def generate(
         stop.set()
         return
     typer.echo(f"sent {sent} deals to {settings.bootstrap_servers}")
+
+
+@cli.command()
+def simulate(
+    plan: Annotated[list[Path], typer.Option(help="Plan file(s) in force.")],
+    events: Annotated[Path, typer.Option(help="Events, one JSON object per line.")],
+    explain: Annotated[
+        str | None, typer.Option(help="Print this rep's ledger lines instead.")
+    ] = None,
+) -> None:
+    """Fold a file of events with the stream's domain code; print the totals as JSON.
+
+    Also the what-if tool: run the same events under a candidate plan.
+    """
+    try:
+        plans = [load_plan(path) for path in plan]
+        raw = events.read_bytes().splitlines()
+    except PlanFileError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+    except OSError as exc:
+        typer.secho(
+            f"cannot read {events}: {exc.strerror}", fg=typer.colors.RED, err=True
+        )
+        raise typer.Exit(2) from exc
+    result = replay(plans, raw)
+    if explain is None:
+        typer.echo(json.dumps(summary(result), ensure_ascii=False))
+        return
+    mine = [line for line in result.lines if line.rep_id == explain]
+    if not mine:
+        typer.echo(f"no ledger lines for {explain}")
+    for line in mine:
+        typer.echo(
+            f"{line.amount:>12} {line.currency} {line.kind:<8} {line.deal_id:<12} "
+            f"{line.rule} ({line.plan_id} v{line.plan_version}): {line.formula} "
+            f"[{', '.join(line.source_event_ids)}]"
+        )
 
 
 WorkerUrlOpt = Annotated[

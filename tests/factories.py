@@ -28,3 +28,33 @@ def deal_event(**overrides: Any) -> dict[str, Any]:
     }
     event.update(overrides)
     return event
+
+
+def payment_event(
+    event_id: str, deal_id: str, amount: str, at: str, **overrides: Any
+) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "event_id": event_id,
+        "event_type": "PaymentReceived",
+        "schema_version": 1,
+        "occurred_at": at,
+        "source": "erp",
+        "payment_id": f"P-{event_id}",
+        "deal_id": deal_id,
+        "amount": amount,
+        "currency": "CNY",
+    }
+    event.update(overrides)
+    return event
+
+
+def envelope(event_type: str, event_id: str, at: str, **fields: Any) -> dict[str, Any]:
+    """Any other event: the common envelope plus the given fields."""
+    return {
+        "event_id": event_id,
+        "event_type": event_type,
+        "schema_version": 1,
+        "occurred_at": at,
+        "source": "test",
+        **fields,
+    }

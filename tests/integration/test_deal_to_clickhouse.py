@@ -29,6 +29,7 @@ def _deal(rep: str, n: int, amount: str, **overrides: Any) -> dict[str, Any]:
         rep_id=rep,
         amount=amount,
         margin="0.00",
+        new_customer=False,
         splits=[{"rep_id": rep, "share": "1"}],
         **overrides,
     )

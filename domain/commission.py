@@ -1,0 +1,221 @@
+"""What one rep's share of one deal is worth: earned, payable and bonus, explained.
+
+``position_targets`` is the single formula (公平透明): given the facts of a position it
+returns every amount the position should have booked by now. The fold books the
+difference between that and what was booked before, so closing, paying, amending and
+cancelling all go through the same arithmetic.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.bands import BandSlice, slice_across_bands
+from domain.money import CENT, ZERO, to_cents
+from domain.plan import PaymentSpeedRule, Plan, SpiffWindow
+
+Kind = Literal["earned", "payable", "bonus", "points"]
+ONE = Decimal(1)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Payment(_Frozen):
+    """A payment as it counts for a deal: capped so the deal is never overpaid."""
+
+    payment_id: str
+    event_id: str
+    amount: Decimal
+    counted: Decimal
+    paid_at: datetime
+
+
+class PositionFacts(_Frozen):
+    """Everything one rep's share of one deal depends on."""
+
+    rep_id: str
+    deal_id: str
+    credited: Decimal
+    amount: Decimal
+    currency: str
+    closed_at: datetime
+    payment_due_at: datetime
+    new_customer: bool
+    ytd_before: Decimal
+    sprint: bool
+    spiff: SpiffWindow | None
+    payments: tuple[Payment, ...] = ()
+    satisfied_by: str | None = None
+    satisfaction_score: Decimal | None = None
+    forfeited_by: str | None = None
+
+
+class Target(_Frozen):
+    """One amount a position should have booked, with its explanation."""
+
+    key: str
+    rule: str
+    kind: Kind
+    amount: Decimal
+    formula: str
+    inputs: tuple[tuple[str, str], ...]
+
+
+def money(value: Decimal) -> str:
+    """Grouped digits, cents shown; more places only where the value really has them."""
+    cents = value.quantize(CENT)
+    return f"{cents if cents == value else value.normalize():,}"
+
+
+def percent(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f}%"
+
+
+def position_targets(facts: PositionFacts, plan: Plan) -> tuple[Target, ...]:
+    """Every amount the position should have booked, given its facts today."""
+    earned = _earned(facts, plan)
+    total = sum((t.amount for t in earned), ZERO)
+    targets = [*earned, *_releases(facts, plan, total)]
+    if facts.satisfied_by is not None and plan.satisfaction_bonus is not None:
+        targets.append(_satisfaction_bonus(facts, plan))
+    if facts.forfeited_by is not None:
+        targets.append(_forfeiture(facts, total))
+    return tuple(t for t in targets if t.amount != ZERO)
+
+
+def _earned(facts: PositionFacts, plan: Plan) -> list[Target]:
+    """分段提成 with uplifts: each slice's band rate, plus the new-customer and sprint
+    uplifts, times the SPIFF multiplier of the window the deal closed in."""
+    slices = slice_across_bands(facts.ytd_before, facts.credited, plan.revenue_bands)
+    return [_slice_target(facts, plan, piece) for piece in slices]
+
+
+def _slice_target(facts: PositionFacts, plan: Plan, piece: BandSlice) -> Target:
+    rate, parts = piece.rate, [f"{percent(piece.rate)} band"]
+    if facts.new_customer and plan.new_customer_uplift:
+        rate += plan.new_customer_uplift
+        parts.append(f"{percent(plan.new_customer_uplift)} new customer")
+    if facts.sprint and plan.sprint is not None:
+        rate += plan.sprint.uplift
+        parts.append(f"{percent(plan.sprint.uplift)} Q4 sprint")
+    multiplier = facts.spiff.multiplier if facts.spiff is not None else ONE
+    upper = "∞" if piece.upper is None else money(piece.upper)
+    formula = f"{money(piece.amount)} of revenue in band {money(piece.lower)}–{upper}"
+    formula += f" × {percent(rate)}"
+    if len(parts) > 1:
+        formula += f" ({' + '.join(parts)})"
+    if facts.spiff is not None:
+        formula += f" × {multiplier.normalize():f} (SPIFF {facts.spiff.spiff_id})"
+    return Target(
+        key=f"earned/band{piece.band_index}",
+        rule="revenue_band_commission",
+        kind="earned",
+        amount=to_cents(piece.amount * rate * multiplier),
+        formula=formula,
+        inputs=(
+            ("credited_revenue", str(facts.credited)),
+            ("ytd_revenue_before", str(facts.ytd_before)),
+            ("band_amount", str(piece.amount)),
+            ("rate", str(rate)),
+            ("spiff_multiplier", str(multiplier)),
+        ),
+    )
+
+
+def speed_multiplier(
+    closed_at: datetime, due_at: datetime, paid_at: datetime, rule: PaymentSpeedRule
+) -> tuple[Decimal, str]:
+    """回款周期加权: fast payment earns a premium; late payment loses a step per
+    started period late, down to nothing."""
+    if paid_at - closed_at <= timedelta(days=rule.fast_days):
+        return rule.fast_multiplier, f"paid within {rule.fast_days} days of closing"
+    if paid_at <= due_at:
+        return ONE, "paid by the due date"
+    late = paid_at - due_at
+    started = -(-late // timedelta(days=rule.late_period_days))
+    factor = max(ZERO, ONE - rule.late_step * started)
+    return factor, (
+        f"paid {late.days} days late: {started} started period(s) of "
+        f"{rule.late_period_days} days at -{percent(rule.late_step)} each"
+    )
+
+
+def _releases(facts: PositionFacts, plan: Plan, earned: Decimal) -> list[Target]:
+    """Commission is payable as cash arrives, pro rata to the deal amount."""
+    releases = []
+    for payment in facts.payments:
+        if plan.payment_speed is None:
+            factor, why = ONE, "no payment-speed rule"
+        else:
+            factor, why = speed_multiplier(
+                facts.closed_at,
+                facts.payment_due_at,
+                payment.paid_at,
+                plan.payment_speed,
+            )
+        capped = "" if payment.counted == payment.amount else " (capped at the deal)"
+        releases.append(
+            Target(
+                key=f"payable/{payment.payment_id}",
+                rule="commission_released",
+                kind="payable",
+                amount=to_cents(earned * payment.counted / facts.amount * factor),
+                formula=(
+                    f"earned {money(earned)} × paid {money(payment.counted)}{capped}"
+                    f" / deal {money(facts.amount)} × {factor.normalize():f} ({why})"
+                ),
+                inputs=(
+                    ("earned", str(earned)),
+                    ("payment", str(payment.amount)),
+                    ("payment_counted", str(payment.counted)),
+                    ("deal_amount", str(facts.amount)),
+                    ("speed_multiplier", str(factor)),
+                ),
+            )
+        )
+    return releases
+
+
+def _satisfaction_bonus(facts: PositionFacts, plan: Plan) -> Target:
+    """客户满意度奖金: a share of the credited amount for a high score."""
+    rule = plan.satisfaction_bonus
+    assert rule is not None  # noqa: S101 - checked by the caller
+    return Target(
+        key="bonus/satisfaction",
+        rule="satisfaction_bonus",
+        kind="bonus",
+        amount=to_cents(facts.credited * rule.rate),
+        formula=(
+            f"credited {money(facts.credited)} × {percent(rule.rate)} "
+            f"(score {facts.satisfaction_score} ≥ {rule.min_score})"
+        ),
+        inputs=(
+            ("credited_revenue", str(facts.credited)),
+            ("score", str(facts.satisfaction_score)),
+            ("rate", str(rule.rate)),
+        ),
+    )
+
+
+def _forfeiture(facts: PositionFacts, earned: Decimal) -> Target:
+    """Unpaid long after the due date: the unreleased remainder is forfeited."""
+    counted = sum((p.counted for p in facts.payments), ZERO)
+    unpaid = facts.amount - counted
+    return Target(
+        key="earned/forfeited",
+        rule="commission_forfeited",
+        kind="earned",
+        amount=-to_cents(earned * unpaid / facts.amount),
+        formula=(
+            f"forfeited: earned {money(earned)} × unpaid {money(unpaid)} / deal "
+            f"{money(facts.amount)}, still unpaid long after "
+            f"{facts.payment_due_at.date().isoformat()}"
+        ),
+        inputs=(("earned", str(earned)), ("unpaid", str(unpaid))),
+    )

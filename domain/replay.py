@@ -1,0 +1,74 @@
+"""Offline replay: fold a file's worth of raw events, as ``quotaflow simulate`` does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import NamedTuple
+
+from domain.commission import Kind
+from domain.engine import World, evolve, start
+from domain.events import InvalidEvent, decode_event
+from domain.ledger import LedgerLine
+from domain.money import CENT, ZERO
+from domain.plan import Plan
+
+MONEY_KINDS: tuple[Kind, ...] = ("earned", "payable", "bonus")
+
+
+class Rejected(NamedTuple):
+    line: int
+    reason: str
+
+
+class Replay(NamedTuple):
+    world: World
+    lines: tuple[LedgerLine, ...]
+    rejected: tuple[Rejected, ...]
+
+
+def replay(plans: Iterable[Plan], raw_lines: Iterable[bytes]) -> Replay:
+    """Fold raw JSON lines in order; a bad line is reported with its number, never
+    raised. Blank lines are skipped."""
+    world = start(plans)
+    lines: list[LedgerLine] = []
+    rejected: list[Rejected] = []
+    for number, raw in enumerate(raw_lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            event = decode_event(raw)
+        except InvalidEvent as exc:
+            rejected.append(Rejected(number, str(exc)))
+            continue
+        world, step = evolve(world, event)
+        lines.extend(step.lines)
+        rejected.extend(
+            Rejected(number, f"{r.code}: {r.reason}") for r in step.rejected
+        )
+    return Replay(world, tuple(lines), tuple(rejected))
+
+
+def summary(result: Replay) -> dict[str, object]:
+    """The ``simulate`` report: per-rep totals as decimal strings, and rejections."""
+    reps = {}
+    for rep_id in sorted(result.world.reps):
+        rep = result.world.reps[rep_id]
+        figures = {
+            f"{kind}_commission" if kind != "bonus" else kind: _cents(rep.total(kind))
+            for kind in MONEY_KINDS
+        }
+        figures["points"] = _points(rep.total("points"))
+        reps[rep_id] = figures
+    return {
+        "reps": reps,
+        "rejected": [{"line": r.line, "reason": r.reason} for r in result.rejected],
+    }
+
+
+def _cents(value: Decimal) -> str:
+    return str(value.quantize(CENT))
+
+
+def _points(value: Decimal) -> str:
+    return str(value.normalize()) if value != ZERO else "0"
