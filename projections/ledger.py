@@ -17,6 +17,7 @@ LEDGER_COLUMNS = (
     "line_id",
     "rep_id",
     "deal_id",
+    "kind",
     "rule",
     "plan_id",
     "plan_version",
@@ -36,6 +37,7 @@ def ledger_row(line: LedgerLine) -> list[Any]:
         line.line_id,
         line.rep_id,
         line.deal_id,
+        line.kind,
         line.rule,
         line.plan_id,
         line.plan_version,
@@ -68,11 +70,12 @@ class LeaderboardRow(BaseModel):
 
 
 def leaderboard(store: Store, limit: int = 10) -> list[LeaderboardRow]:
-    """Reps ranked by commission booked so far (ties: rep id ascending)."""
+    """Reps ranked by earned commission so far (ties: rep id ascending)."""
     rows = store.rows(
         """
         SELECT rep_id, sum(amount) AS commission, uniqExact(deal_id) AS deals
         FROM ledger_lines FINAL
+        WHERE kind = 'earned'
         GROUP BY rep_id
         ORDER BY commission DESC, rep_id ASC
         LIMIT {limit:UInt32}
@@ -90,6 +93,7 @@ class StatementLine(BaseModel):
 
     line_id: str
     deal_id: str
+    kind: str
     rule: str
     plan: str
     amount: Decimal
@@ -102,7 +106,7 @@ def rep_statement(store: Store, rep_id: str) -> list[StatementLine]:
     """Every ledger line of one rep, oldest first, with its explanation."""
     rows = store.rows(
         """
-        SELECT line_id, deal_id, rule, plan_id, plan_version, amount, currency,
+        SELECT line_id, deal_id, kind, rule, plan_id, plan_version, amount, currency,
                formula, source_event_ids
         FROM ledger_lines FINAL
         WHERE rep_id = {rep:String}
@@ -114,6 +118,7 @@ def rep_statement(store: Store, rep_id: str) -> list[StatementLine]:
         StatementLine(
             line_id=line_id,
             deal_id=deal,
+            kind=kind,
             rule=rule,
             plan=f"{plan_id} v{version}",
             amount=amount,
@@ -124,6 +129,7 @@ def rep_statement(store: Store, rep_id: str) -> list[StatementLine]:
         for (
             line_id,
             deal,
+            kind,
             rule,
             plan_id,
             version,

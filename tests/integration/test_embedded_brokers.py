@@ -121,6 +121,8 @@ def test_migrations_apply_once_and_are_idempotent(store: Store) -> None:
     assert migrate(store) == []
     tables = {row[0] for row in store.rows("SHOW TABLES")}
     assert {"ledger_lines", "schema_migrations"} <= tables
+    columns = {row[0] for row in store.rows("DESCRIBE TABLE ledger_lines")}
+    assert "kind" in columns
     engine = store.rows(
         "SELECT engine_full FROM system.tables WHERE database = {db:String} "
         "AND name = 'ledger_lines'",
