@@ -1,0 +1,185 @@
+"""Properties of the fold that must hold for any stream of events (Hypothesis)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.engine import World, evolve, start
+from domain.events import Event, decode_event
+from domain.ledger import LedgerLine
+from domain.plan import Plan
+from tests.factories import deal_event, envelope, payment_event
+
+REPS = ("R-1", "R-2", "R-3")
+KINDS = ("earned", "payable", "bonus")
+
+
+@st.composite
+def deals(draw: st.DrawFn, n: int) -> list[dict[str, Any]]:
+    """A deal (as raw dict) plus a few payments and maybe a score for it."""
+    month = draw(st.integers(1, 12))
+    day = draw(st.integers(1, 28))
+    at = f"2026-{month:02d}-{day:02d}T10:00:00+08:00"
+    due = f"2026-{month:02d}-{day:02d}T12:00:00+08:00"
+    amount = Decimal(draw(st.integers(100, 90_000_000))) / 100
+    owner = draw(st.sampled_from(REPS))
+    splits = [{"rep_id": owner, "share": "1"}]
+    if draw(st.booleans()):
+        other = draw(st.sampled_from([r for r in REPS if r != owner]))
+        splits = [{"rep_id": owner, "share": "0.7"}, {"rep_id": other, "share": "0.3"}]
+    events = [
+        deal_event(
+            event_id=f"e-{n}", deal_id=f"D-{n}", rep_id=owner, amount=str(amount),
+            margin="0.00", new_customer=draw(st.booleans()), occurred_at=at,
+            payment_due_at=due, splits=splits,
+        )
+    ]  # fmt: skip
+    for k in range(draw(st.integers(0, 2))):
+        part = (amount * Decimal(draw(st.integers(1, 70))) / 100).quantize(
+            Decimal("0.01")
+        )
+        paid_day = draw(st.integers(1, 200))
+        when = "2027-01-01T00:00:00+08:00" if paid_day > 150 else at
+        if part > 0:
+            events.append(payment_event(f"p-{n}-{k}", f"D-{n}", str(part), when))
+    if draw(st.booleans()):
+        score = str(draw(st.integers(80, 100)))
+        events.append(
+            envelope("SatisfactionRecorded", f"s-{n}", at, deal_id=f"D-{n}",
+                     customer_id="C-1", score=score)
+        )  # fmt: skip
+    return events
+
+
+@st.composite
+def streams(draw: st.DrawFn) -> list[Event]:
+    count = draw(st.integers(1, 6))
+    raw = [event for n in range(count) for event in draw(deals(n))]
+    return [decode_event(orjson.dumps(item)) for item in raw]
+
+
+def fold(
+    plan: Plan, events: list[Event], world: World | None = None
+) -> tuple[World, list[LedgerLine]]:
+    world = world or start([plan])
+    lines: list[LedgerLine] = []
+    for item in events:
+        world, step = evolve(world, item)
+        lines.extend(step.lines)
+    return world, lines
+
+
+def totals(world: World) -> dict[str, dict[str, Decimal]]:
+    return {
+        rep_id: {kind: rep.total(kind) for kind in KINDS}  # type: ignore[misc]
+        for rep_id, rep in world.reps.items()
+    }
+
+
+def _revenue_of(world: World, rep_id: str) -> dict[str, Decimal]:
+    rep = world.reps.get(rep_id)
+    return dict(rep.revenue) if rep is not None else {}
+
+
+def zeroed(figures: dict[str, dict[str, Decimal]]) -> dict[str, dict[str, Decimal]]:
+    return {rep: kinds for rep, kinds in figures.items() if any(kinds.values())}
+
+
+@settings(max_examples=60, deadline=None)
+@given(events=streams(), cut=st.integers(0, 40))
+def test_folding_in_two_chunks_equals_folding_at_once(
+    reference_plan: Plan, events: list[Event], cut: int
+) -> None:
+    whole, whole_lines = fold(reference_plan, events)
+    first, first_lines = fold(reference_plan, events[:cut])
+    second, second_lines = fold(reference_plan, events[cut:], first)
+    assert second == whole
+    assert first_lines + second_lines == whole_lines
+
+
+@settings(max_examples=60, deadline=None)
+@given(events=streams(), data=st.data())
+def test_duplicated_events_change_nothing(
+    reference_plan: Plan, events: list[Event], data: st.DataObject
+) -> None:
+    with_repeats = list(events)
+    for _ in range(data.draw(st.integers(1, 5))):
+        position = data.draw(st.integers(0, len(with_repeats)))
+        earlier = with_repeats[: position or 1]
+        with_repeats.insert(position, data.draw(st.sampled_from(earlier)))
+    clean, clean_lines = fold(reference_plan, events)
+    noisy, noisy_lines = fold(reference_plan, with_repeats)
+    assert totals(noisy) == totals(clean)
+    assert sorted(line.line_id for line in noisy_lines) == sorted(
+        line.line_id for line in clean_lines
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=streams(), extra=deals(99))
+def test_cancelling_a_deal_restores_the_pre_deal_totals(
+    reference_plan: Plan, before: list[Event], extra: list[dict[str, Any]]
+) -> None:
+    cancel = envelope(
+        "DealCancelled", "c-99", "2027-02-01T00:00:00+08:00", deal_id="D-99"
+    )
+    added = [decode_event(orjson.dumps(item)) for item in [*extra, cancel]]
+    base, _ = fold(reference_plan, before)
+    after, _ = fold(reference_plan, added, base)
+    assert zeroed(totals(after)) == zeroed(totals(base))
+    for rep_id, rep in after.reps.items():
+        periods = {*rep.revenue, *_revenue_of(base, rep_id)}
+        assert all(
+            rep.revenue_in(p) == _revenue_of(base, rep_id).get(p, 0) for p in periods
+        )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    before=streams(),
+    extra=deals(99),
+    new_amount=st.integers(100, 90_000_000),
+)
+def test_amending_a_deal_equals_closing_it_fresh_when_nothing_else_followed(
+    reference_plan: Plan,
+    before: list[Event],
+    extra: list[dict[str, Any]],
+    new_amount: int,
+) -> None:
+    closed = extra[0]
+    amount = str(Decimal(new_amount) / 100)
+    amend = envelope(
+        "DealAmended", "a-99", "2026-12-31T00:00:00+08:00", deal_id="D-99",
+        amount=amount, margin="0.00", currency="CNY", splits=closed["splits"],
+    )  # fmt: skip
+    base, _ = fold(reference_plan, before)
+    amended, _ = fold(
+        reference_plan,
+        [decode_event(orjson.dumps(closed)), decode_event(orjson.dumps(amend))],
+        base,
+    )
+    fresh, _ = fold(
+        reference_plan, [decode_event(orjson.dumps({**closed, "amount": amount}))], base
+    )
+    assert totals(amended) == totals(fresh)
+
+
+@settings(max_examples=60, deadline=None)
+@given(events=streams())
+def test_totals_are_the_sums_of_the_ledger_lines(
+    reference_plan: Plan, events: list[Event]
+) -> None:
+    world, lines = fold(reference_plan, events)
+    summed: dict[str, dict[str, Decimal]] = defaultdict(
+        lambda: dict.fromkeys(KINDS, Decimal(0))
+    )
+    for line in lines:
+        summed[line.rep_id][line.kind] += line.amount
+    assert zeroed(totals(world)) == zeroed(dict(summed))
+    assert all(line.amount == line.amount.quantize(Decimal("0.01")) for line in lines)
