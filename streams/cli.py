@@ -17,6 +17,7 @@ from confluent_kafka import Producer
 from domain.replay import replay, summary
 from projections.ledger import leaderboard, rep_statement
 from streams.app import QuotaFlowApp
+from streams.bench import bench_fold
 from streams.generator import SampleWorld, produce
 from streams.runtime import PlanFileError, Runtime, load_plan, open_store, runtime
 from streams.settings import BrokerMode, ClickHouseMode, Settings
@@ -29,6 +30,8 @@ cli = typer.Typer(
 )
 query_cli = typer.Typer(help="Read live figures from ClickHouse.", no_args_is_help=True)
 cli.add_typer(query_cli, name="query")
+bench_cli = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
+cli.add_typer(bench_cli, name="bench")
 
 SeedOpt = Annotated[int, typer.Option(help="Seed of the sample-event generator.")]
 RateOpt = Annotated[float, typer.Option(help="Sample deals per second.")]
@@ -229,6 +232,18 @@ def simulate(
             f"{line.rule} ({line.plan_id} v{line.plan_version}): {line.formula} "
             f"[{', '.join(line.source_event_ids)}]"
         )
+
+
+@bench_cli.command("fold")
+def bench_fold_command(
+    events: Annotated[int, typer.Option(help="How many sample events.")] = 50_000,
+    plan: Annotated[Path, typer.Option(help="Plan file.")] = Path(
+        "examples/plans/reference.yaml"
+    ),
+) -> None:
+    """Events/s of the pure fold, and of decode + validation + fold, on one core."""
+    figures = bench_fold(load_plan(plan), events)
+    typer.echo(json.dumps({k: round(v, 1) for k, v in figures.items()}))
 
 
 WorkerUrlOpt = Annotated[
