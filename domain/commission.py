@@ -15,7 +15,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from domain.bands import BandSlice, slice_across_bands
-from domain.money import CENT, ZERO, to_cents
+from domain.money import ZERO, to_cents
+from domain.money import format_money as money
 from domain.plan import PaymentSpeedRule, Plan, SpiffWindow
 
 Kind = Literal["earned", "payable", "bonus", "points"]
@@ -65,12 +66,6 @@ class Target(_Frozen):
     amount: Decimal
     formula: str
     inputs: tuple[tuple[str, str], ...]
-
-
-def money(value: Decimal) -> str:
-    """Grouped digits, cents shown; more places only where the value really has them."""
-    cents = value.quantize(CENT)
-    return f"{cents if cents == value else value.normalize():,}"
 
 
 def percent(rate: Decimal) -> str:

@@ -29,3 +29,9 @@ def _decimal_string(value: Any) -> Any:
 
 MoneyAmount = Annotated[Decimal, BeforeValidator(_decimal_string)]
 """A money amount as the wire sends it: a decimal string, never a float."""
+
+
+def format_money(value: Decimal) -> str:
+    """Grouped digits, cents shown; more places only where the value really has them."""
+    cents = value.quantize(CENT)
+    return f"{cents if cents == value else value.normalize():,}"

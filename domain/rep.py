@@ -14,9 +14,10 @@ from typing import NamedTuple, cast
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.commission import Kind, PositionFacts, Target, money, position_targets
+from domain.commission import Kind, PositionFacts, Target, position_targets
 from domain.ledger import LedgerLine
 from domain.money import ZERO
+from domain.money import format_money as money
 from domain.plan import Plan
 
 
