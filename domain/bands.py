@@ -4,11 +4,46 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from itertools import pairwise
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.money import ZERO
-from domain.plan import RateBand
+
+
+class RateBand(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    """A marginal band: amounts in ``[lower, upper)`` earn ``rate``; no upper: open."""
+
+    lower: Decimal = Field(ge=0)
+    upper: Decimal | None = None
+    rate: Decimal = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _upper_above_lower(self) -> Self:
+        if self.upper is not None and self.upper <= self.lower:
+            msg = f"band upper {self.upper} must be above its lower {self.lower}"
+            raise ValueError(msg)
+        return self
+
+
+def check_marginal_bands(bands: tuple[RateBand, ...], name: str) -> None:
+    """Marginal bands start at 0, touch each other, and end open."""
+    if bands[0].lower != 0:
+        msg = f"{name} must start at 0"
+        raise ValueError(msg)
+    for below, above in pairwise(bands):
+        if below.upper != above.lower:
+            msg = (
+                f"{name} must be contiguous: a band ends at {below.upper} "
+                f"but the next starts at {above.lower}"
+            )
+            raise ValueError(msg)
+    if bands[-1].upper is not None:
+        msg = f"the last band of {name} must be open-ended (no upper)"
+        raise ValueError(msg)
 
 
 class BandSlice(BaseModel):

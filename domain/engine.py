@@ -24,6 +24,8 @@ from domain.events import (
     PaymentReceived,
     PeriodClosed,
     PlanPublished,
+    QuotaAdjusted,
+    QuotaAssigned,
     SatisfactionRecorded,
     SpiffAnnounced,
     Split,
@@ -40,6 +42,16 @@ from domain.rep import (
     open_position,
     sprint_holds,
     top_of_bands,
+)
+from domain.targets import (
+    ParentMissing,
+    TargetBook,
+    TargetError,
+    TargetNode,
+    TargetRules,
+    adjust,
+    assign,
+    attainment,
 )
 
 Waiting = PaymentReceived | SatisfactionRecorded
@@ -93,6 +105,9 @@ class World(BaseModel):
     deals: Mapping[str, DealRecord] = {}
     waiting: Mapping[str, tuple[Waiting, ...]] = {}
     reps: Mapping[str, RepState] = {}
+    targets: TargetBook = TargetBook()
+    # Children whose parent target has not arrived yet, by (parent_id, period).
+    orphans: Mapping[str, tuple[QuotaAssigned, ...]] = {}
 
 
 def start(plans: Iterable[Plan]) -> World:
@@ -448,6 +463,66 @@ def _publish(world: World, event: PlanPublished) -> tuple[World, Lines]:
     return world.model_copy(update={"plans": (*world.plans, plan)}), ()
 
 
+def _assign(world: World, event: QuotaAssigned) -> tuple[World, Lines]:
+    """目标分解: a target for a node; a child arriving before its parent waits."""
+    try:
+        node = TargetNode(
+            node_id=event.node_id,
+            level=event.level,
+            parent_id=event.parent_id,
+            period=event.period,
+            amount=event.amount,
+            currency=event.currency,
+        )
+        book = assign(
+            world.targets, node, event_id=event.event_id, occurred_at=event.occurred_at
+        )
+    except ParentMissing:
+        key = f"{event.parent_id}@{event.period}"
+        waiting = (*world.orphans.get(key, ()), event)
+        return world.model_copy(update={"orphans": {**world.orphans, key: waiting}}), ()
+    except (TargetError, ValidationError) as exc:
+        raise Refused("target", str(exc)) from exc
+    world = world.model_copy(update={"targets": book})
+    key = f"{event.node_id}@{event.period}"
+    for child in world.orphans.get(key, ()):
+        world = world.model_copy(
+            update={"orphans": {k: v for k, v in world.orphans.items() if k != key}}
+        )
+        world, _ = _assign(world, child)
+    return world, ()
+
+
+def _adjust(world: World, event: QuotaAdjusted) -> tuple[World, Lines]:
+    """保留不超过20%的指标调整权限: the plan in force limits mid-period changes."""
+    in_force = [p for p in world.plans if p.in_force(event.occurred_at)]
+    rules = next((p.targets for p in reversed(in_force) if p.targets), TargetRules())
+    try:
+        book = adjust(
+            world.targets,
+            event.node_id,
+            event.period,
+            event.amount,
+            reason=event.reason,
+            approved_by=event.approved_by,
+            occurred_at=event.occurred_at,
+            event_id=event.event_id,
+            rules=rules,
+        )
+    except TargetError as exc:
+        raise Refused("target", str(exc)) from exc
+    return world.model_copy(update={"targets": book}), ()
+
+
+def rep_attainment(world: World, rep_id: str, period: str) -> Decimal | None:
+    """达成率: the rep's credited revenue over its target for the period, if any."""
+    target = world.targets.get(rep_id, period)
+    if target is None or target.amount == ZERO:
+        return None
+    rep = world.reps.get(rep_id)
+    return attainment(rep.revenue_in(period) if rep else ZERO, target.amount)
+
+
 Handler = Callable[[World, Any], tuple[World, Lines]]
 _HANDLERS: Mapping[type, Handler] = {
     DealClosed: _close,
@@ -458,4 +533,6 @@ _HANDLERS: Mapping[type, Handler] = {
     PeriodClosed: _close_period,
     SpiffAnnounced: _announce,
     PlanPublished: _publish,
+    QuotaAssigned: _assign,
+    QuotaAdjusted: _adjust,
 }

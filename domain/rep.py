@@ -38,6 +38,7 @@ class Position(BaseModel):
     plan_version: int
     year: str
     quarter: str
+    month: str
     booked: tuple[tuple[str, Decimal], ...] = ()
     cancelled: bool = False
 
@@ -63,9 +64,9 @@ class RepState(BaseModel):
         return self.totals.get(kind, ZERO)
 
 
-def periods_of(at: datetime) -> tuple[str, str]:
-    """Plan year and quarter of a moment, in that moment's own UTC offset."""
-    return str(at.year), f"{at.year}-Q{(at.month - 1) // 3 + 1}"
+def periods_of(at: datetime) -> tuple[str, str, str]:
+    """Plan year, quarter and month of a moment, in that moment's own UTC offset."""
+    return str(at.year), f"{at.year}-Q{(at.month - 1) // 3 + 1}", f"{at:%Y-%m}"
 
 
 def sprint_holds(state: RepState, at: datetime, plan: Plan) -> bool:
@@ -82,13 +83,14 @@ def open_position(
     state: RepState, facts: PositionFacts, plan: Plan, event_id: str
 ) -> tuple[RepState, tuple[LedgerLine, ...]]:
     """A deal credited to this rep: it takes the top of the rep's year-to-date bands."""
-    year, quarter = periods_of(facts.closed_at)
+    year, quarter, month = periods_of(facts.closed_at)
     position = Position(
         facts=facts,
         plan_id=plan.plan_id,
         plan_version=plan.version,
         year=year,
         quarter=quarter,
+        month=month,
     )
     state = _add_revenue(state, position, facts.credited)
     return _rebook(state, position, plan, Source(event_id, facts.closed_at), "")
@@ -132,7 +134,7 @@ def _add_revenue(state: RepState, position: Position, delta: Decimal) -> RepStat
     if delta == ZERO:
         return state
     revenue = dict(state.revenue)
-    for period in (position.year, position.quarter):
+    for period in (position.year, position.quarter, position.month):
         revenue[period] = revenue.get(period, ZERO) + delta
     return state.model_copy(update={"revenue": revenue})
 

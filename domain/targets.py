@@ -24,10 +24,9 @@ from pydantic import (
     model_validator,
 )
 
-from domain.bands import BandSlice, slice_across_bands
+from domain.bands import BandSlice, RateBand, check_marginal_bands, slice_across_bands
 from domain.events import TargetLevel
 from domain.money import ZERO, CurrencyCode, format_money, to_cents
-from domain.plan import RateBand, check_marginal_bands
 
 LEVELS: tuple[TargetLevel, ...] = ("company", "product_line", "region", "team", "rep")
 _PERIOD = re.compile(r"([0-9]{4})(?:-Q([1-4])|-(0[1-9]|1[0-2]))?")

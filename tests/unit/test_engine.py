@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from domain.engine import Step, World, evolve, start
+from domain.engine import Step, World, evolve, rep_attainment, start
 from domain.events import Event, decode_event
 from domain.ledger import LedgerLine
 from domain.plan import Plan
@@ -394,3 +394,72 @@ def test_line_amounts_are_rounded_half_even_to_cents(reference_plan: Plan) -> No
     # 1.50 at 3% = 0.045 -> 0.04 (half-even), not 0.05.
     world, _ = fold(reference_plan, [deal(1, "1.50")])
     assert total(world, "earned") == D("0.04")
+
+
+def _quota(
+    n: int, node: str, level: str, parent: str | None, amount: str, **more: Any
+) -> Event:
+    kind = "QuotaAdjusted" if "reason" in more else "QuotaAssigned"
+    return event(
+        envelope(kind, f"q-{n}", "2026-01-02T00:00:00+08:00", node_id=node,
+                 level=level, parent_id=parent, period="2026-Q1", amount=amount,
+                 currency="CNY", **more)
+    )  # fmt: skip
+
+
+def test_a_child_target_arriving_before_its_parent_waits_for_it(
+    reference_plan: Plan,
+) -> None:
+    world, steps = fold(
+        reference_plan,
+        [
+            _quota(1, "R-17", "rep", "T-1", "200000.00"),
+            _quota(2, "T-1", "team", None, "1000000.00"),  # a team with no parent
+        ],
+    )
+    assert steps[1].rejected[0].code == "target"
+    world, steps = fold(
+        reference_plan,
+        [
+            _quota(1, "R-17", "rep", "T-1", "200000.00"),
+            _quota(3, "CO", "company", None, "1000000.00"),
+            _quota(4, "PL", "product_line", "CO", "1000000.00"),
+            _quota(5, "EAST", "region", "PL", "1000000.00"),
+            _quota(6, "T-1", "team", "EAST", "1000000.00"),
+        ],
+    )
+    assert all(not step.rejected for step in steps)
+    assert world.targets.get("R-17", "2026-Q1") is not None
+    assert not world.orphans
+
+
+def test_quarter_target_moved_more_than_20_percent_is_rejected(
+    reference_plan: Plan,
+) -> None:
+    base = [_quota(1, "CO", "company", None, "1000000.00")]
+    ok = _quota(
+        2, "CO", "company", None, "1200000.00", reason="expansion", approved_by="cfo"
+    )
+    too_far = _quota(
+        3, "CO", "company", None, "1500000.00", reason="x", approved_by="cfo"
+    )
+    world, steps = fold(reference_plan, [*base, ok, too_far])
+    assert not steps[1].rejected
+    assert steps[2].rejected[0].code == "target"
+    assert "exceeds" in steps[2].rejected[0].reason
+    assert world.targets.get("CO", "2026-Q1").amount == D("1200000.00")  # type: ignore[union-attr]
+    assert [change.approved_by for change in world.targets.history][-1] == "cfo"
+
+
+def test_rep_attainment_is_credited_revenue_over_target(reference_plan: Plan) -> None:
+    tree = [
+        _quota(1, "CO", "company", None, "400000.00"),
+        _quota(2, "PL", "product_line", "CO", "400000.00"),
+        _quota(3, "EAST", "region", "PL", "400000.00"),
+        _quota(4, "T-1", "team", "EAST", "400000.00"),
+        _quota(5, "R-17", "rep", "T-1", "400000.00"),
+    ]
+    world, _ = fold(reference_plan, [*tree, deal(1, "300000.00")])
+    assert rep_attainment(world, "R-17", "2026-Q1") == D("0.75")
+    assert rep_attainment(world, "R-17", "2026-Q2") is None
+    assert world.reps["R-17"].revenue_in("2026-03") == D("300000.00")
