@@ -140,14 +140,6 @@ def evolve(world: World, event: Event) -> tuple[World, Step]:
     return after.model_copy(update={"seen": seen}), Step(lines=lines)
 
 
-def evolve_all(world: World, events: Iterable[Event]) -> tuple[World, list[Step]]:
-    steps = []
-    for event in events:
-        world, step = evolve(world, event)
-        steps.append(step)
-    return world, steps
-
-
 Lines = tuple[LedgerLine, ...]
 
 

@@ -340,17 +340,21 @@ CURRENT_VERSIONS: Mapping[str, int] = dict.fromkeys(
 UPCASTERS: Mapping[tuple[str, int], Upcaster] = {}
 
 
-def upcast(raw: dict[str, Any]) -> dict[str, Any]:
+def upcast(
+    raw: dict[str, Any],
+    versions: Mapping[str, int] = CURRENT_VERSIONS,
+    upcasters: Mapping[tuple[str, int], Upcaster] = UPCASTERS,
+) -> dict[str, Any]:
     """Bring a raw event dict up to its type's current ``schema_version``."""
     event_type = raw.get("event_type")
-    if not isinstance(event_type, str) or event_type not in CURRENT_VERSIONS:
+    if not isinstance(event_type, str) or event_type not in versions:
         raise InvalidEvent("unknown_event_type", f"unknown event_type {event_type!r}")
     version = raw.get("schema_version")
-    current = CURRENT_VERSIONS[event_type]
+    current = versions[event_type]
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise InvalidEvent("invalid", "schema_version must be an integer >= 1")
     while version < current:
-        step = UPCASTERS.get((event_type, version))
+        step = upcasters.get((event_type, version))
         if step is None:
             raise InvalidEvent(
                 "unsupported_schema_version",

@@ -96,10 +96,6 @@ def open_position(
     return _rebook(state, position, plan, Source(event_id, facts.closed_at), "")
 
 
-def position_of(state: RepState, deal_id: str) -> Position | None:
-    return state.positions.get(deal_id)
-
-
 def change_position(
     state: RepState,
     position: Position,
