@@ -1,0 +1,261 @@
+"""即时奖励: awards that fire while the triggering deal is processed, not at period end.
+
+- Lightning (闪电奖): a rep's credited signings on one calendar day, in each deal's own
+  UTC offset, add up to more than the threshold: one award for that rep and day.
+- Breakthrough (突破奖): ``count`` key-account new-customer deals of a rep whose closing
+  times lie within ``window_days`` × 24 h of each other. In closing order that is the
+  sliding window ending at the triggering deal (``closed_at - window`` inclusive). A
+  deal counts towards one award only: six such deals in a week earn two, not four.
+
+Cancellation: an award stands only while its condition holds. When a cancelled deal
+takes a day back to or below the threshold the award fired under, or removes a member
+of a breakthrough group, the award is reversed by a negative award; the group's other
+deals count again and may complete a new group at once. A cancelled deal id is
+remembered, so its ``DealClosed`` seen again (or seen after the cancel) does nothing.
+
+Only what can still matter is kept: every signing day (a late cancel can reach it), the
+key-account deals not in an award and closed within one window of the latest one, and
+the groups that fired. A key-account deal arriving out of order more than a window
+behind the latest can only group with the deals that are still kept.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from domain.money import ZERO, CurrencyCode, format_money, to_cents
+
+Awards = tuple["InstantAward", ...]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LightningRule(_Frozen):
+    """闪电奖: more than ``more_than`` credited in one calendar day earns ``award``."""
+
+    more_than: Decimal = Field(ge=0)
+    award: Decimal = Field(gt=0)
+
+
+class BreakthroughRule(_Frozen):
+    """突破奖: ``count`` key-account new customers within ``window_days``: ``award``."""
+
+    count: int = Field(ge=1)
+    window_days: int = Field(ge=0)
+    award: Decimal = Field(gt=0)
+
+
+class InstantRewardRules(_Frozen):
+    """The plan's instant rewards; an absent rule never fires."""
+
+    currency: CurrencyCode
+    lightning: LightningRule | None = None
+    breakthrough: BreakthroughRule | None = None
+
+
+class InstantAward(_Frozen):
+    """An award as it fires (or, with a negative amount, as it is reversed)."""
+
+    rep_id: str
+    rule: Literal["lightning", "breakthrough"]
+    amount: Decimal
+    currency: CurrencyCode
+    formula: str
+    source_event_ids: tuple[str, ...]
+
+
+class Signed(_Frozen):
+    """One deal's credited amount on its signing day."""
+
+    deal_id: str
+    event_id: str
+    amount: Decimal
+
+
+class SigningDay(_Frozen):
+    """One calendar day's signings, and the lightning award standing for it."""
+
+    day: date
+    deals: tuple[Signed, ...] = ()
+    award: InstantAward | None = None
+    fired_over: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return sum((d.amount for d in self.deals), ZERO)
+
+
+class KeyClose(_Frozen):
+    """A key-account new-customer deal, as a breakthrough counts it."""
+
+    deal_id: str
+    event_id: str
+    closed_at: AwareDatetime
+
+
+class Breakthrough(_Frozen):
+    """Deals that fired a breakthrough award, kept so a cancel can undo it."""
+
+    group: tuple[KeyClose, ...]
+    award: InstantAward
+
+
+class InstantState(_Frozen):
+    """One rep's instant-reward memory."""
+
+    days: tuple[SigningDay, ...] = ()
+    pending: tuple[KeyClose, ...] = ()
+    fired: tuple[Breakthrough, ...] = ()
+    cancelled: tuple[str, ...] = ()
+
+
+def on_deal(  # noqa: PLR0913 - the deal's facts as the event gives them
+    state: InstantState,
+    rep_id: str,
+    *,
+    deal_id: str,
+    event_id: str,
+    closed_at: datetime,
+    credited_amount: Decimal,
+    new_customer: bool,
+    key_account: bool,
+    rules: InstantRewardRules,
+) -> tuple[InstantState, Awards]:
+    """即时奖励: fold one deal credited to ``rep_id``; return the awards it fires."""
+    if closed_at.utcoffset() is None or credited_amount <= 0:
+        msg = "a deal needs an aware closed_at and a positive credited amount"
+        raise ValueError(msg)
+    if deal_id in state.cancelled or any(deal_id in _ids(d.deals) for d in state.days):
+        return state, ()
+    day = _day(state, closed_at.date())
+    signed = Signed(deal_id=deal_id, event_id=event_id, amount=credited_amount)
+    day = day.model_copy(update={"deals": (*day.deals, signed)})
+    awards: Awards = ()
+    lightning = rules.lightning
+    if lightning is not None and day.award is None and day.total > lightning.more_than:
+        why = (
+            f"signed {format_money(day.total)} on {day.day} ({len(day.deals)} deals), "
+        )
+        why += f"more than {format_money(lightning.more_than)}"
+        award = _award(rep_id, "lightning", lightning.award, rules, day.deals, why)
+        day = day.model_copy(update={"award": award, "fired_over": lightning.more_than})
+        awards += (award,)
+    state = _with_day(state, day)
+    if new_customer and key_account and rules.breakthrough is not None:
+        close = KeyClose(deal_id=deal_id, event_id=event_id, closed_at=closed_at)
+        state, fired = _match(state, rep_id, (*state.pending, close), rules)
+        awards += fired
+    return state, awards
+
+
+def on_deal_cancelled(
+    state: InstantState,
+    rep_id: str,
+    *,
+    deal_id: str,
+    event_id: str,
+    rules: InstantRewardRules,
+) -> tuple[InstantState, Awards]:
+    """即时奖励 clawback: forget a cancelled deal, reverse what it no longer earns."""
+    if deal_id in state.cancelled:
+        return state, ()
+    state = state.model_copy(update={"cancelled": (*state.cancelled, deal_id)})
+    awards: Awards = ()
+    found = next((d for d in state.days if deal_id in _ids(d.deals)), None)
+    if found is not None:
+        kept = tuple(d for d in found.deals if d.deal_id != deal_id)
+        day = found.model_copy(update={"deals": kept})
+        if day.award is not None and day.total <= day.fired_over:
+            total = format_money(day.total)
+            why = f"deal {deal_id} cancelled, {day.day} now totals {total}"
+            awards += (_reversal(day.award, why, event_id),)
+            day = day.model_copy(update={"award": None})
+        state = _with_day(state, day)
+    pending = tuple(c for c in state.pending if c.deal_id != deal_id)
+    state = state.model_copy(update={"pending": pending})
+    fired = next((f for f in state.fired if deal_id in _ids(f.group)), None)
+    if fired is not None:
+        why = f"deal {deal_id} of the group cancelled"
+        awards += (_reversal(fired.award, why, event_id),)
+        survivors = tuple(c for c in fired.group if c.deal_id != deal_id)
+        rest = tuple(f for f in state.fired if f is not fired)
+        state = state.model_copy(update={"fired": rest})
+        state, refired = _match(state, rep_id, (*pending, *survivors), rules)
+        awards += refired
+    return state, awards
+
+
+def _ids(items: tuple[Signed, ...] | tuple[KeyClose, ...]) -> set[str]:
+    return {item.deal_id for item in items}
+
+
+def _day(state: InstantState, day: date) -> SigningDay:
+    return next((d for d in state.days if d.day == day), SigningDay(day=day))
+
+
+def _with_day(state: InstantState, day: SigningDay) -> InstantState:
+    others = tuple(d for d in state.days if d.day != day.day)
+    return state.model_copy(update={"days": (*others, day)})
+
+
+def _match(
+    state: InstantState,
+    rep_id: str,
+    pool: tuple[KeyClose, ...],
+    rules: InstantRewardRules,
+) -> tuple[InstantState, Awards]:
+    """突破奖: take groups of ``count`` within the window, earliest first; keep the rest
+    that could still join a group with a deal closing after the latest in ``pool``."""
+    rule = rules.breakthrough
+    if rule is None or not pool:
+        return state.model_copy(update={"pending": ()}), ()
+    window = timedelta(days=rule.window_days)
+    horizon = max(c.closed_at for c in pool) - window
+    left = sorted(pool, key=lambda c: (c.closed_at, c.deal_id))
+    fired: list[Breakthrough] = []
+    start = 0
+    while start + rule.count <= len(left):
+        group = tuple(left[start : start + rule.count])
+        if group[-1].closed_at - group[0].closed_at > window:
+            start += 1
+            continue
+        del left[start : start + rule.count]
+        why = f"{rule.count} key-account new customers within {rule.window_days} "
+        why += f"days ({', '.join(c.deal_id for c in group)})"
+        award = _award(rep_id, "breakthrough", rule.award, rules, group, why)
+        fired.append(Breakthrough(group=group, award=award))
+    pending = tuple(c for c in left if c.closed_at >= horizon)
+    update = {"pending": pending, "fired": (*state.fired, *fired)}
+    return state.model_copy(update=update), tuple(f.award for f in fired)
+
+
+def _award(
+    rep_id: str,
+    rule: Literal["lightning", "breakthrough"],
+    amount: Decimal,
+    rules: InstantRewardRules,
+    sources: tuple[Signed, ...] | tuple[KeyClose, ...],
+    why: str,
+) -> InstantAward:
+    amount = to_cents(amount)
+    return InstantAward(
+        rep_id=rep_id,
+        rule=rule,
+        amount=amount,
+        currency=rules.currency,
+        formula=f"{why}: {rule} award {format_money(amount)}",
+        source_event_ids=tuple(s.event_id for s in sources),
+    )
+
+
+def _reversal(award: InstantAward, why: str, event_id: str) -> InstantAward:
+    formula = f"reversal of the {award.rule} award {format_money(award.amount)}: {why}"
+    sources = (event_id, *award.source_event_ids)
+    update = {"amount": -award.amount, "formula": formula, "source_event_ids": sources}
+    return award.model_copy(update=update)
