@@ -14,11 +14,13 @@ from typing import Annotated, Any
 import typer
 from confluent_kafka import Producer
 
+from domain.plan import Plan
 from domain.replay import replay, summary
 from projections.ledger import leaderboard, rep_statement
 from streams.app import QuotaFlowApp
 from streams.bench import bench_fold
 from streams.generator import SampleWorld, produce
+from streams.plancheck import check_plan
 from streams.runtime import PlanFileError, Runtime, load_plan, open_store, runtime
 from streams.settings import BrokerMode, ClickHouseMode, Settings
 from streams.topics import DEALS, messages_on
@@ -32,6 +34,26 @@ query_cli = typer.Typer(help="Read live figures from ClickHouse.", no_args_is_he
 cli.add_typer(query_cli, name="query")
 bench_cli = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
 cli.add_typer(bench_cli, name="bench")
+plan_cli = typer.Typer(help="Incentive plan documents.", no_args_is_help=True)
+cli.add_typer(plan_cli, name="plan")
+
+
+@plan_cli.command("schema")
+def plan_schema() -> None:
+    """Print the JSON Schema of a plan document."""
+    typer.echo(json.dumps(Plan.model_json_schema(), indent=2, ensure_ascii=False))
+
+
+@plan_cli.command("check")
+def plan_check(path: Path) -> None:
+    """Report every error of a plan file with its field path and line."""
+    problems = check_plan(path)
+    for problem in problems:
+        typer.secho(problem, fg=typer.colors.RED, err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"{path}: valid plan")
+
 
 SeedOpt = Annotated[int, typer.Option(help="Seed of the sample-event generator.")]
 RateOpt = Annotated[float, typer.Option(help="Sample deals per second.")]
