@@ -245,15 +245,17 @@ def simulate(
     if explain is None:
         typer.echo(json.dumps(summary(result), ensure_ascii=False))
         return
-    mine = [line for line in result.lines if line.rep_id == explain]
-    if not mine:
-        typer.echo(f"no ledger lines for {explain}")
-    for line in mine:
-        typer.echo(
-            f"{line.amount:>12} {line.currency} {line.kind:<8} {line.deal_id:<12} "
-            f"{line.rule} ({line.plan_id} v{line.plan_version}): {line.formula} "
-            f"[{', '.join(line.source_event_ids)}]"
-        )
+    _echo_statement(
+        explain,
+        [
+            {
+                **line.model_dump(mode="json"),
+                "plan": f"{line.plan_id} v{line.plan_version}",
+            }
+            for line in result.lines
+            if line.rep_id == explain
+        ],
+    )
 
 
 @bench_cli.command("fold")
@@ -332,13 +334,18 @@ def query_statement(
         if direct
         else _from_worker(worker_url, f"/api/reps/{quoted}/statement")
     )
+    _echo_statement(rep_id, lines)
+
+
+def _echo_statement(rep_id: str, lines: list[dict[str, Any]]) -> None:
+    """A rep's ledger lines, one a row: amount, kind, deal, rule, plan, why, sources."""
     if not lines:
         typer.echo(f"no ledger lines for {rep_id}")
     for line in lines:
         typer.echo(
-            f"{line['amount']:>12} {line['currency']}  {line['deal_id']:<16} "
-            f"{line['rule']} "
-            f"({line['plan']}): {line['formula']}"
+            f"{line['amount']:>12} {line['currency']} {line['kind']:<8} "
+            f"{line['deal_id']:<12} {line['rule']} ({line['plan']}): {line['formula']} "
+            f"[{', '.join(line['source_event_ids'])}]"
         )
 
 

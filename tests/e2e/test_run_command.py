@@ -7,14 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 from streams.embedded import free_port
+from tests.polling import wait_for
 
 QUOTAFLOW = str(Path(sys.executable).parent / "quotaflow")
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,16 +24,6 @@ def _get(url: str) -> str | None:
             return str(response.read().decode())
     except (urllib.error.URLError, OSError):
         return None
-
-
-def _wait(probe, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = probe()
-        if result:
-            return result
-        time.sleep(0.5)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def _alive_mentioning(text: str) -> list[str]:
@@ -65,7 +53,7 @@ def test_run_starts_everything_shows_live_figures_and_stops_cleanly_on_ctrl_c(
             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         )  # fmt: skip
     try:
-        _wait(lambda: _get(f"{web}/health"), 90, "the worker's health page")
+        wait_for(lambda: _get(f"{web}/health"), 90, "the worker's health page", 0.5)
 
         def board() -> str | None:
             out = subprocess.run(
@@ -75,7 +63,7 @@ def test_run_starts_everything_shows_live_figures_and_stops_cleanly_on_ctrl_c(
             ).stdout  # fmt: skip
             return out if len(out.strip().splitlines()) == 6 else None
 
-        table = _wait(board, 60, "a leaderboard of five reps")
+        table = wait_for(board, 60, "a leaderboard of five reps", 0.5)
         assert table.splitlines()[0].split() == ["rank", "rep", "commission", "deals"]
         top_rep = table.splitlines()[1].split()[1]
         statement = subprocess.run(
@@ -89,7 +77,7 @@ def test_run_starts_everything_shows_live_figures_and_stops_cleanly_on_ctrl_c(
             metrics = _get(f"{web}/metrics") or ""
             return "quotaflow_dead_letters_total{" in metrics
 
-        _wait(dead_letters, 30, "dead-lettered sample events in the metrics")
+        wait_for(dead_letters, 30, "dead-lettered sample events in the metrics", 0.5)
         assert json.loads(_get(f"{web}/health") or "{}")["live"] is True
     finally:
         run.send_signal(signal.SIGINT)

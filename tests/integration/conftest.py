@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +21,9 @@ from streams.runtime import load_plan
 from streams.settings import BrokerMode, EmbeddedBroker, Settings
 from streams.topics import ensure_topics, topic_specs
 from streams.worker import WorkerThread
+from tests.polling import wait_for
+
+__all__ = ["read_topic", "send", "unique", "wait_for"]
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -83,17 +86,6 @@ def producer(settings: Settings) -> Iterator[Producer]:
 def send(producer: Producer, topic: str, key: bytes, value: bytes) -> None:
     producer.produce(topic, key=key, value=value)
     producer.flush(10)
-
-
-def wait_for(probe: Callable[[], T | None], timeout: float = 30, what: str = "") -> T:
-    """Poll ``probe`` until it returns something truthy; fail naming what it awaited."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = probe()
-        if result:
-            return result
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout}s waiting for {what or probe}")
 
 
 def read_topic(settings: Settings, topic: str, timeout: float = 10) -> list[Any]:
