@@ -40,9 +40,8 @@ from pydantic import (
     model_validator,
 )
 
-from domain.commission import percent
 from domain.events import Role
-from domain.money import ZERO, CurrencyCode, to_cents
+from domain.money import ZERO, CurrencyCode, percent, to_cents
 from domain.money import format_money as money
 
 Cadence = Literal["month", "quarter", "year"]

@@ -15,9 +15,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from domain.bands import BandSlice, slice_across_bands
-from domain.money import ZERO, to_cents
+from domain.money import ZERO, percent, to_cents
 from domain.money import format_money as money
 from domain.plan import PaymentSpeedRule, Plan, SpiffWindow
+from domain.points import DealFacts, PointsLine, PointsRules, points_for_deal
+from domain.points import points_for_payment as fast_collection_points
 
 Kind = Literal["earned", "payable", "bonus", "points"]
 ONE = Decimal(1)
@@ -48,6 +50,9 @@ class PositionFacts(_Frozen):
     closed_at: datetime
     payment_due_at: datetime
     new_customer: bool
+    repeat_customer: bool = False
+    margin: Decimal = ZERO
+    share: Decimal = ONE
     ytd_before: Decimal
     sprint: bool
     spiff: SpiffWindow | None
@@ -68,10 +73,6 @@ class Target(_Frozen):
     inputs: tuple[tuple[str, str], ...]
 
 
-def percent(rate: Decimal) -> str:
-    return f"{(rate * 100).normalize():f}%"
-
-
 def position_targets(facts: PositionFacts, plan: Plan) -> tuple[Target, ...]:
     """Every amount the position should have booked, given its facts today."""
     earned = _earned(facts, plan)
@@ -81,7 +82,41 @@ def position_targets(facts: PositionFacts, plan: Plan) -> tuple[Target, ...]:
         targets.append(_satisfaction_bonus(facts, plan))
     if facts.forfeited_by is not None:
         targets.append(_forfeiture(facts, total))
+    if plan.points is not None:
+        targets += (_points_target(p) for p in _deal_points(facts, plan.points))
     return tuple(t for t in targets if t.amount != ZERO)
+
+
+def _deal_points(facts: PositionFacts, rules: PointsRules) -> tuple[PointsLine, ...]:
+    """积分制 on a deal: its own triggers, and fast collection once paid in full."""
+    deal = DealFacts(
+        rep_id=facts.rep_id,
+        event_id=facts.deal_id,
+        amount=facts.amount,
+        margin=facts.margin,
+        share=facts.share,
+        new_customer=facts.new_customer,
+        repeat_customer=facts.repeat_customer,
+    )
+    lines = points_for_deal(deal, rules)
+    paid = [p for p in facts.payments if p.counted > ZERO]
+    if paid and sum((p.counted for p in paid), ZERO) == facts.amount:
+        days = (paid[-1].paid_at - facts.closed_at).days
+        lines += fast_collection_points(
+            days, rules, rep_id=facts.rep_id, event_id=facts.deal_id
+        )
+    return lines
+
+
+def _points_target(line: PointsLine) -> Target:
+    return Target(
+        key=f"points/{line.rule}",
+        rule=f"points_{line.rule}",
+        kind="points",
+        amount=line.points,
+        formula=line.formula,
+        inputs=(),
+    )
 
 
 def _earned(facts: PositionFacts, plan: Plan) -> list[Target]:

@@ -252,6 +252,7 @@ ActivityKind = Literal[
     "mentoring",
     "knowledge_sharing",
     "crisis_support",
+    "mentee_passed",
 ]
 
 

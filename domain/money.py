@@ -35,3 +35,8 @@ def format_money(value: Decimal) -> str:
     """Grouped digits, cents shown; more places only where the value really has them."""
     cents = value.quantize(CENT)
     return f"{cents if cents == value else value.normalize():,}"
+
+
+def percent(rate: Decimal) -> str:
+    """A rate as a person reads it: 0.015 -> 1.5%."""
+    return f"{(rate * 100).normalize():f}%"

@@ -8,9 +8,13 @@ from typing import Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from domain.awards import AwardRules, Cadence
 from domain.bands import RateBand, check_marginal_bands
+from domain.budget import BudgetRules
+from domain.instant import InstantRewardRules
 from domain.money import CurrencyCode
-from domain.targets import TargetRules
+from domain.points import PointsRules
+from domain.targets import AttainmentBands, TargetRules
 
 
 class _Section(BaseModel):
@@ -59,6 +63,12 @@ class SpiffWindow(_Section):
         )
 
 
+class AttainmentCommissionRule(AttainmentBands):
+    """基础线-冲刺线-超越线, booked when a period of ``cadence`` closes."""
+
+    cadence: Cadence = "month"
+
+
 class Plan(_Section):
     """A versioned, effective-dated incentive plan."""
 
@@ -74,10 +84,21 @@ class Plan(_Section):
     satisfaction_bonus: SatisfactionBonusRule | None = None
     spiffs: tuple[SpiffWindow, ...] = ()
     targets: TargetRules | None = None
+    attainment_commission: AttainmentCommissionRule | None = None
+    instant_rewards: InstantRewardRules | None = None
+    awards: AwardRules | None = None
+    points: PointsRules | None = None
+    budget: BudgetRules | None = None
 
     @model_validator(mode="after")
     def _bands_are_contiguous(self) -> Self:
         check_marginal_bands(self.revenue_bands, "revenue_bands")
+        for name in ("instant_rewards", "budget"):
+            section = getattr(self, name)
+            if section is not None and section.currency != self.currency:
+                msg = f"{name}.currency {section.currency} differs from the plan's "
+                msg += f"currency {self.currency}"
+                raise ValueError(msg)
         if (
             self.effective_from is not None
             and self.effective_to is not None

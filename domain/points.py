@@ -11,7 +11,7 @@ from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
 from itertools import pairwise
 from math import floor
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -73,6 +73,8 @@ class PointsRules(_Frozen):
     """The plan's points table: what each trigger is worth."""
 
     attainment_bands: tuple[AttainmentPointsBand, ...] = ()
+    # Attainment points are booked when a period of this kind closes.
+    attainment_cadence: Literal["month", "quarter", "year"] = "month"
     new_customer: Decimal = Field(default=ZERO, ge=0)
     repeat_purchase: Decimal = Field(default=ZERO, ge=0)
     ticket_size: tuple[TicketTier, ...] = ()

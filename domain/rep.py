@@ -7,7 +7,7 @@ becomes new ledger lines. Paid history is never rewritten.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple, cast
@@ -15,10 +15,15 @@ from typing import NamedTuple, cast
 from pydantic import BaseModel, ConfigDict
 
 from domain.commission import Kind, PositionFacts, Target, position_targets
+from domain.instant import InstantState
 from domain.ledger import LedgerLine
 from domain.money import ZERO
 from domain.money import format_money as money
 from domain.plan import Plan
+from domain.points import PointsLine
+
+POINTS = "PTS"
+"""The ``currency`` of points lines: points are counted, not money."""
 
 
 class Source(NamedTuple):
@@ -53,6 +58,10 @@ class RepState(BaseModel):
     positions: Mapping[str, Position] = {}
     totals: Mapping[str, Decimal] = {}
     sequence: int = 0
+    instant: InstantState = InstantState()
+    mentees_passed: int = 0
+    # Satisfaction scores of the rep's deals by period: (sum of scores, how many).
+    scores: Mapping[str, tuple[Decimal, int]] = {}
 
     def revenue_in(self, period: str) -> Decimal:
         return self.revenue.get(period, ZERO)
@@ -62,6 +71,18 @@ class RepState(BaseModel):
 
     def total(self, kind: Kind) -> Decimal:
         return self.totals.get(kind, ZERO)
+
+    def scores_in(self, period: str) -> tuple[Decimal, int]:
+        return self.scores.get(period, (ZERO, 0))
+
+
+def record_score(state: RepState, score: Decimal, at: datetime) -> RepState:
+    """Remember a satisfaction score of one of the rep's deals, by period."""
+    scores = dict(state.scores)
+    for period in periods_of(at):
+        total, count = state.scores_in(period)
+        scores[period] = (total + score, count + 1)
+    return state.model_copy(update={"scores": scores})
 
 
 def periods_of(at: datetime) -> tuple[str, str, str]:
@@ -119,6 +140,49 @@ def cancel_position(
     state = _add_revenue(state, cancelled, -position.facts.credited)
     note = f"deal cancelled: {reason or 'no reason'}"
     return _rebook(state, cancelled, plan, source, note)
+
+
+def book(
+    state: RepState, drafts: Iterable[LedgerLine]
+) -> tuple[RepState, tuple[LedgerLine, ...]]:
+    """Lines that belong to no deal position (awards, activity points): numbered in
+    the rep's sequence and added to the rep's totals."""
+    totals, sequence, lines = dict(state.totals), state.sequence, []
+    for draft in drafts:
+        sequence += 1
+        lines.append(draft.model_copy(update={"sequence": sequence}))
+        totals[draft.kind] = totals.get(draft.kind, ZERO) + draft.amount
+    if not lines:
+        return state, ()
+    state = state.model_copy(update={"totals": totals, "sequence": sequence})
+    return state, tuple(lines)
+
+
+def points_draft(
+    rep_id: str,
+    plan: Plan,
+    item: PointsLine,
+    source: Source,
+    deal_id: str = "",
+    inputs: tuple[tuple[str, str], ...] = (),
+) -> LedgerLine:
+    """积分制: a points line as a ledger line (every point has one)."""
+    return LedgerLine(
+        line_id=f"{source.event_id}/{rep_id}/points/{item.rule}",
+        rep_id=rep_id,
+        deal_id=deal_id,
+        kind="points",
+        rule=f"points_{item.rule}",
+        plan_id=plan.plan_id,
+        plan_version=plan.version,
+        amount=item.points,
+        currency=POINTS,
+        occurred_at=source.at,
+        formula=item.formula,
+        inputs=inputs,
+        source_event_ids=item.source_event_ids,
+        sequence=0,
+    )
 
 
 def top_of_bands(state: RepState, position: Position) -> Decimal:
@@ -204,7 +268,7 @@ def _line(  # noqa: PLR0913, PLR0917 - a booking: where, what, how much, why
         plan_id=position.plan_id,
         plan_version=position.plan_version,
         amount=amount,
-        currency=facts.currency,
+        currency=POINTS if kind == "points" else facts.currency,
         occurred_at=source.at,
         formula=formula,
         inputs=inputs,

@@ -127,17 +127,6 @@ def test_publishing_plans_invalid_repeated_and_conflicting(
     assert [p.version for p in world.plans] == [1, 2]
 
 
-def test_events_the_fold_does_not_handle_yet_are_rejected_not_dropped(
-    reference_plan: Plan,
-) -> None:
-    hired = event(
-        envelope("RepHired", "h-1", AT, rep_id="R-1", team_id="T", region="east",
-                 role="account_manager", grade="P5", hired_at=AT)
-    )  # fmt: skip
-    _, steps = fold(reference_plan, [hired])
-    assert steps[0].rejected[0].code == "unsupported"
-
-
 def test_spiff_window_must_end_after_it_starts() -> None:
     raw = envelope("SpiffAnnounced", "s", AT, spiff_id="x", starts_at=AT, ends_at=AT,
                    multiplier="2")  # fmt: skip

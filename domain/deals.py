@@ -1,0 +1,443 @@
+"""Deal events: close, amend, cancel, pay, score, and forfeiture of what stays unpaid.
+
+The deal record routes each fact to the reps it credits: deals carry their splits,
+payments and satisfaction scores find their deal (and wait for it when they arrive
+first). Every change to a rep's stake goes through ``domain.rep``'s positions, so
+close, pay, score, amend, cancel and forfeit share one arithmetic. Instant rewards
+fire while the deal is processed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from domain.commission import Payment, PositionFacts
+from domain.events import (
+    DealAmended,
+    DealCancelled,
+    DealClosed,
+    PaymentReceived,
+    PeriodClosed,
+    SatisfactionRecorded,
+    Split,
+)
+from domain.instant import InstantAward, on_deal, on_deal_cancelled
+from domain.ledger import LedgerLine
+from domain.money import ZERO
+from domain.plan import Plan, SpiffWindow
+from domain.points import points_for_review
+from domain.rep import (
+    Position,
+    RepState,
+    Source,
+    book,
+    cancel_position,
+    change_position,
+    open_position,
+    points_draft,
+    record_score,
+    sprint_holds,
+    top_of_bands,
+)
+from domain.world import (
+    DealRecord,
+    Lines,
+    Refused,
+    Waiting,
+    World,
+    plan_at,
+    plan_of,
+    rep_of,
+)
+
+
+def _plan_for(world: World, deal: DealClosed) -> Plan:
+    plan = plan_at(world, deal.occurred_at)
+    if plan.currency != deal.currency:
+        msg = (
+            f"deal currency {deal.currency} differs from plan currency {plan.currency}"
+        )
+        raise Refused("currency", msg)
+    return plan
+
+
+def _spiff_for(world: World, plan: Plan, deal: DealClosed) -> SpiffWindow | None:
+    """The SPIFF window the deal closed in; of several, the highest multiplier."""
+    covering = [
+        w
+        for w in (*plan.spiffs, *world.spiffs)
+        if w.covers(deal.occurred_at, deal.product_line, deal.region)
+    ]
+    return max(covering, key=lambda w: (w.multiplier, w.spiff_id), default=None)
+
+
+def _counted(record: DealRecord) -> tuple[Payment, ...]:
+    """Payments beyond the deal amount count for nothing more."""
+    left, counted = record.amount, []
+    for p in record.payments:
+        part = min(p.amount, max(left, ZERO))
+        left -= p.amount
+        counted.append(
+            Payment(
+                payment_id=p.payment_id,
+                event_id=p.event_id,
+                amount=p.amount,
+                counted=part,
+                paid_at=p.occurred_at,
+            )
+        )
+    return tuple(counted)
+
+
+def _facts(
+    record: DealRecord, rep: RepState, split: Split, ytd: Decimal
+) -> PositionFacts:
+    deal = record.closed
+    score = record.satisfaction
+    return PositionFacts(
+        rep_id=rep.rep_id,
+        deal_id=deal.deal_id,
+        credited=record.amount * split.share,
+        amount=record.amount,
+        currency=deal.currency,
+        closed_at=deal.occurred_at,
+        payment_due_at=deal.payment_due_at,
+        new_customer=deal.new_customer,
+        repeat_customer=record.repeat_customer,
+        margin=record.margin,
+        share=split.share,
+        ytd_before=ytd,
+        sprint=False,
+        spiff=record.spiff,
+        payments=_counted(record),
+        satisfied_by=score.event_id if score is not None else None,
+        satisfaction_score=score.score if score is not None else None,
+        forfeited_by=record.forfeited_by,
+    )
+
+
+def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
+    known = world.deals.get(deal.deal_id)
+    if known is not None:
+        if _terms(known.closed) == _terms(deal):
+            return world, ()  # the same fact from another source counts once
+        msg = (
+            f"deal {deal.deal_id} was already closed by {known.closed.event_id} with "
+            "other terms; send a DealAmended to change it"
+        )
+        raise Refused("conflict", msg)
+    plan = _plan_for(world, deal)
+    record = DealRecord(
+        closed=deal,
+        amount=deal.amount,
+        margin=deal.margin,
+        splits=deal.splits,
+        repeat_customer=not deal.new_customer and deal.customer_id in world.customers,
+        plan_id=plan.plan_id,
+        plan_version=plan.version,
+        spiff=_spiff_for(world, plan, deal),
+    )
+    reps, lines = dict(world.reps), list[LedgerLine]()
+    for split in deal.splits:
+        rep = rep_of(world, split.rep_id)
+        facts = _facts(record, rep, split, rep.ytd_revenue(deal.occurred_at.year))
+        facts = facts.model_copy(
+            update={"sprint": sprint_holds(rep, deal.occurred_at, plan)}
+        )
+        rep, booked = open_position(rep, facts, plan, deal.event_id)
+        rep, fired = _instant(rep, plan, deal, facts.credited)
+        reps[rep.rep_id] = rep
+        lines.extend((*booked, *fired))
+    customers = world.customers
+    if deal.customer_id not in customers:
+        customers = {**customers, deal.customer_id: deal.deal_id}
+    world = world.model_copy(
+        update={
+            "deals": {**world.deals, deal.deal_id: record},
+            "reps": reps,
+            "customers": customers,
+        }
+    )
+    return _release_waiting(world, deal.deal_id, tuple(lines))
+
+
+def _instant(
+    rep: RepState, plan: Plan, deal: DealClosed, credited: Decimal
+) -> tuple[RepState, Lines]:
+    """即时奖励: lightning and breakthrough fire while the deal is processed."""
+    rules = plan.instant_rewards
+    if rules is None:
+        return rep, ()
+    state, awards = on_deal(
+        rep.instant,
+        rep.rep_id,
+        deal_id=deal.deal_id,
+        event_id=deal.event_id,
+        closed_at=deal.occurred_at,
+        credited_amount=credited,
+        new_customer=deal.new_customer,
+        key_account=deal.key_account,
+        rules=rules,
+    )
+    rep = rep.model_copy(update={"instant": state})
+    drafts = _award_lines(
+        rep.rep_id, plan, deal, awards, Source(deal.event_id, deal.occurred_at)
+    )
+    return book(rep, drafts)
+
+
+def _award_lines(
+    rep_id: str,
+    plan: Plan,
+    deal: DealClosed,
+    awards: tuple[InstantAward, ...],
+    source: Source,
+) -> Lines:
+    return tuple(
+        LedgerLine(
+            line_id=f"{source.event_id}/{rep_id}/instant/{award.rule}/{n}",
+            rep_id=rep_id,
+            deal_id=deal.deal_id,
+            kind="bonus",
+            rule=award.rule,
+            plan_id=plan.plan_id,
+            plan_version=plan.version,
+            amount=award.amount,
+            currency=award.currency,
+            occurred_at=source.at,
+            formula=award.formula,
+            inputs=(),
+            source_event_ids=award.source_event_ids,
+            sequence=0,
+        )
+        for n, award in enumerate(awards, start=1)
+    )
+
+
+def _terms(deal: DealClosed) -> str:
+    return deal.model_dump_json(exclude={"event_id", "source", "schema_version"})
+
+
+def _release_waiting(world: World, deal_id: str, lines: Lines) -> tuple[World, Lines]:
+    """Payments and scores that arrived before their deal apply now, in order."""
+    queued = world.waiting.get(deal_id, ())
+    if not queued:
+        return world, lines
+    waiting = {k: v for k, v in world.waiting.items() if k != deal_id}
+    world = world.model_copy(update={"waiting": waiting})
+    collected = list(lines)
+    for event in queued:
+        world, more = (
+            pay(world, event)
+            if isinstance(event, PaymentReceived)
+            else score(world, event)
+        )
+        collected.extend(more)
+    return world, tuple(collected)
+
+
+def _plan(world: World, record: DealRecord) -> Plan:
+    return plan_of(world, record.plan_id, record.plan_version)
+
+
+def _open_record(world: World, deal_id: str, what: str) -> DealRecord:
+    record = world.deals.get(deal_id)
+    if record is None:
+        raise Refused("unknown_deal", f"{what} refers to unknown deal {deal_id}")
+    if record.cancelled:
+        raise Refused("deal_cancelled", f"{what} refers to cancelled deal {deal_id}")
+    return record
+
+
+def _restate(
+    world: World, record: DealRecord, source: Source, note: str, old: DealRecord
+) -> tuple[World, Lines]:
+    """Re-derive every credited rep's position from the deal record."""
+    reps, lines = dict(world.reps), list[LedgerLine]()
+    plan = _plan(world, record)
+    shares = {s.rep_id: s for s in record.splits}
+    for rep_id in dict.fromkeys([*(s.rep_id for s in old.splits), *shares]):
+        rep = reps.get(rep_id) or RepState(rep_id=rep_id)
+        position: Position | None = rep.positions.get(record.closed.deal_id)
+        split = shares.get(rep_id)
+        if position is None and split is not None:
+            deal = record.closed
+            facts = _facts(record, rep, split, rep.ytd_revenue(deal.occurred_at.year))
+            facts = facts.model_copy(
+                update={"sprint": sprint_holds(rep, deal.occurred_at, plan)}
+            )
+            rep, booked = open_position(rep, facts, plan, source.event_id)
+        elif position is not None and split is None:
+            rep, booked = cancel_position(
+                rep, position, plan, source, "removed from the deal"
+            )
+        elif position is not None and split is not None:
+            ytd = position.facts.ytd_before
+            if record.amount != old.amount or split.share != _share(old, rep_id):
+                ytd = top_of_bands(rep, position)
+            facts = _facts(record, rep, split, ytd).model_copy(
+                update={"sprint": position.facts.sprint}
+            )
+            rep, booked = change_position(rep, position, facts, plan, source, note)
+        else:  # pragma: no cover - a rep listed in neither split is not iterated
+            continue
+        reps[rep_id] = rep
+        lines.extend(booked)
+    deals = {**world.deals, record.closed.deal_id: record}
+    return world.model_copy(update={"reps": reps, "deals": deals}), tuple(lines)
+
+
+def _share(record: DealRecord, rep_id: str) -> Decimal:
+    return next((s.share for s in record.splits if s.rep_id == rep_id), ZERO)
+
+
+def amend(world: World, event: DealAmended) -> tuple[World, Lines]:
+    record = _open_record(world, event.deal_id, "DealAmended")
+    if event.currency != record.closed.currency:
+        msg = f"amendment changes the currency from {record.closed.currency}"
+        raise Refused("currency", msg)
+    new = record.model_copy(
+        update={"amount": event.amount, "margin": event.margin, "splits": event.splits}
+    )
+    source = Source(event.event_id, event.occurred_at)
+    return _restate(world, new, source, "deal amended", record)
+
+
+def cancel(world: World, event: DealCancelled) -> tuple[World, Lines]:
+    record = world.deals.get(event.deal_id)
+    if record is None:
+        raise Refused("unknown_deal", f"cannot cancel unknown deal {event.deal_id}")
+    if record.cancelled:
+        return world, ()
+    reps, lines = dict(world.reps), list[LedgerLine]()
+    plan = _plan(world, record)
+    source = Source(event.event_id, event.occurred_at)
+    for split in record.splits:
+        rep = reps[split.rep_id]
+        rep, booked = cancel_position(
+            rep, rep.positions[event.deal_id], plan, source, event.reason
+        )
+        rep, reversed_ = _instant_cancelled(rep, plan, record.closed, source)
+        reps[split.rep_id] = rep
+        lines.extend((*booked, *reversed_))
+    cancelled = record.model_copy(update={"cancelled": True})
+    deals = {**world.deals, event.deal_id: cancelled}
+    return world.model_copy(update={"reps": reps, "deals": deals}), tuple(lines)
+
+
+def _instant_cancelled(
+    rep: RepState, plan: Plan, deal: DealClosed, source: Source
+) -> tuple[RepState, Lines]:
+    """即时奖励 clawback: an award whose condition no longer holds is reversed."""
+    rules = plan.instant_rewards
+    if rules is None:
+        return rep, ()
+    state, awards = on_deal_cancelled(
+        rep.instant,
+        rep.rep_id,
+        deal_id=deal.deal_id,
+        event_id=source.event_id,
+        rules=rules,
+    )
+    rep = rep.model_copy(update={"instant": state})
+    return book(rep, _award_lines(rep.rep_id, plan, deal, awards, source))
+
+
+def _wait(world: World, event: Waiting) -> tuple[World, Lines]:
+    queued = (*world.waiting.get(event.deal_id, ()), event)
+    return world.model_copy(
+        update={"waiting": {**world.waiting, event.deal_id: queued}}
+    ), ()
+
+
+def pay(world: World, event: PaymentReceived) -> tuple[World, Lines]:
+    if event.deal_id not in world.deals:
+        return _wait(world, event)
+    record = _open_record(world, event.deal_id, "PaymentReceived")
+    if event.currency != record.closed.currency:
+        msg = f"payment in {event.currency} for a deal in {record.closed.currency}"
+        raise Refused("currency", msg)
+    same = next((p for p in record.payments if p.payment_id == event.payment_id), None)
+    if same is not None:
+        if same.amount == event.amount:
+            return world, ()
+        msg = f"payment {event.payment_id} was already received with another amount"
+        raise Refused("conflict", msg)
+    if record.forfeited_by is not None:
+        msg = (
+            f"deal {event.deal_id}'s commission was forfeited: nothing more to release"
+        )
+        raise Refused("forfeited", msg)
+    new = record.model_copy(update={"payments": (*record.payments, event)})
+    source = Source(event.event_id, event.occurred_at)
+    return _restate(world, new, source, f"payment {event.payment_id}", record)
+
+
+def score(world: World, event: SatisfactionRecorded) -> tuple[World, Lines]:
+    if event.deal_id not in world.deals:
+        return _wait(world, event)
+    record = _open_record(world, event.deal_id, "SatisfactionRecorded")
+    reps = dict(world.reps)
+    for split in record.splits:
+        rep = rep_of(world, split.rep_id)
+        reps[rep.rep_id] = record_score(rep, event.score, event.occurred_at)
+    world = world.model_copy(update={"reps": reps})
+    world, deducted = _negative_review(world, record, event)
+    rule = _plan(world, record).satisfaction_bonus
+    if record.satisfaction is not None or rule is None or event.score < rule.min_score:
+        return world, deducted
+    new = record.model_copy(update={"satisfaction": event})
+    source = Source(event.event_id, event.occurred_at)
+    return _restate(world, new, source, f"satisfaction {event.score}", record)
+
+
+def _negative_review(
+    world: World, record: DealRecord, event: SatisfactionRecorded
+) -> tuple[World, Lines]:
+    """积分制 差评扣分: each credited rep loses points, never below a zero balance."""
+    plan = _plan(world, record)
+    if plan.points is None:
+        return world, ()
+    reps, lines = dict(world.reps), list[LedgerLine]()
+    deal_id = record.closed.deal_id
+    for split in record.splits:
+        rep = rep_of(world, split.rep_id)
+        found = points_for_review(
+            event.score, plan.points, rep_id=rep.rep_id, event_id=event.event_id
+        )
+        drafts = []
+        for item in found:
+            points = max(item.points, -max(rep.total("points"), ZERO))
+            if points == ZERO:
+                continue
+            note = "" if points == item.points else " (floored at a zero balance)"
+            floored = item.model_copy(
+                update={"points": points, "formula": item.formula + note}
+            )
+            source = Source(event.event_id, event.occurred_at)
+            inputs = (("score", str(event.score)),)
+            drafts.append(
+                points_draft(rep.rep_id, plan, floored, source, deal_id, inputs)
+            )
+        reps[rep.rep_id], booked = book(rep, drafts)
+        lines.extend(booked)
+    return world.model_copy(update={"reps": reps}), tuple(lines)
+
+
+def forfeit_overdue(world: World, event: PeriodClosed) -> tuple[World, Lines]:
+    """Forfeit what is still unpaid long after its due date."""
+    lines: list[LedgerLine] = []
+    for deal_id in sorted(world.deals):
+        record = world.deals[deal_id]
+        rule = _plan(world, record).payment_speed
+        if record.cancelled or record.forfeited_by is not None or rule is None:
+            continue
+        overdue = event.occurred_at - record.closed.payment_due_at
+        paid = sum((p.counted for p in _counted(record)), ZERO)
+        if overdue.days < rule.forfeit_after_days or paid >= record.amount:
+            continue
+        new = record.model_copy(update={"forfeited_by": event.event_id})
+        source = Source(event.event_id, event.occurred_at)
+        world, booked = _restate(world, new, source, "commission forfeited", record)
+        lines.extend(booked)
+    return world, tuple(lines)

@@ -1,0 +1,117 @@
+"""Events that set the rules: plan versions, SPIFF windows, and the target tree."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from domain.events import PlanPublished, QuotaAdjusted, QuotaAssigned, SpiffAnnounced
+from domain.money import ZERO
+from domain.plan import Plan, SpiffWindow
+from domain.targets import (
+    ParentMissing,
+    TargetError,
+    TargetNode,
+    TargetRules,
+    adjust,
+    assign,
+    attainment,
+)
+from domain.world import Lines, Refused, World
+
+
+def announce(world: World, event: SpiffAnnounced) -> tuple[World, Lines]:
+    window = SpiffWindow(
+        spiff_id=event.spiff_id,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        multiplier=event.multiplier,
+        product_lines=event.product_lines,
+        regions=event.regions,
+    )
+    return world.model_copy(update={"spiffs": (*world.spiffs, window)}), ()
+
+
+def publish(world: World, event: PlanPublished) -> tuple[World, Lines]:
+    document: dict[str, Any] = {
+        **event.plan,
+        "plan_id": event.plan_id,
+        "version": event.version,
+        "effective_from": event.effective_from,
+        "effective_to": event.effective_to,
+    }
+    try:
+        plan = Plan.model_validate(document)
+    except ValidationError as exc:
+        raise Refused("invalid_plan", f"plan document is invalid: {exc}") from exc
+    for known in world.plans:
+        if (known.plan_id, known.version) == (plan.plan_id, plan.version):
+            if known == plan:
+                return world, ()
+            msg = (
+                f"plan {plan.plan_id} v{plan.version} was published with other content"
+            )
+            raise Refused("conflict", msg)
+    return world.model_copy(update={"plans": (*world.plans, plan)}), ()
+
+
+def assign_target(world: World, event: QuotaAssigned) -> tuple[World, Lines]:
+    """目标分解: a target for a node; a child arriving before its parent waits."""
+    try:
+        node = TargetNode(
+            node_id=event.node_id,
+            level=event.level,
+            parent_id=event.parent_id,
+            period=event.period,
+            amount=event.amount,
+            currency=event.currency,
+        )
+        book = assign(
+            world.targets, node, event_id=event.event_id, occurred_at=event.occurred_at
+        )
+    except ParentMissing:
+        key = f"{event.parent_id}@{event.period}"
+        waiting = (*world.orphans.get(key, ()), event)
+        return world.model_copy(update={"orphans": {**world.orphans, key: waiting}}), ()
+    except (TargetError, ValidationError) as exc:
+        raise Refused("target", str(exc)) from exc
+    world = world.model_copy(update={"targets": book})
+    key = f"{event.node_id}@{event.period}"
+    for child in world.orphans.get(key, ()):
+        world = world.model_copy(
+            update={"orphans": {k: v for k, v in world.orphans.items() if k != key}}
+        )
+        world, _ = assign_target(world, child)
+    return world, ()
+
+
+def adjust_target(world: World, event: QuotaAdjusted) -> tuple[World, Lines]:
+    """保留不超过20%的指标调整权限: the plan in force limits mid-period changes."""
+    in_force = [p for p in world.plans if p.in_force(event.occurred_at)]
+    rules = next((p.targets for p in reversed(in_force) if p.targets), TargetRules())
+    try:
+        book = adjust(
+            world.targets,
+            event.node_id,
+            event.period,
+            event.amount,
+            reason=event.reason,
+            approved_by=event.approved_by,
+            occurred_at=event.occurred_at,
+            event_id=event.event_id,
+            rules=rules,
+        )
+    except TargetError as exc:
+        raise Refused("target", str(exc)) from exc
+    return world.model_copy(update={"targets": book}), ()
+
+
+def rep_attainment(world: World, rep_id: str, period: str) -> Decimal | None:
+    """达成率: the rep's credited revenue over its target for the period, if any."""
+    target = world.targets.get(rep_id, period)
+    if target is None or target.amount == ZERO:
+        return None
+    rep = world.reps.get(rep_id)
+    return attainment(rep.revenue_in(period) if rep else ZERO, target.amount)

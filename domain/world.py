@@ -1,0 +1,136 @@
+"""What the fold knows (``World``), what one step produces (``Step``), and the lookups
+every handler shares: the plan in force, a rep's state, booking free-standing lines.
+
+Business refusals are raised as ``Refused`` inside a handler and come back from
+``evolve`` as a ``Rejection`` with a reason; the world is then unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.awards import InnovationProposal, Nomination, PromotionCandidate, Withheld
+from domain.budget import BudgetAlert, BudgetState
+from domain.events import (
+    DealClosed,
+    PaymentReceived,
+    QuotaAssigned,
+    Role,
+    SatisfactionRecorded,
+    Split,
+)
+from domain.ledger import LedgerLine
+from domain.plan import Plan, SpiffWindow
+from domain.rep import RepState
+from domain.targets import TargetBook
+
+Waiting = PaymentReceived | SatisfactionRecorded
+Lines = tuple[LedgerLine, ...]
+
+
+class Rejection(NamedTuple):
+    event_id: str
+    code: str
+    reason: str
+
+
+class Step(NamedTuple):
+    """What one event produced: ledger lines, refusals, and what people must know."""
+
+    lines: tuple[LedgerLine, ...] = ()
+    rejected: tuple[Rejection, ...] = ()
+    alerts: tuple[BudgetAlert, ...] = ()
+    candidates: tuple[PromotionCandidate, ...] = ()
+    withheld: tuple[Withheld, ...] = ()
+
+
+class Refused(Exception):
+    """Raised inside a handler; turned into a ``Rejection`` by ``evolve``."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DealRecord(_Frozen):
+    """A deal as it stands: current terms, plan, payments, score, status."""
+
+    closed: DealClosed
+    amount: Decimal
+    margin: Decimal
+    splits: tuple[Split, ...]
+    plan_id: str
+    plan_version: int
+    spiff: SpiffWindow | None
+    repeat_customer: bool = False
+    payments: tuple[PaymentReceived, ...] = ()
+    satisfaction: SatisfactionRecorded | None = None
+    cancelled: bool = False
+    forfeited_by: str | None = None
+
+
+class Person(_Frozen):
+    """A rep as HR knows them (RepHired / RepMoved / RepLeft)."""
+
+    rep_id: str
+    team_id: str
+    region: str
+    role: Role
+    grade: str
+    hired_at: datetime
+    left_at: datetime | None = None
+
+
+class World(_Frozen):
+    """Everything the fold knows. Mappings are replaced, never mutated."""
+
+    plans: tuple[Plan, ...] = ()
+    spiffs: tuple[SpiffWindow, ...] = ()
+    seen: Mapping[str, str] = {}
+    deals: Mapping[str, DealRecord] = {}
+    waiting: Mapping[str, tuple[Waiting, ...]] = {}
+    reps: Mapping[str, RepState] = {}
+    targets: TargetBook = TargetBook()
+    # Children whose parent target has not arrived yet, by (parent_id, period).
+    orphans: Mapping[str, tuple[QuotaAssigned, ...]] = {}
+    people: Mapping[str, Person] = {}
+    # customer_id -> the first deal with that customer: later deals are repeat orders.
+    customers: Mapping[str, str] = {}
+    nominations: tuple[Nomination, ...] = ()
+    proposals: tuple[InnovationProposal, ...] = ()
+    closed_periods: tuple[str, ...] = ()
+    budgets: Mapping[str, BudgetState] = {}
+
+
+def start(plans: Iterable[Plan]) -> World:
+    return World(plans=tuple(plans))
+
+
+def plan_at(world: World, at: datetime) -> Plan:
+    """The plan in force at ``at``: the most recently effective version wins; an
+    undated plan is the oldest."""
+    candidates = [p for p in world.plans if p.in_force(at)]
+    if not candidates:
+        raise Refused("no_plan", f"no plan is in force at {at.isoformat()}")
+    return max(
+        candidates,
+        key=lambda p: (p.effective_from is not None, p.effective_from or at, p.version),
+    )
+
+
+def plan_of(world: World, plan_id: str, version: int) -> Plan:
+    return next(p for p in world.plans if (p.plan_id, p.version) == (plan_id, version))
+
+
+def rep_of(world: World, rep_id: str) -> RepState:
+    return world.reps.get(rep_id) or RepState(rep_id=rep_id)
