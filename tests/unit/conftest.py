@@ -14,3 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def reference_plan() -> Plan:
     document = yaml.safe_load((ROOT / "examples/plans/reference.yaml").read_text())
     return Plan.model_validate(document)
+
+
+@pytest.fixture(scope="session")
+def full_plan() -> Plan:
+    document = yaml.safe_load((ROOT / "examples/plans/full.yaml").read_text())
+    return Plan.model_validate(document)

@@ -1,0 +1,221 @@
+"""Points, instant rewards, the budget and the organisation, through the whole fold,
+with examples/plans/full.yaml's numbers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from domain.engine import World
+from domain.events import Event
+from domain.ledger import LedgerLine
+from domain.plan import Plan
+from tests.factories import envelope
+from tests.unit.test_engine import deal, event, fold, lines_of, pay
+
+D = Decimal
+AT = "2026-03-14T09:30:00+08:00"
+
+
+def points(world: World, rep: str = "R-17") -> Decimal:
+    return world.reps[rep].total("points")
+
+
+def rules(lines: list[LedgerLine], kind: str) -> dict[str, Decimal]:
+    found: dict[str, Decimal] = {}
+    for line in lines:
+        if line.kind == kind:
+            found[line.rule] = found.get(line.rule, D(0)) + line.amount
+    return found
+
+
+def other(event_type: str, event_id: str, at: str = AT, **fields: Any) -> Event:
+    return event(envelope(event_type, event_id, at, **fields))
+
+
+def test_new_customer_deal_of_125000_earns_80_points(full_plan: Plan) -> None:
+    world, steps = fold(full_plan, [deal(1, "125000.00", new_customer=True)])
+    assert rules(lines_of(steps), "points") == {
+        "points_new_customer": D(50),
+        "points_ticket_size": D(30),
+    }
+    assert points(world) == D(80)
+    assert all(
+        line.currency == "PTS" for line in lines_of(steps) if line.kind == "points"
+    )
+
+
+def test_repeat_order_high_margin_and_fast_collection_earn_their_points(
+    full_plan: Plan,
+) -> None:
+    events = [
+        deal(1, "50000.00", customer_id="C-1"),
+        deal(2, "50000.00", customer_id="C-1", margin="25000.00"),
+        pay(1, 2, "50000.00", "2026-03-20T00:00:00+08:00"),
+    ]
+    world, steps = fold(full_plan, events)
+    assert rules(lines_of(steps[1:2]), "points") == {
+        "points_repeat_purchase": D(20),
+        "points_high_margin": D(25),
+    }
+    assert rules(lines_of(steps[2:]), "points") == {"points_fast_collection": D(15)}
+    assert points(world) == D(60)
+
+
+def test_cancelling_a_deal_claws_back_its_points(full_plan: Plan) -> None:
+    events = [
+        deal(1, "125000.00", new_customer=True),
+        other("DealCancelled", "c-1", deal_id="D-1", reason="customer withdrew"),
+    ]
+    world, steps = fold(full_plan, events)
+    assert points(world) == D(0)
+    assert sum(line.amount for line in steps[1].lines if line.kind == "points") == -80
+
+
+def test_a_split_deal_shares_its_points(full_plan: Plan) -> None:
+    splits = [{"rep_id": "R-17", "share": "0.5"}, {"rep_id": "R-2", "share": "0.5"}]
+    world, _ = fold(full_plan, [deal(1, "125000.00", splits=splits, new_customer=True)])
+    assert points(world) == points(world, "R-2") == D(40)
+
+
+def test_activities_earn_points_and_an_incomplete_prospect_earns_none(
+    full_plan: Plan,
+) -> None:
+    def act(n: int, kind: str, complete: bool = True) -> Event:
+        return other("ActivityLogged", f"a-{n}", activity_id=f"A-{n}", rep_id="R-17",
+                     kind=kind, complete=complete)  # fmt: skip
+
+    events = [
+        act(1, "visit"),
+        act(2, "decision_maker_visit"),
+        act(3, "prospect_entered", complete=False),
+        act(4, "prospect_entered"),
+        act(5, "mentoring"),
+        act(6, "knowledge_sharing"),
+        act(7, "crisis_support"),
+        act(8, "mentee_passed"),
+    ]
+    world, steps = fold(full_plan, events)
+    assert steps[2].lines == ()
+    assert points(world) == D(5 + 10 + 2 + 10 + 6 + 12)
+    assert world.reps["R-17"].mentees_passed == 1
+
+
+def test_confirmed_collaboration_earns_the_helper_points(full_plan: Plan) -> None:
+    events = [
+        other("CollaborationConfirmed", "cc-1", collaboration_id="X-1",
+              helper_rep_id="R-2", beneficiary_rep_id="R-17"),
+        other("CollaborationConfirmed", "cc-2", collaboration_id="X-2",
+              helper_rep_id="R-2", beneficiary_rep_id="R-2"),
+    ]  # fmt: skip
+    world, steps = fold(full_plan, events)
+    assert points(world, "R-2") == D(8)
+    assert steps[1].rejected[0].code == "invalid"
+
+
+def test_redemption_spends_points_and_beyond_the_balance_is_refused(
+    full_plan: Plan,
+) -> None:
+    def redeem(n: int, amount: str) -> Event:
+        return other("PointsRedeemed", f"r-{n}", redemption_id=f"RD-{n}",
+                     rep_id="R-17", points=amount, reward="team dinner")  # fmt: skip
+
+    events = [deal(1, "125000.00", new_customer=True), redeem(1, "30"), redeem(2, "51")]
+    world, steps = fold(full_plan, events)
+    assert points(world) == D(50)
+    (line,) = steps[1].lines
+    assert (line.rule, line.amount) == ("points_redemption", D(-30))
+    assert steps[2].rejected[0].code == "insufficient_points"
+    assert "exceeds R-17's balance of 50" in steps[2].rejected[0].reason
+
+
+def test_a_negative_review_deducts_points_but_never_below_zero(
+    full_plan: Plan,
+) -> None:
+    def review(n: int, deal_no: int, score: str) -> Event:
+        return other("SatisfactionRecorded", f"s-{n}", deal_id=f"D-{deal_no}",
+                     customer_id="C-88", score=score)  # fmt: skip
+
+    events = [
+        deal(1, "125000.00", new_customer=True),
+        review(1, 1, "40"),
+        review(2, 1, "50"),
+        review(3, 1, "55"),
+        review(4, 1, "10"),
+    ]
+    world, steps = fold(full_plan, events)
+    deducted = [line.amount for line in lines_of(steps[1:])]
+    assert deducted == [D(-30), D(-30), D(-20)]
+    assert "floored" in steps[3].lines[0].formula
+    assert steps[4].lines == ()
+    assert points(world) == D(0)
+
+
+def test_lightning_fires_on_the_deal_taking_the_day_over_100000(
+    full_plan: Plan,
+) -> None:
+    events = [deal(1, "60000.00"), deal(2, "50000.00")]
+    world, steps = fold(full_plan, events)
+    assert rules(lines_of(steps[:1]), "bonus") == {}
+    assert rules(lines_of(steps[1:]), "bonus") == {"lightning": D(1000)}
+    assert world.reps["R-17"].total("bonus") == D(1000)
+
+
+def test_cancelling_a_deal_of_the_day_reverses_the_lightning_award(
+    full_plan: Plan,
+) -> None:
+    events = [
+        deal(1, "60000.00"),
+        deal(2, "50000.00"),
+        other("DealCancelled", "c-2", deal_id="D-2"),
+    ]
+    world, steps = fold(full_plan, events)
+    assert rules(lines_of(steps[2:]), "bonus") == {"lightning": D(-1000)}
+    assert world.reps["R-17"].total("bonus") == D(0)
+
+
+def test_three_key_account_new_customers_in_a_week_earn_the_breakthrough(
+    full_plan: Plan,
+) -> None:
+    events = [
+        deal(n, "10000.00", new_customer=True, key_account=True,
+             occurred_at=f"2026-03-{10 + n}T09:30:00+08:00")
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    _, steps = fold(full_plan, events)
+    assert rules(lines_of(steps[2:]), "bonus") == {"breakthrough": D(5000)}
+
+
+def test_accruals_past_the_non_reserve_budget_raise_one_alert(
+    full_plan: Plan,
+) -> None:
+    # 500,000×3% + 500,000×5% + 12,000,000×7% = 880,000 earned, plus the 1,000
+    # lightning award: above the 850,000 left when 15% of 1,000,000 is kept back.
+    world, steps = fold(full_plan, [deal(1, "13000000.00"), deal(2, "1000.00")])
+    (alert,) = steps[0].alerts
+    assert alert.kind == "non_reserve_exceeded"
+    assert alert.accrued == D("881000.00")
+    assert alert.limit == D("850000.00")
+    assert steps[1].alerts == ()
+    assert world.budgets["full"].accrued == D("881070.00")  # the 1,000 deal at 7%
+
+
+def test_people_are_hired_moved_and_leave(full_plan: Plan) -> None:
+    def org(kind: str, n: int, rep: str, **fields: Any) -> Event:
+        base = {"team_id": "T1", "region": "east", "role": "account_manager",
+                "grade": "P5", "hired_at": "2025-06-01T00:00:00+08:00"}  # fmt: skip
+        return other(kind, f"o-{n}", rep_id=rep, **{**base, **fields})
+
+    events = [
+        org("RepHired", 1, "R-1"),
+        org("RepMoved", 2, "R-1", team_id="T2", grade="P6"),
+        org("RepHired", 3, "R-1"),
+        org("RepLeft", 4, "R-1"),
+        org("RepMoved", 5, "R-1"),
+        org("RepHired", 6, "R-1", team_id="T3"),
+    ]
+    world, steps = fold(full_plan, events)
+    assert steps[2].rejected[0].code == "conflict"
+    assert steps[4].rejected[0].code == "unknown_rep"
+    person = world.people["R-1"]
+    assert (person.team_id, person.left_at) == ("T3", None)
