@@ -161,14 +161,16 @@ def _facts(world: World, person: Person, period: str) -> RepPeriodFacts:
     rep = rep_of(world, person.rep_id)
     target = world.targets.get(person.rep_id, period)
     quarters: list[Decimal] = []
-    if "-Q" in period:
-        quarter = period
-        for _ in range(8):  # at most two years back: enough for any promotion rule
-            node = world.targets.get(person.rep_id, quarter)
-            if node is None or node.amount <= ZERO:
-                break
-            quarters.insert(0, rep.revenue_in(quarter) / node.amount)
-            quarter = previous_period(quarter)
+    quarter = period if "-Q" in period else ""
+    # Back to the first quarter without a target, at most two years: enough for any
+    # promotion rule.
+    while (
+        len(quarters) < 8  # noqa: PLR2004 - eight quarters are two years
+        and (node := world.targets.get(person.rep_id, quarter)) is not None
+        and node.amount > ZERO
+    ):
+        quarters.insert(0, rep.revenue_in(quarter) / node.amount)
+        quarter = previous_period(quarter)
     streak, year = 0, period[:4]
     while (node := world.targets.get(person.rep_id, year)) is not None and (
         node.amount > ZERO and rep.revenue_in(year) >= node.amount

@@ -36,9 +36,7 @@ def hire(world: World, event: RepHired) -> tuple[World, Lines]:
         grade=event.grade,
         hired_at=event.hired_at,
     )
-    return world.model_copy(
-        update={"people": {**world.people, person.rep_id: person}}
-    ), ()
+    return _with_person(world, person), ()
 
 
 def move(world: World, event: RepMoved) -> tuple[World, Lines]:
@@ -51,17 +49,13 @@ def move(world: World, event: RepMoved) -> tuple[World, Lines]:
             "grade": event.grade,
         }
     )
-    return world.model_copy(
-        update={"people": {**world.people, person.rep_id: person}}
-    ), ()
+    return _with_person(world, person), ()
 
 
 def leave(world: World, event: RepLeft) -> tuple[World, Lines]:
     known = _employed(world, event.rep_id, "RepLeft")
     person = known.model_copy(update={"left_at": event.occurred_at})
-    return world.model_copy(
-        update={"people": {**world.people, person.rep_id: person}}
-    ), ()
+    return _with_person(world, person), ()
 
 
 def _with_person(world: World, person: Person) -> World:

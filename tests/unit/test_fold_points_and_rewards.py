@@ -6,7 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from domain.engine import World
+import pytest
+from pydantic import ValidationError
+
+from domain.engine import Step, World
 from domain.events import Event
 from domain.ledger import LedgerLine
 from domain.plan import Plan
@@ -219,3 +222,24 @@ def test_people_are_hired_moved_and_leave(full_plan: Plan) -> None:
     assert steps[4].rejected[0].code == "unknown_rep"
     person = world.people["R-1"]
     assert (person.team_id, person.left_at) == ("T3", None)
+
+
+def test_without_a_points_section_activities_and_help_earn_nothing(
+    reference_plan: Plan,
+) -> None:
+    events = [
+        other("ActivityLogged", "a-1", activity_id="A-1", rep_id="R-17", kind="visit"),
+        other("CollaborationConfirmed", "cc-1", collaboration_id="X-1",
+              helper_rep_id="R-2", beneficiary_rep_id="R-17"),
+    ]  # fmt: skip
+    _, steps = fold(reference_plan, events)
+    assert steps[0] == steps[1] == Step()
+
+
+def test_a_budget_in_another_currency_than_the_plan_is_invalid(
+    full_plan: Plan,
+) -> None:
+    document = full_plan.model_dump()
+    document["budget"]["currency"] = "USD"
+    with pytest.raises(ValidationError, match=r"budget\.currency USD differs"):
+        Plan.model_validate(document)

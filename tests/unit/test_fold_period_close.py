@@ -1,0 +1,254 @@
+"""PeriodClosed through the whole fold: attainment-band commission and points, and
+the period awards, with examples/plans/full.yaml's numbers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from domain.events import Event
+from domain.ledger import LedgerLine
+from domain.plan import Plan
+from tests.factories import envelope
+from tests.unit.test_engine import deal, event, fold
+
+D = Decimal
+AT = "2026-01-01T00:00:00+08:00"
+LATER = "2026-02-10T00:00:00+08:00"
+HIRED = "2024-01-01T00:00:00+08:00"
+
+
+def quota(node: str, level: str, parent: str | None, period: str, amount: str) -> Event:
+    return event(
+        envelope("QuotaAssigned", f"q-{node}-{period}", AT, node_id=node, level=level,
+                 parent_id=parent, period=period, amount=amount, currency="CNY")
+    )  # fmt: skip
+
+
+def tree(period: str, team: str, reps: dict[str, str]) -> list[Event]:
+    """A company → product line → region → team T1 → reps chain of targets."""
+    return [
+        quota("ACME", "company", None, period, "100000000"),
+        quota("cloud", "product_line", "ACME", period, "100000000"),
+        quota("east", "region", "cloud", period, "100000000"),
+        quota("T1", "team", "east", period, team),
+        *(quota(rep, "rep", "T1", period, amount) for rep, amount in reps.items()),
+    ]
+
+
+def hire(
+    rep: str, role: str = "account_manager", grade: str = "P5", **kw: Any
+) -> Event:
+    fields = {"team_id": "T1", "region": "east", "role": role, "grade": grade,
+              "hired_at": HIRED, **kw}  # fmt: skip
+    return event(envelope("RepHired", f"h-{rep}", AT, rep_id=rep, **fields))
+
+
+def sale(n: int, amount: str, rep: str, at: str) -> Event:
+    return deal(
+        n, amount, rep=rep, occurred_at=at, payment_due_at="2027-12-31T00:00:00+08:00"
+    )
+
+
+def close(period: str, at: str, n: int = 1) -> Event:
+    return event(envelope("PeriodClosed", f"pc-{period}-{n}", at, period=period))
+
+
+def by_rule(lines: list[LedgerLine], rep: str) -> dict[str, Decimal]:
+    found: dict[str, Decimal] = {}
+    for line in lines:
+        if line.rep_id == rep:
+            found[line.rule] = found.get(line.rule, D(0)) + line.amount
+    return found
+
+
+def test_monthly_target_100000_and_sales_150000_earn_2000_and_200_points(
+    full_plan: Plan,
+) -> None:
+    events = [
+        *tree("2026-03", "100000", {"R-17": "100000"}),
+        deal(1, "150000.00"),
+        close("2026-03", "2026-04-01T00:00:00+08:00"),
+    ]
+    _, steps = fold(full_plan, events)
+    closing = [line for line in steps[-1].lines if line.rule.startswith(("att", "po"))]
+    assert [line.amount for line in closing if line.kind == "earned"] == [
+        D("800.00"),
+        D("600.00"),
+        D("600.00"),
+    ]
+    # 150%: ten 10% steps at 10 points below 100%, five at 20 above: 100 + 100.
+    (attained,) = (line for line in closing if line.kind == "points")
+    assert attained.amount == D(200)
+    assert "150%" in attained.formula
+    assert by_rule(closing, "R-17")["attainment_band_commission"] == D(2000)
+
+
+def test_closing_a_period_again_pays_nothing_twice(full_plan: Plan) -> None:
+    events = [
+        *tree("2026-03", "100000", {"R-17": "100000"}),
+        deal(1, "150000.00"),
+        close("2026-03", "2026-04-01T00:00:00+08:00", 1),
+        close("2026-03", "2026-04-02T00:00:00+08:00", 2),
+    ]
+    _, steps = fold(full_plan, events)
+    assert steps[-2].lines != ()
+    assert steps[-1].lines == ()
+
+
+def test_quarter_close_pays_base_bonus_team_pool_and_the_leaders_coefficient(
+    full_plan: Plan,
+) -> None:
+    q = "2026-Q1"
+    events = [
+        hire("A"),
+        hire("B"),
+        hire("L", role="team_lead", grade="P6"),
+        *tree(q, "300000", {"A": "100000", "B": "100000", "L": "100000"}),
+        sale(1, "200000.00", "A", "2026-02-01T09:00:00+08:00"),
+        sale(2, "70000.00", "B", "2026-02-02T09:00:00+08:00"),
+        sale(3, "110000.00", "L", "2026-02-03T09:00:00+08:00"),
+        close(q, "2026-04-01T00:00:00+08:00"),
+    ]
+    _, steps = fold(full_plan, events)
+    lines = list(steps[-1].lines)
+    # Team 380,000 / 300,000 = 126.7% > 110%: 5% of the 80,000 above target = 4,000,
+    # shared by A (200%) and L (110%), not B (70% < 80%): 200/310 and 110/310.
+    assert by_rule(lines, "A") == {
+        "base_performance_bonus": D("15000.00"),  # 10,000 × 1.5 (≥120%)
+        "team_pool": D("2580.65"),
+    }
+    assert by_rule(lines, "B") == {}  # 70% of target: factor 0
+    assert by_rule(lines, "L") == {
+        "leader_bonus": D("18000.00"),  # 15,000 × 1 (110%) × 1.2 (team 126.7%)
+        "team_pool": D("1419.35"),
+    }
+
+
+def test_the_cross_functional_pool_needs_a_nomination_from_sales(
+    full_plan: Plan,
+) -> None:
+    q = "2026-Q1"
+    nominate = event(
+        envelope("NominationMade", "n-1", AT, nomination_id="N-1", nominee_id="S",
+                 nominated_by="A", pool="xf", period=q)
+    )  # fmt: skip
+    events = [
+        hire("A"),
+        hire("S", role="support", grade="S3"),
+        nominate,
+        nominate.model_copy(update={"event_id": "n-2"}),
+        close(q, "2026-04-01T00:00:00+08:00"),
+    ]
+    _, steps = fold(full_plan, events)
+    assert steps[3].rejected[0].code == "conflict"
+    assert by_rule(list(steps[-1].lines), "S") == {
+        "cross_functional_pool": D("20000.00")
+    }
+
+
+def test_support_staff_bonus_follows_their_teams_satisfaction_scores(
+    full_plan: Plan,
+) -> None:
+    q = "2026-Q1"
+
+    def score(n: int, value: str) -> Event:
+        return event(envelope("SatisfactionRecorded", f"s-{n}", LATER, deal_id=f"D-{n}",
+                              customer_id="C-88", score=value))  # fmt: skip
+
+    events = [
+        hire("A"),
+        hire("S", role="support", grade="S3"),
+        hire("X", team_id="T2"),
+        deal(1, "10000.00", rep="A"),
+        deal(2, "10000.00", rep="A"),
+        score(1, "90"),
+        score(2, "98"),
+        close(q, "2026-04-01T00:00:00+08:00"),
+    ]
+    _, steps = fold(full_plan, events)
+    # Mean score 94 (X's team does not count): the 90–95 band pays 0.8 of 6,000.
+    assert by_rule(list(steps[-1].lines), "S") == {"support_bonus": D("4800.00")}
+
+
+def test_year_close_ranks_champions_and_pays_long_service(
+    full_plan: Plan,
+) -> None:
+    events = [
+        hire("A"),
+        hire("B"),
+        hire("N", hired_at="2025-06-01T00:00:00+08:00"),
+        *tree("2025", "1000000", {"A": "100000", "B": "100000", "N": "100000"}),
+        *tree("2026", "1000000", {"A": "100000", "B": "100000", "N": "100000"}),
+        sale(1, "150000.00", "A", "2025-05-01T09:00:00+08:00"),
+        sale(2, "100000.00", "N", "2025-07-01T09:00:00+08:00"),
+        sale(3, "150000.00", "A", "2026-05-01T09:00:00+08:00"),
+        sale(4, "150000.00", "B", "2026-04-01T09:00:00+08:00"),
+        sale(5, "350000.00", "N", "2026-03-01T09:00:00+08:00"),
+        close("2026", "2027-01-01T00:00:00+08:00"),
+    ]
+    _, steps = fold(full_plan, events)
+    lines = list(steps[-1].lines)
+    champions = {
+        line.rep_id: line.amount for line in lines if line.rule == "annual_champion"
+    }
+    # N first; A and B tie at 150,000 and B reached it earlier (April before May).
+    assert champions == {"N": D(50000), "B": D(30000), "A": D(20000)}
+    assert by_rule(lines, "A")["long_service"] == D(10000)  # 2025 and 2026 met
+    assert "long_service" not in by_rule(lines, "B")  # 2025 not met
+
+
+def test_a_newcomer_tripling_revenue_quarter_on_quarter_is_the_dark_horse(
+    full_plan: Plan,
+) -> None:
+    events = [
+        hire("N", hired_at="2025-10-01T00:00:00+08:00"),
+        sale(1, "100000.00", "N", "2025-11-01T09:00:00+08:00"),
+        sale(2, "350000.00", "N", "2026-02-01T09:00:00+08:00"),
+        close("2026-Q1", "2026-04-01T00:00:00+08:00"),
+    ]
+    _, steps = fold(full_plan, events)
+    # Hired under a year before the quarter ends; 350,000 vs 100,000 is 250% growth.
+    assert by_rule(list(steps[-1].lines), "N") == {"dark_horse": D(20000)}
+
+
+def test_promotion_signal_after_two_quarters_above_120_percent_and_two_mentees(
+    full_plan: Plan,
+) -> None:
+    def mentee(n: int) -> Event:
+        return event(envelope("ActivityLogged", f"m-{n}", AT, activity_id=f"M-{n}",
+                              rep_id="A", kind="mentee_passed"))  # fmt: skip
+
+    events = [
+        hire("A"),
+        *tree("2026-Q1", "1000000", {"A": "100000"}),
+        *tree("2026-Q2", "1000000", {"A": "100000"}),
+        sale(1, "130000.00", "A", "2026-02-01T09:00:00+08:00"),
+        sale(2, "125000.00", "A", "2026-05-01T09:00:00+08:00"),
+        close("2026-Q1", "2026-04-01T00:00:00+08:00"),
+        close("2026-Q2", "2026-07-01T00:00:00+08:00"),
+        mentee(1),
+        mentee(2),
+        close("2026-Q2", "2026-07-02T00:00:00+08:00", 2),
+    ]
+    _, steps = fold(full_plan, events)
+    assert steps[-5].candidates == ()  # one quarter only
+    assert steps[-4].candidates == ()  # no mentees yet
+    assert steps[-1].candidates == ()  # Q2 is closed already
+    fresh = [*events[:-4], mentee(1), mentee(2), events[-4]]
+    _, steps = fold(full_plan, fresh)
+    (candidate,) = steps[-1].candidates
+    assert candidate.rep_id == "A"
+
+
+def test_a_team_lead_without_team_facts_refuses_the_close_with_the_reason(
+    full_plan: Plan,
+) -> None:
+    events = [
+        hire("L", role="team_lead", grade="P6"),
+        close("2026-Q1", "2026-04-01T00:00:00+08:00"),
+    ]
+    _, steps = fold(full_plan, events)
+    (refusal,) = steps[-1].rejected
+    assert refusal.code == "awards"
+    assert "no facts for team T1" in refusal.reason
