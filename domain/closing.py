@@ -23,6 +23,7 @@ from domain.awards import (
 )
 from domain.deals import forfeit_overdue
 from domain.events import PeriodClosed
+from domain.frozen import updated
 from domain.ledger import LedgerLine
 from domain.money import ZERO, to_cents
 from domain.money import format_money as money
@@ -54,7 +55,7 @@ def close_period(world: World, event: PeriodClosed) -> tuple[World, Step]:
         reps[rep_id], more = book(rep_of(world, rep_id), drafts[rep_id])
         booked.extend(more)
     closed = (*world.closed_periods, period)
-    world = world.model_copy(update={"reps": reps, "closed_periods": closed})
+    world = updated(world, reps=reps, closed_periods=closed)
     step = Step(
         lines=tuple(booked),
         candidates=awards.candidates,

@@ -8,11 +8,10 @@ cancelling all go through the same arithmetic.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
 
 from domain.bands import BandSlice, slice_across_bands
 from domain.money import ZERO, percent, to_cents
@@ -25,11 +24,8 @@ Kind = Literal["earned", "payable", "bonus", "points"]
 ONE = Decimal(1)
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Payment(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Payment:
     """A payment as it counts for a deal: capped so the deal is never overpaid."""
 
     payment_id: str
@@ -39,7 +35,8 @@ class Payment(_Frozen):
     paid_at: datetime
 
 
-class PositionFacts(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionFacts:
     """Everything one rep's share of one deal depends on."""
 
     rep_id: str
@@ -62,7 +59,8 @@ class PositionFacts(_Frozen):
     forfeited_by: str | None = None
 
 
-class Target(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
     """One amount a position should have booked, with its explanation."""
 
     key: str

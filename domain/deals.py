@@ -21,6 +21,7 @@ from domain.events import (
     SatisfactionRecorded,
     Split,
 )
+from domain.frozen import updated
 from domain.instant import InstantAward, on_deal, on_deal_cancelled
 from domain.ledger import LedgerLine
 from domain.money import ZERO
@@ -141,9 +142,7 @@ def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
     for split in deal.splits:
         rep = rep_of(world, split.rep_id)
         facts = _facts(record, rep, split, rep.ytd_revenue(deal.occurred_at.year))
-        facts = facts.model_copy(
-            update={"sprint": sprint_holds(rep, deal.occurred_at, plan)}
-        )
+        facts = updated(facts, sprint=sprint_holds(rep, deal.occurred_at, plan))
         rep, booked = open_position(rep, facts, plan, deal.event_id)
         rep, fired = _instant(rep, plan, deal, facts.credited)
         reps[rep.rep_id] = rep
@@ -151,12 +150,11 @@ def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
     customers = world.customers
     if deal.customer_id not in customers:
         customers = {**customers, deal.customer_id: deal.deal_id}
-    world = world.model_copy(
-        update={
-            "deals": {**world.deals, deal.deal_id: record},
-            "reps": reps,
-            "customers": customers,
-        }
+    world = updated(
+        world,
+        deals={**world.deals, deal.deal_id: record},
+        reps=reps,
+        customers=customers,
     )
     return _release_waiting(world, deal.deal_id, tuple(lines))
 
@@ -179,7 +177,7 @@ def _instant(
         key_account=deal.key_account,
         rules=rules,
     )
-    rep = rep.model_copy(update={"instant": state})
+    rep = updated(rep, instant=state)
     drafts = _award_lines(
         rep.rep_id, plan, deal, awards, Source(deal.event_id, deal.occurred_at)
     )
@@ -224,7 +222,7 @@ def _release_waiting(world: World, deal_id: str, lines: Lines) -> tuple[World, L
     if not queued:
         return world, lines
     waiting = {k: v for k, v in world.waiting.items() if k != deal_id}
-    world = world.model_copy(update={"waiting": waiting})
+    world = updated(world, waiting=waiting)
     collected = list(lines)
     for event in queued:
         world, more = (
@@ -263,9 +261,7 @@ def _restate(
         if position is None and split is not None:
             deal = record.closed
             facts = _facts(record, rep, split, rep.ytd_revenue(deal.occurred_at.year))
-            facts = facts.model_copy(
-                update={"sprint": sprint_holds(rep, deal.occurred_at, plan)}
-            )
+            facts = updated(facts, sprint=sprint_holds(rep, deal.occurred_at, plan))
             rep, booked = open_position(rep, facts, plan, source.event_id)
         elif position is not None and split is None:
             rep, booked = cancel_position(
@@ -275,8 +271,8 @@ def _restate(
             ytd = position.facts.ytd_before
             if record.amount != old.amount or split.share != _share(old, rep_id):
                 ytd = top_of_bands(rep, position)
-            facts = _facts(record, rep, split, ytd).model_copy(
-                update={"sprint": position.facts.sprint}
+            facts = updated(
+                _facts(record, rep, split, ytd), sprint=position.facts.sprint
             )
             rep, booked = change_position(rep, position, facts, plan, source, note)
         else:  # pragma: no cover - a rep listed in neither split is not iterated
@@ -284,7 +280,7 @@ def _restate(
         reps[rep_id] = rep
         lines.extend(booked)
     deals = {**world.deals, record.closed.deal_id: record}
-    return world.model_copy(update={"reps": reps, "deals": deals}), tuple(lines)
+    return updated(world, reps=reps, deals=deals), tuple(lines)
 
 
 def _share(record: DealRecord, rep_id: str) -> Decimal:
@@ -296,9 +292,7 @@ def amend(world: World, event: DealAmended) -> tuple[World, Lines]:
     if event.currency != record.closed.currency:
         msg = f"amendment changes the currency from {record.closed.currency}"
         raise Refused("currency", msg)
-    new = record.model_copy(
-        update={"amount": event.amount, "margin": event.margin, "splits": event.splits}
-    )
+    new = updated(record, amount=event.amount, margin=event.margin, splits=event.splits)
     source = Source(event.event_id, event.occurred_at)
     return _restate(world, new, source, "deal amended", record)
 
@@ -320,9 +314,9 @@ def cancel(world: World, event: DealCancelled) -> tuple[World, Lines]:
         rep, reversed_ = _instant_cancelled(rep, plan, record.closed, source)
         reps[split.rep_id] = rep
         lines.extend((*booked, *reversed_))
-    cancelled = record.model_copy(update={"cancelled": True})
+    cancelled = updated(record, cancelled=True)
     deals = {**world.deals, event.deal_id: cancelled}
-    return world.model_copy(update={"reps": reps, "deals": deals}), tuple(lines)
+    return updated(world, reps=reps, deals=deals), tuple(lines)
 
 
 def _instant_cancelled(
@@ -339,15 +333,13 @@ def _instant_cancelled(
         event_id=source.event_id,
         rules=rules,
     )
-    rep = rep.model_copy(update={"instant": state})
+    rep = updated(rep, instant=state)
     return book(rep, _award_lines(rep.rep_id, plan, deal, awards, source))
 
 
 def _wait(world: World, event: Waiting) -> tuple[World, Lines]:
     queued = (*world.waiting.get(event.deal_id, ()), event)
-    return world.model_copy(
-        update={"waiting": {**world.waiting, event.deal_id: queued}}
-    ), ()
+    return updated(world, waiting={**world.waiting, event.deal_id: queued}), ()
 
 
 def pay(world: World, event: PaymentReceived) -> tuple[World, Lines]:
@@ -368,7 +360,7 @@ def pay(world: World, event: PaymentReceived) -> tuple[World, Lines]:
             f"deal {event.deal_id}'s commission was forfeited: nothing more to release"
         )
         raise Refused("forfeited", msg)
-    new = record.model_copy(update={"payments": (*record.payments, event)})
+    new = updated(record, payments=(*record.payments, event))
     source = Source(event.event_id, event.occurred_at)
     return _restate(world, new, source, f"payment {event.payment_id}", record)
 
@@ -381,12 +373,12 @@ def score(world: World, event: SatisfactionRecorded) -> tuple[World, Lines]:
     for split in record.splits:
         rep = rep_of(world, split.rep_id)
         reps[rep.rep_id] = record_score(rep, event.score, event.occurred_at)
-    world = world.model_copy(update={"reps": reps})
+    world = updated(world, reps=reps)
     world, deducted = _negative_review(world, record, event)
     rule = _plan(world, record).satisfaction_bonus
     if record.satisfaction is not None or rule is None or event.score < rule.min_score:
         return world, deducted
-    new = record.model_copy(update={"satisfaction": event})
+    new = updated(record, satisfaction=event)
     source = Source(event.event_id, event.occurred_at)
     return _restate(world, new, source, f"satisfaction {event.score}", record)
 
@@ -421,7 +413,7 @@ def _negative_review(
             )
         reps[rep.rep_id], booked = book(rep, drafts)
         lines.extend(booked)
-    return world.model_copy(update={"reps": reps}), tuple(lines)
+    return updated(world, reps=reps), tuple(lines)
 
 
 def forfeit_overdue(world: World, event: PeriodClosed) -> tuple[World, Lines]:
@@ -436,7 +428,7 @@ def forfeit_overdue(world: World, event: PeriodClosed) -> tuple[World, Lines]:
         paid = sum((p.counted for p in _counted(record)), ZERO)
         if overdue.days < rule.forfeit_after_days or paid >= record.amount:
             continue
-        new = record.model_copy(update={"forfeited_by": event.event_id})
+        new = updated(record, forfeited_by=event.event_id)
         source = Source(event.event_id, event.occurred_at)
         world, booked = _restate(world, new, source, "commission forfeited", record)
         lines.extend(booked)

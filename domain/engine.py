@@ -9,7 +9,6 @@ Every money line an event books is accrued against its plan's budget (配套保�
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -37,6 +36,7 @@ from domain.events import (
     SatisfactionRecorded,
     SpiffAnnounced,
 )
+from domain.frozen import updated
 from domain.money import ZERO
 from domain.people import (
     confirm_collaboration,
@@ -71,15 +71,10 @@ __all__ = ["Rejection", "Step", "World", "evolve", "rep_attainment", "start"]
 ACCRUING_KINDS = frozenset({"earned", "bonus"})
 
 
-def fingerprint(event: Event) -> str:
-    return hashlib.blake2b(event.model_dump_json().encode(), digest_size=16).hexdigest()
-
-
 def evolve(world: World, event: Event) -> tuple[World, Step]:
     """Apply one event and return the new world with what the event produced."""
-    mark = fingerprint(event)
     prior = world.seen.get(event.event_id)
-    if prior == mark:
+    if prior == event:
         return world, Step()
     if prior is not None:
         reason = f"event_id {event.event_id} was already used for different content"
@@ -93,8 +88,8 @@ def evolve(world: World, event: Event) -> tuple[World, Step]:
     except Refused as exc:
         return world, Step(rejected=(Rejection(event.event_id, exc.code, exc.reason),))
     after, alerts = _accrue(after, step.lines)
-    seen = {**after.seen, event.event_id: mark}
-    return after.model_copy(update={"seen": seen}), step._replace(alerts=alerts)
+    seen = {**after.seen, event.event_id: event}
+    return updated(after, seen=seen), step._replace(alerts=alerts)
 
 
 def _accrue(world: World, lines: Lines) -> tuple[World, tuple[BudgetAlert, ...]]:
@@ -122,7 +117,7 @@ def _accrue(world: World, lines: Lines) -> tuple[World, tuple[BudgetAlert, ...]]
         alerts.extend(raised)
     if not by_plan:
         return world, ()
-    return world.model_copy(update={"budgets": budgets}), tuple(alerts)
+    return updated(world, budgets=budgets), tuple(alerts)
 
 
 Handler = Callable[[World, Any], tuple[World, Lines]]

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import TypeAdapter
 
 from domain.money import CurrencyCode
 
 
-class LedgerLine(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LedgerLine:
     """One booked amount, explained: rule, plan version, inputs, formula, sources."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     line_id: str
     rep_id: str
@@ -30,3 +30,11 @@ class LedgerLine(BaseModel):
     inputs: tuple[tuple[str, str], ...]
     source_event_ids: tuple[str, ...]
     sequence: int
+
+
+_LINE: TypeAdapter[LedgerLine] = TypeAdapter(LedgerLine)
+
+
+def line_as_json(line: LedgerLine) -> dict[str, Any]:
+    """A ledger line as JSON-ready values (decimal strings, ISO timestamps)."""
+    return cast(dict[str, Any], _LINE.dump_python(line, mode="json"))

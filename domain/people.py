@@ -13,6 +13,7 @@ from domain.events import (
     RepLeft,
     RepMoved,
 )
+from domain.frozen import updated
 from domain.points import (
     PointsLine,
     points_for_activity,
@@ -41,25 +42,24 @@ def hire(world: World, event: RepHired) -> tuple[World, Lines]:
 
 def move(world: World, event: RepMoved) -> tuple[World, Lines]:
     known = _employed(world, event.rep_id, "RepMoved")
-    person = known.model_copy(
-        update={
-            "team_id": event.team_id,
-            "region": event.region,
-            "role": event.role,
-            "grade": event.grade,
-        }
+    person = updated(
+        known,
+        team_id=event.team_id,
+        region=event.region,
+        role=event.role,
+        grade=event.grade,
     )
     return _with_person(world, person), ()
 
 
 def leave(world: World, event: RepLeft) -> tuple[World, Lines]:
     known = _employed(world, event.rep_id, "RepLeft")
-    person = known.model_copy(update={"left_at": event.occurred_at})
+    person = updated(known, left_at=event.occurred_at)
     return _with_person(world, person), ()
 
 
 def _with_person(world: World, person: Person) -> World:
-    return world.model_copy(update={"people": {**world.people, person.rep_id: person}})
+    return updated(world, people={**world.people, person.rep_id: person})
 
 
 def _employed(world: World, rep_id: str, what: str) -> Person:
@@ -73,8 +73,8 @@ def log_activity(world: World, event: ActivityLogged) -> tuple[World, Lines]:
     """积分制 过程行为; a mentee who passed counts towards the promotion signal."""
     rep = rep_of(world, event.rep_id)
     if event.kind == "mentee_passed":
-        rep = rep.model_copy(update={"mentees_passed": rep.mentees_passed + 1})
-        return world.model_copy(update={"reps": {**world.reps, rep.rep_id: rep}}), ()
+        rep = updated(rep, mentees_passed=rep.mentees_passed + 1)
+        return updated(world, reps={**world.reps, rep.rep_id: rep}), ()
     plan = plan_at(world, event.occurred_at)
     if plan.points is None:
         return world, ()
@@ -136,7 +136,7 @@ def _book_points(
     plan = plan_at(world, event.occurred_at)
     source = Source(event_id, event.occurred_at)
     rep, lines = book(rep, (points_draft(rep.rep_id, plan, p, source) for p in found))
-    return world.model_copy(update={"reps": {**world.reps, rep.rep_id: rep}}), lines
+    return updated(world, reps={**world.reps, rep.rep_id: rep}), lines
 
 
 def nominate(world: World, event: NominationMade) -> tuple[World, Lines]:
@@ -152,4 +152,4 @@ def nominate(world: World, event: NominationMade) -> tuple[World, Lines]:
         period=event.period,
     )
     nominations = (*world.nominations, nomination)
-    return world.model_copy(update={"nominations": nominations}), ()
+    return updated(world, nominations=nominations), ()

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from domain.events import PlanPublished, QuotaAdjusted, QuotaAssigned, SpiffAnnounced
+from domain.frozen import updated
 from domain.money import ZERO
 from domain.plan import Plan, SpiffWindow
 from domain.targets import (
@@ -31,7 +32,7 @@ def announce(world: World, event: SpiffAnnounced) -> tuple[World, Lines]:
         product_lines=event.product_lines,
         regions=event.regions,
     )
-    return world.model_copy(update={"spiffs": (*world.spiffs, window)}), ()
+    return updated(world, spiffs=(*world.spiffs, window)), ()
 
 
 def publish(world: World, event: PlanPublished) -> tuple[World, Lines]:
@@ -54,7 +55,7 @@ def publish(world: World, event: PlanPublished) -> tuple[World, Lines]:
                 f"plan {plan.plan_id} v{plan.version} was published with other content"
             )
             raise Refused("conflict", msg)
-    return world.model_copy(update={"plans": (*world.plans, plan)}), ()
+    return updated(world, plans=(*world.plans, plan)), ()
 
 
 def assign_target(world: World, event: QuotaAssigned) -> tuple[World, Lines]:
@@ -74,14 +75,14 @@ def assign_target(world: World, event: QuotaAssigned) -> tuple[World, Lines]:
     except ParentMissing:
         key = f"{event.parent_id}@{event.period}"
         waiting = (*world.orphans.get(key, ()), event)
-        return world.model_copy(update={"orphans": {**world.orphans, key: waiting}}), ()
+        return updated(world, orphans={**world.orphans, key: waiting}), ()
     except (TargetError, ValidationError) as exc:
         raise Refused("target", str(exc)) from exc
-    world = world.model_copy(update={"targets": book})
+    world = updated(world, targets=book)
     key = f"{event.node_id}@{event.period}"
     for child in world.orphans.get(key, ()):
-        world = world.model_copy(
-            update={"orphans": {k: v for k, v in world.orphans.items() if k != key}}
+        world = updated(
+            world, orphans={k: v for k, v in world.orphans.items() if k != key}
         )
         world, _ = assign_target(world, child)
     return world, ()
@@ -105,7 +106,7 @@ def adjust_target(world: World, event: QuotaAdjusted) -> tuple[World, Lines]:
         )
     except TargetError as exc:
         raise Refused("target", str(exc)) from exc
-    return world.model_copy(update={"targets": book}), ()
+    return updated(world, targets=book), ()
 
 
 def rep_attainment(world: World, rep_id: str, period: str) -> Decimal | None:

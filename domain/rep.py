@@ -8,13 +8,13 @@ becomes new ledger lines. Paid history is never rewritten.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple, cast
 
-from pydantic import BaseModel, ConfigDict
-
 from domain.commission import Kind, PositionFacts, Target, position_targets
+from domain.frozen import updated
 from domain.instant import InstantState
 from domain.ledger import LedgerLine
 from domain.money import ZERO
@@ -33,10 +33,9 @@ class Source(NamedTuple):
     at: datetime
 
 
-class Position(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Position:
     """One rep's stake in one deal, and what has been booked for it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     facts: PositionFacts
     plan_id: str
@@ -48,20 +47,19 @@ class Position(BaseModel):
     cancelled: bool = False
 
 
-class RepState(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RepState:
     """What a rep has earned so far. Mappings are replaced, never mutated."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     rep_id: str
-    revenue: Mapping[str, Decimal] = {}
-    positions: Mapping[str, Position] = {}
-    totals: Mapping[str, Decimal] = {}
+    revenue: Mapping[str, Decimal] = field(default_factory=dict)
+    positions: Mapping[str, Position] = field(default_factory=dict)
+    totals: Mapping[str, Decimal] = field(default_factory=dict)
     sequence: int = 0
-    instant: InstantState = InstantState()
+    instant: InstantState = field(default_factory=InstantState)
     mentees_passed: int = 0
     # Satisfaction scores of the rep's deals by period: (sum of scores, how many).
-    scores: Mapping[str, tuple[Decimal, int]] = {}
+    scores: Mapping[str, tuple[Decimal, int]] = field(default_factory=dict)
 
     def revenue_in(self, period: str) -> Decimal:
         return self.revenue.get(period, ZERO)
@@ -82,7 +80,7 @@ def record_score(state: RepState, score: Decimal, at: datetime) -> RepState:
     for period in periods_of(at):
         total, count = state.scores_in(period)
         scores[period] = (total + score, count + 1)
-    return state.model_copy(update={"scores": scores})
+    return updated(state, scores=scores)
 
 
 def periods_of(at: datetime) -> tuple[str, str, str]:
@@ -127,7 +125,7 @@ def change_position(
 ) -> tuple[RepState, tuple[LedgerLine, ...]]:
     """New facts for an open position (payment, score, amendment, forfeiture)."""
     delta = facts.credited - position.facts.credited
-    changed = position.model_copy(update={"facts": facts})
+    changed = updated(position, facts=facts)
     state = _add_revenue(state, changed, delta)
     return _rebook(state, changed, plan, source, note)
 
@@ -136,7 +134,7 @@ def cancel_position(
     state: RepState, position: Position, plan: Plan, source: Source, reason: str
 ) -> tuple[RepState, tuple[LedgerLine, ...]]:
     """Clawback: every booked amount of the deal is reversed by new lines."""
-    cancelled = position.model_copy(update={"cancelled": True})
+    cancelled = updated(position, cancelled=True)
     state = _add_revenue(state, cancelled, -position.facts.credited)
     note = f"deal cancelled: {reason or 'no reason'}"
     return _rebook(state, cancelled, plan, source, note)
@@ -150,11 +148,11 @@ def book(
     totals, sequence, lines = dict(state.totals), state.sequence, []
     for draft in drafts:
         sequence += 1
-        lines.append(draft.model_copy(update={"sequence": sequence}))
+        lines.append(updated(draft, sequence=sequence))
         totals[draft.kind] = totals.get(draft.kind, ZERO) + draft.amount
     if not lines:
         return state, ()
-    state = state.model_copy(update={"totals": totals, "sequence": sequence})
+    state = updated(state, totals=totals, sequence=sequence)
     return state, tuple(lines)
 
 
@@ -196,7 +194,7 @@ def _add_revenue(state: RepState, position: Position, delta: Decimal) -> RepStat
     revenue = dict(state.revenue)
     for period in (position.year, position.quarter, position.month):
         revenue[period] = revenue.get(period, ZERO) + delta
-    return state.model_copy(update={"revenue": revenue})
+    return updated(state, revenue=revenue)
 
 
 def _rebook(
@@ -215,16 +213,14 @@ def _rebook(
             continue
         sequence += 1
         line = _line(state.rep_id, position, key, target, amount, before, source, note)
-        lines.append(line.model_copy(update={"sequence": sequence}))
+        lines.append(updated(line, sequence=sequence))
         booked[key] = before + amount
         totals[line.kind] = totals.get(line.kind, ZERO) + amount
-    position = position.model_copy(
-        update={"booked": tuple((k, v) for k, v in booked.items() if v != ZERO)}
+    position = updated(
+        position, booked=tuple((k, v) for k, v in booked.items() if v != ZERO)
     )
     positions = {**state.positions, position.facts.deal_id: position}
-    new_state = state.model_copy(
-        update={"positions": positions, "totals": totals, "sequence": sequence}
-    )
+    new_state = updated(state, positions=positions, totals=totals, sequence=sequence)
     return new_state, tuple(lines)
 
 

@@ -8,16 +8,18 @@ Business refusals are raised as ``Refused`` inside a handler and come back from
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import TypeAdapter
 
 from domain.awards import InnovationProposal, Nomination, PromotionCandidate, Withheld
 from domain.budget import BudgetAlert, BudgetState
 from domain.events import (
     DealClosed,
+    Event,
     PaymentReceived,
     QuotaAssigned,
     Role,
@@ -58,11 +60,8 @@ class Refused(Exception):
         self.reason = reason
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class DealRecord(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DealRecord:
     """A deal as it stands: current terms, plan, payments, score, status."""
 
     closed: DealClosed
@@ -79,7 +78,8 @@ class DealRecord(_Frozen):
     forfeited_by: str | None = None
 
 
-class Person(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Person:
     """A rep as HR knows them (RepHired / RepMoved / RepLeft)."""
 
     rep_id: str
@@ -91,25 +91,27 @@ class Person(_Frozen):
     left_at: datetime | None = None
 
 
-class World(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class World:
     """Everything the fold knows. Mappings are replaced, never mutated."""
 
     plans: tuple[Plan, ...] = ()
     spiffs: tuple[SpiffWindow, ...] = ()
-    seen: Mapping[str, str] = {}
-    deals: Mapping[str, DealRecord] = {}
-    waiting: Mapping[str, tuple[Waiting, ...]] = {}
-    reps: Mapping[str, RepState] = {}
-    targets: TargetBook = TargetBook()
+    # Every event applied, by event_id: a repeat is compared with what was applied.
+    seen: Mapping[str, Event] = field(default_factory=dict)
+    deals: Mapping[str, DealRecord] = field(default_factory=dict)
+    waiting: Mapping[str, tuple[Waiting, ...]] = field(default_factory=dict)
+    reps: Mapping[str, RepState] = field(default_factory=dict)
+    targets: TargetBook = field(default_factory=TargetBook)
     # Children whose parent target has not arrived yet, by (parent_id, period).
-    orphans: Mapping[str, tuple[QuotaAssigned, ...]] = {}
-    people: Mapping[str, Person] = {}
+    orphans: Mapping[str, tuple[QuotaAssigned, ...]] = field(default_factory=dict)
+    people: Mapping[str, Person] = field(default_factory=dict)
     # customer_id -> the first deal with that customer: later deals are repeat orders.
-    customers: Mapping[str, str] = {}
+    customers: Mapping[str, str] = field(default_factory=dict)
     nominations: tuple[Nomination, ...] = ()
     proposals: tuple[InnovationProposal, ...] = ()
     closed_periods: tuple[str, ...] = ()
-    budgets: Mapping[str, BudgetState] = {}
+    budgets: Mapping[str, BudgetState] = field(default_factory=dict)
 
 
 def start(plans: Iterable[Plan]) -> World:
@@ -134,3 +136,7 @@ def plan_of(world: World, plan_id: str, version: int) -> Plan:
 
 def rep_of(world: World, rep_id: str) -> RepState:
     return world.reps.get(rep_id) or RepState(rep_id=rep_id)
+
+
+WORLD: TypeAdapter[World] = TypeAdapter(World)
+"""How a world is stored: ``WORLD.dump_json(world)`` and ``WORLD.validate_json``."""

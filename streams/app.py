@@ -20,9 +20,11 @@ import faust
 import orjson
 from faust.types import EventT, StreamT
 
-from domain.engine import World, evolve, start
+from domain.engine import evolve, start
 from domain.events import DealClosed, InvalidEvent, decode_event
+from domain.ledger import line_as_json
 from domain.plan import Plan
+from domain.world import WORLD
 from projections.ledger import leaderboard, rep_statement, write_lines
 from projections.store import Store
 from streams import topics
@@ -151,7 +153,7 @@ class QuotaFlowApp:
             # here, so the rep's positions are exact; lines of co-credited reps are
             # computed in their own partitions and ignored here.
             stored = self.rep_state.get(event.key)
-            state = World.model_validate_json(stored) if stored else start([self.plan])
+            state = WORLD.validate_json(stored) if stored else start([self.plan])
             new_state, step = evolve(state, deal)
             lines = [line for line in step.lines if line.rep_id == record["rep_id"]]
             if step.rejected:
@@ -167,7 +169,7 @@ class QuotaFlowApp:
             # between, the replayed event recomputes the same lines (same ids, same
             # versions), so the rewrite is harmless.
             await self._in_io(write_lines, self.store, lines)
-            self.rep_state[event.key] = new_state.model_dump_json().encode()
+            self.rep_state[event.key] = WORLD.dump_json(new_state)
             self.metrics.events.labels(topics.DEALS, "applied").inc()
             self.metrics.processing_latency.observe(
                 max(0.0, time.time() - record["arrived_at"])
@@ -217,7 +219,7 @@ class QuotaFlowApp:
         @app.page("/api/reps/{rep_id}/statement")
         async def statement(web: Any, _request: Any, rep_id: str) -> Any:
             lines = await self._in_io(rep_statement, self.store, rep_id)
-            return web.json([line.model_dump(mode="json") for line in lines])
+            return web.json([line_as_json(line) for line in lines])
 
     def close(self) -> None:
         self._io.shutdown(wait=True)

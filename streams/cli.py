@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from confluent_kafka import Producer
 
+from domain.ledger import line_as_json
 from domain.plan import Plan
 from domain.replay import replay, summary
 from projections.ledger import leaderboard, rep_statement
@@ -249,7 +250,7 @@ def simulate(
         explain,
         [
             {
-                **line.model_dump(mode="json"),
+                **line_as_json(line),
                 "plan": f"{line.plan_id} v{line.plan_version}",
             }
             for line in result.lines
