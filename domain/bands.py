@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 from typing import Self
@@ -46,10 +47,9 @@ def check_marginal_bands(bands: tuple[RateBand, ...], name: str) -> None:
         raise ValueError(msg)
 
 
-class BandSlice(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BandSlice:
     """The part of an amount that fell inside one band, and what it earns there."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     band_index: int
     lower: Decimal

@@ -90,8 +90,17 @@ def _counted(record: DealRecord) -> tuple[Payment, ...]:
     return tuple(counted)
 
 
+def _opening(
+    record: DealRecord, rep: RepState, split: Split, plan: Plan
+) -> PositionFacts:
+    """A new position takes the top of the rep's year-to-date bands."""
+    at = record.closed.occurred_at
+    ytd = rep.ytd_revenue(at.year)
+    return _facts(record, rep, split, ytd, sprint_holds(rep, at, plan))
+
+
 def _facts(
-    record: DealRecord, rep: RepState, split: Split, ytd: Decimal
+    record: DealRecord, rep: RepState, split: Split, ytd: Decimal, sprint: bool
 ) -> PositionFacts:
     deal = record.closed
     score = record.satisfaction
@@ -108,7 +117,7 @@ def _facts(
         margin=record.margin,
         share=split.share,
         ytd_before=ytd,
-        sprint=False,
+        sprint=sprint,
         spiff=record.spiff,
         payments=_counted(record),
         satisfied_by=score.event_id if score is not None else None,
@@ -141,8 +150,7 @@ def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
     reps, lines = dict(world.reps), list[LedgerLine]()
     for split in deal.splits:
         rep = rep_of(world, split.rep_id)
-        facts = _facts(record, rep, split, rep.ytd_revenue(deal.occurred_at.year))
-        facts = updated(facts, sprint=sprint_holds(rep, deal.occurred_at, plan))
+        facts = _opening(record, rep, split, plan)
         rep, booked = open_position(rep, facts, plan, deal.event_id)
         rep, fired = _instant(rep, plan, deal, facts.credited)
         reps[rep.rep_id] = rep
@@ -259,9 +267,7 @@ def _restate(
         position: Position | None = rep.positions.get(record.closed.deal_id)
         split = shares.get(rep_id)
         if position is None and split is not None:
-            deal = record.closed
-            facts = _facts(record, rep, split, rep.ytd_revenue(deal.occurred_at.year))
-            facts = updated(facts, sprint=sprint_holds(rep, deal.occurred_at, plan))
+            facts = _opening(record, rep, split, plan)
             rep, booked = open_position(rep, facts, plan, source.event_id)
         elif position is not None and split is None:
             rep, booked = cancel_position(
@@ -271,9 +277,7 @@ def _restate(
             ytd = position.facts.ytd_before
             if record.amount != old.amount or split.share != _share(old, rep_id):
                 ytd = top_of_bands(rep, position)
-            facts = updated(
-                _facts(record, rep, split, ytd), sprint=position.facts.sprint
-            )
+            facts = _facts(record, rep, split, ytd, position.facts.sprint)
             rep, booked = change_position(rep, position, facts, plan, source, note)
         else:  # pragma: no cover - a rep listed in neither split is not iterated
             continue

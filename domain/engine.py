@@ -115,7 +115,7 @@ def _accrue(world: World, lines: Lines) -> tuple[World, tuple[BudgetAlert, ...]]
         )
         budgets[plan_id] = state
         alerts.extend(raised)
-    if not by_plan:
+    if budgets == world.budgets:
         return world, ()
     return updated(world, budgets=budgets), tuple(alerts)
 

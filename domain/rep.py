@@ -212,8 +212,9 @@ def _rebook(
         if amount == ZERO:
             continue
         sequence += 1
-        line = _line(state.rep_id, position, key, target, amount, before, source, note)
-        lines.append(updated(line, sequence=sequence))
+        where = (state.rep_id, position, key, sequence)
+        line = _line(where, target, amount, before, source, note)
+        lines.append(line)
         booked[key] = before + amount
         totals[line.kind] = totals.get(line.kind, ZERO) + amount
     position = updated(
@@ -241,16 +242,15 @@ def _describe(
     return target.kind, target.rule, formula, target.inputs
 
 
-def _line(  # noqa: PLR0913, PLR0917 - a booking: where, what, how much, why
-    rep_id: str,
-    position: Position,
-    key: str,
+def _line(
+    where: tuple[str, Position, str, int],
     target: Target | None,
     amount: Decimal,
     before: Decimal,
     source: Source,
     note: str,
 ) -> LedgerLine:
+    rep_id, position, key, sequence = where
     facts = position.facts
     kind, rule, formula, inputs = _describe(key, target, before)
     if note:
@@ -269,5 +269,5 @@ def _line(  # noqa: PLR0913, PLR0917 - a booking: where, what, how much, why
         formula=formula,
         inputs=inputs,
         source_event_ids=(source.event_id,),
-        sequence=0,
+        sequence=sequence,
     )
