@@ -42,7 +42,7 @@ def close_period(world: World, event: PeriodClosed) -> tuple[World, Step]:
     ends_at = period_end(period, event.occurred_at)
     plan = plan_at(world, ends_at - timedelta(microseconds=1))
     source = Source(event.event_id, event.occurred_at)
-    reps, drafts = dict(world.reps), dict[str, list[LedgerLine]]()
+    reps, drafts = world.reps, dict[str, list[LedgerLine]]()
     for rep_id, target in _rep_targets(world, period):
         rep = rep_of(world, rep_id)
         found = _attainment_lines(rep, target, period, plan, source)
@@ -52,7 +52,8 @@ def close_period(world: World, event: PeriodClosed) -> tuple[World, Step]:
         drafts.setdefault(line.rep_id, []).append(_award_line(line, plan, source))
     booked = list(lines)
     for rep_id in sorted(drafts):
-        reps[rep_id], more = book(rep_of(world, rep_id), drafts[rep_id])
+        rep, more = book(rep_of(world, rep_id), drafts[rep_id])
+        reps = reps.set(rep_id, rep)
         booked.extend(more)
     closed = (*world.closed_periods, period)
     world = updated(world, reps=reps, closed_periods=closed)

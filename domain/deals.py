@@ -147,20 +147,20 @@ def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
         plan_version=plan.version,
         spiff=_spiff_for(world, plan, deal),
     )
-    reps, lines = dict(world.reps), list[LedgerLine]()
+    reps, lines = world.reps, list[LedgerLine]()
     for split in deal.splits:
         rep = rep_of(world, split.rep_id)
         facts = _opening(record, rep, split, plan)
         rep, booked = open_position(rep, facts, plan, deal.event_id)
         rep, fired = _instant(rep, plan, deal, facts.credited)
-        reps[rep.rep_id] = rep
+        reps = reps.set(rep.rep_id, rep)
         lines.extend((*booked, *fired))
     customers = world.customers
     if deal.customer_id not in customers:
-        customers = {**customers, deal.customer_id: deal.deal_id}
+        customers = customers.set(deal.customer_id, deal.deal_id)
     world = updated(
         world,
-        deals={**world.deals, deal.deal_id: record},
+        deals=world.deals.set(deal.deal_id, record),
         reps=reps,
         customers=customers,
     )
@@ -229,7 +229,7 @@ def _release_waiting(world: World, deal_id: str, lines: Lines) -> tuple[World, L
     queued = world.waiting.get(deal_id, ())
     if not queued:
         return world, lines
-    waiting = {k: v for k, v in world.waiting.items() if k != deal_id}
+    waiting = world.waiting.delete(deal_id)
     world = updated(world, waiting=waiting)
     collected = list(lines)
     for event in queued:
@@ -259,7 +259,7 @@ def _restate(
     world: World, record: DealRecord, source: Source, note: str, old: DealRecord
 ) -> tuple[World, Lines]:
     """Re-derive every credited rep's position from the deal record."""
-    reps, lines = dict(world.reps), list[LedgerLine]()
+    reps, lines = world.reps, list[LedgerLine]()
     plan = _plan(world, record)
     shares = {s.rep_id: s for s in record.splits}
     for rep_id in dict.fromkeys([*(s.rep_id for s in old.splits), *shares]):
@@ -281,9 +281,9 @@ def _restate(
             rep, booked = change_position(rep, position, facts, plan, source, note)
         else:  # pragma: no cover - a rep listed in neither split is not iterated
             continue
-        reps[rep_id] = rep
+        reps = reps.set(rep_id, rep)
         lines.extend(booked)
-    deals = {**world.deals, record.closed.deal_id: record}
+    deals = world.deals.set(record.closed.deal_id, record)
     return updated(world, reps=reps, deals=deals), tuple(lines)
 
 
@@ -307,7 +307,7 @@ def cancel(world: World, event: DealCancelled) -> tuple[World, Lines]:
         raise Refused("unknown_deal", f"cannot cancel unknown deal {event.deal_id}")
     if record.cancelled:
         return world, ()
-    reps, lines = dict(world.reps), list[LedgerLine]()
+    reps, lines = world.reps, list[LedgerLine]()
     plan = _plan(world, record)
     source = Source(event.event_id, event.occurred_at)
     for split in record.splits:
@@ -316,10 +316,10 @@ def cancel(world: World, event: DealCancelled) -> tuple[World, Lines]:
             rep, rep.positions[event.deal_id], plan, source, event.reason
         )
         rep, reversed_ = _instant_cancelled(rep, plan, record.closed, source)
-        reps[split.rep_id] = rep
+        reps = reps.set(split.rep_id, rep)
         lines.extend((*booked, *reversed_))
     cancelled = updated(record, cancelled=True)
-    deals = {**world.deals, event.deal_id: cancelled}
+    deals = world.deals.set(event.deal_id, cancelled)
     return updated(world, reps=reps, deals=deals), tuple(lines)
 
 
@@ -343,7 +343,7 @@ def _instant_cancelled(
 
 def _wait(world: World, event: Waiting) -> tuple[World, Lines]:
     queued = (*world.waiting.get(event.deal_id, ()), event)
-    return updated(world, waiting={**world.waiting, event.deal_id: queued}), ()
+    return updated(world, waiting=world.waiting.set(event.deal_id, queued)), ()
 
 
 def pay(world: World, event: PaymentReceived) -> tuple[World, Lines]:
@@ -373,10 +373,10 @@ def score(world: World, event: SatisfactionRecorded) -> tuple[World, Lines]:
     if event.deal_id not in world.deals:
         return _wait(world, event)
     record = _open_record(world, event.deal_id, "SatisfactionRecorded")
-    reps = dict(world.reps)
+    reps = world.reps
     for split in record.splits:
         rep = rep_of(world, split.rep_id)
-        reps[rep.rep_id] = record_score(rep, event.score, event.occurred_at)
+        reps = reps.set(rep.rep_id, record_score(rep, event.score, event.occurred_at))
     world = updated(world, reps=reps)
     world, deducted = _negative_review(world, record, event)
     rule = _plan(world, record).satisfaction_bonus
@@ -394,7 +394,7 @@ def _negative_review(
     plan = _plan(world, record)
     if plan.points is None:
         return world, ()
-    reps, lines = dict(world.reps), list[LedgerLine]()
+    reps, lines = world.reps, list[LedgerLine]()
     deal_id = record.closed.deal_id
     for split in record.splits:
         rep = rep_of(world, split.rep_id)
@@ -415,7 +415,8 @@ def _negative_review(
             drafts.append(
                 points_draft(rep.rep_id, plan, floored, source, deal_id, inputs)
             )
-        reps[rep.rep_id], booked = book(rep, drafts)
+        rep, booked = book(rep, drafts)
+        reps = reps.set(rep.rep_id, rep)
         lines.extend(booked)
     return updated(world, reps=reps), tuple(lines)
 

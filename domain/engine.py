@@ -88,7 +88,7 @@ def evolve(world: World, event: Event) -> tuple[World, Step]:
     except Refused as exc:
         return world, Step(rejected=(Rejection(event.event_id, exc.code, exc.reason),))
     after, alerts = _accrue(after, step.lines)
-    seen = {**after.seen, event.event_id: event}
+    seen = after.seen.set(event.event_id, event)
     return updated(after, seen=seen), step._replace(alerts=alerts)
 
 

@@ -59,7 +59,7 @@ def leave(world: World, event: RepLeft) -> tuple[World, Lines]:
 
 
 def _with_person(world: World, person: Person) -> World:
-    return updated(world, people={**world.people, person.rep_id: person})
+    return updated(world, people=world.people.set(person.rep_id, person))
 
 
 def _employed(world: World, rep_id: str, what: str) -> Person:
@@ -74,7 +74,7 @@ def log_activity(world: World, event: ActivityLogged) -> tuple[World, Lines]:
     rep = rep_of(world, event.rep_id)
     if event.kind == "mentee_passed":
         rep = updated(rep, mentees_passed=rep.mentees_passed + 1)
-        return updated(world, reps={**world.reps, rep.rep_id: rep}), ()
+        return updated(world, reps=world.reps.set(rep.rep_id, rep)), ()
     plan = plan_at(world, event.occurred_at)
     if plan.points is None:
         return world, ()
@@ -136,7 +136,7 @@ def _book_points(
     plan = plan_at(world, event.occurred_at)
     source = Source(event_id, event.occurred_at)
     rep, lines = book(rep, (points_draft(rep.rep_id, plan, p, source) for p in found))
-    return updated(world, reps={**world.reps, rep.rep_id: rep}), lines
+    return updated(world, reps=world.reps.set(rep.rep_id, rep)), lines
 
 
 def nominate(world: World, event: NominationMade) -> tuple[World, Lines]:

@@ -75,15 +75,13 @@ def assign_target(world: World, event: QuotaAssigned) -> tuple[World, Lines]:
     except ParentMissing:
         key = f"{event.parent_id}@{event.period}"
         waiting = (*world.orphans.get(key, ()), event)
-        return updated(world, orphans={**world.orphans, key: waiting}), ()
+        return updated(world, orphans=world.orphans.set(key, waiting)), ()
     except (TargetError, ValidationError) as exc:
         raise Refused("target", str(exc)) from exc
     world = updated(world, targets=book)
     key = f"{event.node_id}@{event.period}"
     for child in world.orphans.get(key, ()):
-        world = updated(
-            world, orphans={k: v for k, v in world.orphans.items() if k != key}
-        )
+        world = updated(world, orphans=world.orphans.delete(key))
         world, _ = assign_target(world, child)
     return world, ()
 

@@ -20,6 +20,7 @@ from domain.ledger import LedgerLine
 from domain.money import ZERO
 from domain.money import format_money as money
 from domain.plan import Plan
+from domain.pmap import PMap
 from domain.points import PointsLine
 
 POINTS = "PTS"
@@ -53,7 +54,7 @@ class RepState:
 
     rep_id: str
     revenue: Mapping[str, Decimal] = field(default_factory=dict)
-    positions: Mapping[str, Position] = field(default_factory=dict)
+    positions: PMap[str, Position] = field(default_factory=PMap)
     totals: Mapping[str, Decimal] = field(default_factory=dict)
     sequence: int = 0
     instant: InstantState = field(default_factory=InstantState)
@@ -220,7 +221,7 @@ def _rebook(
     position = updated(
         position, booked=tuple((k, v) for k, v in booked.items() if v != ZERO)
     )
-    positions = {**state.positions, position.facts.deal_id: position}
+    positions = state.positions.set(position.facts.deal_id, position)
     new_state = updated(state, positions=positions, totals=totals, sequence=sequence)
     return new_state, tuple(lines)
 

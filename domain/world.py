@@ -28,6 +28,7 @@ from domain.events import (
 )
 from domain.ledger import LedgerLine
 from domain.plan import Plan, SpiffWindow
+from domain.pmap import PMap
 from domain.rep import RepState
 from domain.targets import TargetBook
 
@@ -98,16 +99,16 @@ class World:
     plans: tuple[Plan, ...] = ()
     spiffs: tuple[SpiffWindow, ...] = ()
     # Every event applied, by event_id: a repeat is compared with what was applied.
-    seen: Mapping[str, Event] = field(default_factory=dict)
-    deals: Mapping[str, DealRecord] = field(default_factory=dict)
-    waiting: Mapping[str, tuple[Waiting, ...]] = field(default_factory=dict)
-    reps: Mapping[str, RepState] = field(default_factory=dict)
+    seen: PMap[str, Event] = field(default_factory=PMap)
+    deals: PMap[str, DealRecord] = field(default_factory=PMap)
+    waiting: PMap[str, tuple[Waiting, ...]] = field(default_factory=PMap)
+    reps: PMap[str, RepState] = field(default_factory=PMap)
     targets: TargetBook = field(default_factory=TargetBook)
     # Children whose parent target has not arrived yet, by (parent_id, period).
-    orphans: Mapping[str, tuple[QuotaAssigned, ...]] = field(default_factory=dict)
-    people: Mapping[str, Person] = field(default_factory=dict)
+    orphans: PMap[str, tuple[QuotaAssigned, ...]] = field(default_factory=PMap)
+    people: PMap[str, Person] = field(default_factory=PMap)
     # customer_id -> the first deal with that customer: later deals are repeat orders.
-    customers: Mapping[str, str] = field(default_factory=dict)
+    customers: PMap[str, str] = field(default_factory=PMap)
     nominations: tuple[Nomination, ...] = ()
     proposals: tuple[InnovationProposal, ...] = ()
     closed_periods: tuple[str, ...] = ()
