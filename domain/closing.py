@@ -25,12 +25,12 @@ from domain.deals import forfeit_overdue
 from domain.events import PeriodClosed
 from domain.frozen import updated
 from domain.ledger import LedgerLine
-from domain.money import ZERO, to_cents
+from domain.money import ZERO, percent, to_cents
 from domain.money import format_money as money
 from domain.plan import Plan
 from domain.points import points_for_attainment
 from domain.rep import RepState, Source, book, points_draft
-from domain.targets import attainment_commission
+from domain.targets import attainment_commission, profit_share
 from domain.world import Person, Refused, Step, World, plan_at, rep_of
 
 
@@ -141,6 +141,7 @@ def _attainment_lines(
                     sequence=0,
                 )
             )
+    found += _profit_share(rep, target, period, plan, source)
     points = plan.points
     if points is not None and points.attainment_cadence == _cadence(period):
         for item in points_for_attainment(
@@ -149,6 +150,46 @@ def _attainment_lines(
             inputs = (("period", period), ("sales", str(sales)))
             found.append(points_draft(rep.rep_id, plan, item, source, "", inputs))
     return [line for line in found if line.amount != ZERO]
+
+
+def _profit_share(
+    rep: RepState, target: Decimal, period: str, plan: Plan, source: Source
+) -> list[LedgerLine]:
+    """超额利润分享: the credited margin above the profit target, tier by tier."""
+    rule = plan.profit_share
+    if rule is None or rule.cadence != _cadence(period):
+        return []
+    profit, goal = rep.margin_in(period), target * rule.target_margin
+    return [
+        LedgerLine(
+            line_id=f"{source.event_id}/{rep.rep_id}/profit_share/tier{piece.band_index}",
+            rep_id=rep.rep_id,
+            deal_id="",
+            kind="bonus",
+            rule="profit_share",
+            plan_id=plan.plan_id,
+            plan_version=plan.version,
+            amount=to_cents(piece.earned),
+            currency=plan.currency,
+            occurred_at=source.at,
+            formula=(
+                f"{money(piece.amount)} of {period} profit above the target "
+                f"{money(goal)} ({money(target)} × {percent(rule.target_margin)}) "
+                f"in tier {money(piece.lower)}–"
+                f"{'∞' if piece.upper is None else money(piece.upper)}"
+                f" × {percent(piece.rate)}"
+            ),
+            inputs=(
+                ("period", period),
+                ("profit", str(profit)),
+                ("profit_target", str(goal)),
+                ("rate", str(piece.rate)),
+            ),
+            source_event_ids=(source.event_id,),
+            sequence=0,
+        )
+        for piece in profit_share(profit, goal, rule)
+    ]
 
 
 def _people_in(world: World, closing: ClosedPeriod, start: datetime) -> list[Person]:

@@ -28,6 +28,7 @@ from domain.events import (
     PeriodClosed,
     PlanPublished,
     PointsRedeemed,
+    ProposalAdopted,
     QuotaAdjusted,
     QuotaAssigned,
     RepHired,
@@ -39,6 +40,7 @@ from domain.events import (
 from domain.frozen import updated
 from domain.money import ZERO
 from domain.people import (
+    adopt_proposal,
     confirm_collaboration,
     hire,
     leave,
@@ -51,6 +53,7 @@ from domain.planning import (
     adjust_target,
     announce,
     assign_target,
+    node_attainment,
     publish,
     rep_attainment,
 )
@@ -64,7 +67,15 @@ from domain.world import (
     start,
 )
 
-__all__ = ["Rejection", "Step", "World", "evolve", "rep_attainment", "start"]
+__all__ = [
+    "Rejection",
+    "Step",
+    "World",
+    "evolve",
+    "node_attainment",
+    "rep_attainment",
+    "start",
+]
 
 # Money that is earned or awarded runs against the budget; a payable line only
 # releases what was earned, and points are not money.
@@ -138,4 +149,5 @@ _HANDLERS: Mapping[type, Handler] = {
     CollaborationConfirmed: confirm_collaboration,
     PointsRedeemed: redeem_points,
     NominationMade: nominate,
+    ProposalAdopted: adopt_proposal,
 }

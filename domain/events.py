@@ -298,6 +298,18 @@ class NominationMade(Envelope):
     period: Annotated[str, Field(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")]
 
 
+class ProposalAdopted(Envelope):
+    """An improvement proposal was adopted, with its measured uplift (innovation
+    award); paid at its period's close once ``approved_by`` names the approver."""
+
+    event_type: Literal["ProposalAdopted"]
+    proposal_id: Identifier
+    rep_id: Identifier
+    period: Annotated[str, Field(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")]
+    measured_uplift: Annotated[MoneyAmount, Field(ge=0)]
+    approved_by: Identifier | None = None
+
+
 class PeriodClosed(Envelope):
     """A period is closed: period awards are computed (topic ``control``)."""
 
@@ -322,6 +334,7 @@ Event = Annotated[
     | CollaborationConfirmed
     | PointsRedeemed
     | NominationMade
+    | ProposalAdopted
     | PeriodClosed,
     Field(discriminator="event_type"),
 ]
@@ -333,7 +346,8 @@ CURRENT_VERSIONS: Mapping[str, int] = dict.fromkeys(
         "DealClosed", "DealAmended", "DealCancelled", "PaymentReceived",
         "SatisfactionRecorded", "QuotaAssigned", "QuotaAdjusted", "PlanPublished",
         "RepHired", "RepMoved", "RepLeft", "SpiffAnnounced", "ActivityLogged",
-        "CollaborationConfirmed", "PointsRedeemed", "NominationMade", "PeriodClosed",
+        "CollaborationConfirmed", "PointsRedeemed", "NominationMade",
+        "ProposalAdopted", "PeriodClosed",
     ),
     1,
 )  # fmt: skip

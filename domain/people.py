@@ -3,12 +3,13 @@ collaboration, redemptions, and nominations for the cross-functional pool."""
 
 from __future__ import annotations
 
-from domain.awards import Nomination
+from domain.awards import InnovationProposal, Nomination
 from domain.events import (
     ActivityLogged,
     CollaborationConfirmed,
     NominationMade,
     PointsRedeemed,
+    ProposalAdopted,
     RepHired,
     RepLeft,
     RepMoved,
@@ -153,3 +154,19 @@ def nominate(world: World, event: NominationMade) -> tuple[World, Lines]:
     )
     nominations = (*world.nominations, nomination)
     return updated(world, nominations=nominations), ()
+
+
+def adopt_proposal(world: World, event: ProposalAdopted) -> tuple[World, Lines]:
+    """Innovation award: an adopted proposal waits for its period's close."""
+    if any(p.proposal_id == event.proposal_id for p in world.proposals):
+        msg = f"proposal {event.proposal_id} was already adopted"
+        raise Refused("conflict", msg)
+    proposal = InnovationProposal(
+        proposal_id=event.proposal_id,
+        rep_id=event.rep_id,
+        period=event.period,
+        measured_uplift=event.measured_uplift,
+        adopted=True,
+        approved_by=event.approved_by,
+    )
+    return updated(world, proposals=(*world.proposals, proposal)), ()

@@ -14,7 +14,7 @@ from domain.budget import BudgetRules
 from domain.instant import InstantRewardRules
 from domain.money import CurrencyCode
 from domain.points import PointsRules
-from domain.targets import AttainmentBands, TargetRules
+from domain.targets import AttainmentBands, ProfitShareRule, TargetRules
 
 
 class _Section(BaseModel):
@@ -69,6 +69,14 @@ class AttainmentCommissionRule(AttainmentBands):
     cadence: Cadence = "month"
 
 
+class ProfitSharePlan(ProfitShareRule):
+    """超额利润分享 at the close of each ``cadence`` period: the rep's profit target
+    is ``target_margin`` × the rep's revenue target for the period."""
+
+    cadence: Cadence = "quarter"
+    target_margin: Decimal = Field(gt=0, le=1)
+
+
 class Plan(_Section):
     """A versioned, effective-dated incentive plan."""
 
@@ -85,6 +93,7 @@ class Plan(_Section):
     spiffs: tuple[SpiffWindow, ...] = ()
     targets: TargetRules | None = None
     attainment_commission: AttainmentCommissionRule | None = None
+    profit_share: ProfitSharePlan | None = None
     instant_rewards: InstantRewardRules | None = None
     awards: AwardRules | None = None
     points: PointsRules | None = None

@@ -107,10 +107,26 @@ def adjust_target(world: World, event: QuotaAdjusted) -> tuple[World, Lines]:
     return updated(world, targets=book), ()
 
 
-def rep_attainment(world: World, rep_id: str, period: str) -> Decimal | None:
-    """达成率: the rep's credited revenue over its target for the period, if any."""
-    target = world.targets.get(rep_id, period)
+def node_revenue(world: World, node_id: str, period: str) -> Decimal:
+    """Credited revenue of a target node: a rep's own, any other node's the sum of its
+    children's for the same period (the tree says who belongs where)."""
+    node = world.targets.get(node_id, period)
+    if node is None or node.level == "rep":
+        rep = world.reps.get(node_id)
+        return rep.revenue_in(period) if rep else ZERO
+    children = world.targets.children(node_id, period)
+    return sum((node_revenue(world, c.node_id, period) for c in children), ZERO)
+
+
+def node_attainment(world: World, node_id: str, period: str) -> Decimal | None:
+    """达成率 per rep, team, region, product line or company: credited revenue over
+    the node's target for the period; no target, no attainment."""
+    target = world.targets.get(node_id, period)
     if target is None or target.amount == ZERO:
         return None
-    rep = world.reps.get(rep_id)
-    return attainment(rep.revenue_in(period) if rep else ZERO, target.amount)
+    return attainment(node_revenue(world, node_id, period), target.amount)
+
+
+def rep_attainment(world: World, rep_id: str, period: str) -> Decimal | None:
+    """达成率 of one rep (``node_attainment`` of the rep's node)."""
+    return node_attainment(world, rep_id, period)

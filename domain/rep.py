@@ -54,6 +54,8 @@ class RepState:
 
     rep_id: str
     revenue: Mapping[str, Decimal] = field(default_factory=dict)
+    # Credited margin (profit) by period, for the over-target profit share.
+    margins: Mapping[str, Decimal] = field(default_factory=dict)
     positions: PMap[str, Position] = field(default_factory=PMap)
     totals: Mapping[str, Decimal] = field(default_factory=dict)
     sequence: int = 0
@@ -64,6 +66,9 @@ class RepState:
 
     def revenue_in(self, period: str) -> Decimal:
         return self.revenue.get(period, ZERO)
+
+    def margin_in(self, period: str) -> Decimal:
+        return self.margins.get(period, ZERO)
 
     def ytd_revenue(self, year: int) -> Decimal:
         return self.revenue_in(str(year))
@@ -112,7 +117,7 @@ def open_position(
         quarter=quarter,
         month=month,
     )
-    state = _add_revenue(state, position, facts.credited)
+    state = _credit(state, position, facts.credited, _margin(facts))
     return _rebook(state, position, plan, Source(event_id, facts.closed_at), "")
 
 
@@ -127,7 +132,8 @@ def change_position(
     """New facts for an open position (payment, score, amendment, forfeiture)."""
     delta = facts.credited - position.facts.credited
     changed = updated(position, facts=facts)
-    state = _add_revenue(state, changed, delta)
+    margin = _margin(facts) - _margin(position.facts)
+    state = _credit(state, changed, delta, margin)
     return _rebook(state, changed, plan, source, note)
 
 
@@ -136,7 +142,9 @@ def cancel_position(
 ) -> tuple[RepState, tuple[LedgerLine, ...]]:
     """Clawback: every booked amount of the deal is reversed by new lines."""
     cancelled = updated(position, cancelled=True)
-    state = _add_revenue(state, cancelled, -position.facts.credited)
+    state = _credit(
+        state, cancelled, -position.facts.credited, -_margin(position.facts)
+    )
     note = f"deal cancelled: {reason or 'no reason'}"
     return _rebook(state, cancelled, plan, source, note)
 
@@ -189,13 +197,32 @@ def top_of_bands(state: RepState, position: Position) -> Decimal:
     return state.revenue_in(position.year) - position.facts.credited
 
 
-def _add_revenue(state: RepState, position: Position, delta: Decimal) -> RepState:
-    if delta == ZERO:
+def _margin(facts: PositionFacts) -> Decimal:
+    """The rep's credited share of the deal's margin (profit)."""
+    return facts.margin * facts.share
+
+
+def _credit(
+    state: RepState, position: Position, revenue: Decimal, margin: Decimal
+) -> RepState:
+    """Move the rep's credited revenue and margin of the position's periods."""
+    if revenue == ZERO and margin == ZERO:
         return state
-    revenue = dict(state.revenue)
-    for period in (position.year, position.quarter, position.month):
-        revenue[period] = revenue.get(period, ZERO) + delta
-    return updated(state, revenue=revenue)
+    periods = (position.year, position.quarter, position.month)
+    return updated(
+        state,
+        revenue=_add(state.revenue, periods, revenue),
+        margins=_add(state.margins, periods, margin),
+    )
+
+
+def _add(
+    by_period: Mapping[str, Decimal], periods: Iterable[str], delta: Decimal
+) -> dict[str, Decimal]:
+    moved = dict(by_period)
+    for period in periods:
+        moved[period] = moved.get(period, ZERO) + delta
+    return moved
 
 
 def _rebook(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from domain.engine import node_attainment
 from domain.events import Event
 from domain.ledger import LedgerLine
 from domain.plan import Plan
@@ -252,3 +253,62 @@ def test_a_team_lead_without_team_facts_refuses_the_close_with_the_reason(
     (refusal,) = steps[-1].rejected
     assert refusal.code == "awards"
     assert "no facts for team T1" in refusal.reason
+
+
+def test_profit_above_target_is_shared_in_tiers_and_follows_amendments(
+    full_plan: Plan,
+) -> None:
+    amend = event(
+        envelope("DealAmended", "am-1", "2026-02-10T00:00:00+08:00", deal_id="D-1",
+                 amount="120000.00", margin="40000.00", currency="CNY",
+                 splits=[{"rep_id": "R-17", "share": "1"}])
+    )  # fmt: skip
+    events = [
+        *tree("2026-Q1", "100000", {"R-17": "100000"}),
+        deal(1, "120000.00", margin="50000.00"),
+        close("2026-Q1", "2026-04-01T00:00:00+08:00"),
+    ]
+    _, steps = fold(full_plan, events)
+    # Profit target 100,000 × 30% = 30,000; 20,000 above: 10,000 × 5% + 10,000 × 10%.
+    shared = [line for line in steps[-1].lines if line.rule == "profit_share"]
+    assert [line.amount for line in shared] == [D("500.00"), D("1000.00")]
+    assert "30,000.00" in shared[0].formula
+    _, steps = fold(full_plan, [*events[:-1], amend, events[-1]])
+    shared = [line for line in steps[-1].lines if line.rule == "profit_share"]
+    assert [line.amount for line in shared] == [D("500.00")]
+
+
+def test_attainment_of_a_team_and_region_sums_their_members(full_plan: Plan) -> None:
+    q = "2026-Q1"
+    events = [
+        *tree(q, "300000", {"A": "100000", "B": "100000", "L": "100000"}),
+        sale(1, "200000.00", "A", "2026-02-01T09:00:00+08:00"),
+        sale(2, "70000.00", "B", "2026-02-02T09:00:00+08:00"),
+        sale(3, "110000.00", "L", "2026-02-03T09:00:00+08:00"),
+    ]
+    world, _ = fold(full_plan, events)
+    assert node_attainment(world, "T1", q) == D(380000) / D(300000)
+    assert node_attainment(world, "east", q) == D("0.0038")
+    assert node_attainment(world, "B", q) == D("0.7")
+    assert node_attainment(world, "T1", "2026-Q2") is None
+
+
+def test_an_approved_innovation_proposal_earns_5_percent_of_its_uplift(
+    full_plan: Plan,
+) -> None:
+    def adopted(n: int, approved_by: str | None) -> Event:
+        return event(envelope("ProposalAdopted", f"pa-{n}", AT, proposal_id=f"P-{n}",
+                              rep_id="A", period="2026-Q1", measured_uplift="200000",
+                              approved_by=approved_by))  # fmt: skip
+
+    events = [
+        adopted(1, "CFO"),
+        adopted(2, None),
+        adopted(1, "CFO").model_copy(update={"event_id": "pa-again"}),
+        close("2026-Q1", "2026-04-01T00:00:00+08:00"),
+    ]
+    _, steps = fold(full_plan, events)
+    assert steps[2].rejected[0].code == "conflict"
+    assert by_rule(list(steps[-1].lines), "A") == {"innovation_award": D("10000.00")}
+    (withheld,) = (w for w in steps[-1].withheld if w.rule == "innovation_award")
+    assert "P-2: awaiting manual approval" in withheld.reason
