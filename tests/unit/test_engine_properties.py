@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +18,15 @@ from domain.plan import Plan
 from tests.factories import deal_event, envelope, payment_event
 
 REPS = ("R-1", "R-2", "R-3")
-KINDS = ("earned", "payable", "bonus")
+KINDS = ("earned", "payable", "bonus", "points")
+
+
+@pytest.fixture(scope="module", params=["reference", "full"])
+def any_plan(
+    request: pytest.FixtureRequest, reference_plan: Plan, full_plan: Plan
+) -> Plan:
+    """The reference plan, and the plan with points, instant rewards and budget."""
+    return reference_plan if request.param == "reference" else full_plan
 
 
 @st.composite
@@ -94,11 +103,11 @@ def zeroed(figures: dict[str, dict[str, Decimal]]) -> dict[str, dict[str, Decima
 @settings(max_examples=60, deadline=None)
 @given(events=streams(), cut=st.integers(0, 40))
 def test_folding_in_two_chunks_equals_folding_at_once(
-    reference_plan: Plan, events: list[Event], cut: int
+    any_plan: Plan, events: list[Event], cut: int
 ) -> None:
-    whole, whole_lines = fold(reference_plan, events)
-    first, first_lines = fold(reference_plan, events[:cut])
-    second, second_lines = fold(reference_plan, events[cut:], first)
+    whole, whole_lines = fold(any_plan, events)
+    first, first_lines = fold(any_plan, events[:cut])
+    second, second_lines = fold(any_plan, events[cut:], first)
     assert second == whole
     assert first_lines + second_lines == whole_lines
 
@@ -106,15 +115,15 @@ def test_folding_in_two_chunks_equals_folding_at_once(
 @settings(max_examples=60, deadline=None)
 @given(events=streams(), data=st.data())
 def test_duplicated_events_change_nothing(
-    reference_plan: Plan, events: list[Event], data: st.DataObject
+    any_plan: Plan, events: list[Event], data: st.DataObject
 ) -> None:
     with_repeats = list(events)
     for _ in range(data.draw(st.integers(1, 5))):
         position = data.draw(st.integers(0, len(with_repeats)))
         earlier = with_repeats[: position or 1]
         with_repeats.insert(position, data.draw(st.sampled_from(earlier)))
-    clean, clean_lines = fold(reference_plan, events)
-    noisy, noisy_lines = fold(reference_plan, with_repeats)
+    clean, clean_lines = fold(any_plan, events)
+    noisy, noisy_lines = fold(any_plan, with_repeats)
     assert totals(noisy) == totals(clean)
     assert sorted(line.line_id for line in noisy_lines) == sorted(
         line.line_id for line in clean_lines
@@ -124,14 +133,14 @@ def test_duplicated_events_change_nothing(
 @settings(max_examples=60, deadline=None)
 @given(before=streams(), extra=deals(99))
 def test_cancelling_a_deal_restores_the_pre_deal_totals(
-    reference_plan: Plan, before: list[Event], extra: list[dict[str, Any]]
+    any_plan: Plan, before: list[Event], extra: list[dict[str, Any]]
 ) -> None:
     cancel = envelope(
         "DealCancelled", "c-99", "2027-02-01T00:00:00+08:00", deal_id="D-99"
     )
     added = [decode_event(orjson.dumps(item)) for item in [*extra, cancel]]
-    base, _ = fold(reference_plan, before)
-    after, _ = fold(reference_plan, added, base)
+    base, _ = fold(any_plan, before)
+    after, _ = fold(any_plan, added, base)
     assert zeroed(totals(after)) == zeroed(totals(base))
     for rep_id, rep in after.reps.items():
         periods = {*rep.revenue, *_revenue_of(base, rep_id)}
@@ -173,9 +182,9 @@ def test_amending_a_deal_equals_closing_it_fresh_when_nothing_else_followed(
 @settings(max_examples=60, deadline=None)
 @given(events=streams())
 def test_totals_are_the_sums_of_the_ledger_lines(
-    reference_plan: Plan, events: list[Event]
+    any_plan: Plan, events: list[Event]
 ) -> None:
-    world, lines = fold(reference_plan, events)
+    world, lines = fold(any_plan, events)
     summed: dict[str, dict[str, Decimal]] = defaultdict(
         lambda: dict.fromkeys(KINDS, Decimal(0))
     )
