@@ -28,6 +28,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.money import ZERO, CurrencyCode, format_money, to_cents
+from domain.pmap import PMap
 
 Awards = tuple["InstantAward", ...]
 
@@ -109,7 +110,9 @@ class Breakthrough(_Frozen):
 class InstantState(_Frozen):
     """One rep's instant-reward memory."""
 
-    days: tuple[SigningDay, ...] = ()
+    days: PMap[date, SigningDay] = PMap()
+    # Every deal signed, by id: the day it counts on.
+    signed_on: PMap[str, date] = PMap()
     pending: tuple[KeyClose, ...] = ()
     fired: tuple[Breakthrough, ...] = ()
     cancelled: tuple[str, ...] = ()
@@ -131,7 +134,7 @@ def on_deal(  # noqa: PLR0913 - the deal's facts as the event gives them
     if closed_at.utcoffset() is None or credited_amount <= 0:
         msg = "a deal needs an aware closed_at and a positive credited amount"
         raise ValueError(msg)
-    if deal_id in state.cancelled or any(deal_id in _ids(d.deals) for d in state.days):
+    if deal_id in state.cancelled or deal_id in state.signed_on:
         return state, ()
     day = _day(state, closed_at.date())
     signed = Signed(deal_id=deal_id, event_id=event_id, amount=credited_amount)
@@ -147,6 +150,9 @@ def on_deal(  # noqa: PLR0913 - the deal's facts as the event gives them
         day = day.model_copy(update={"award": award, "fired_over": lightning.more_than})
         awards += (award,)
     state = _with_day(state, day)
+    state = state.model_copy(
+        update={"signed_on": state.signed_on.set(deal_id, day.day)}
+    )
     if new_customer and key_account and rules.breakthrough is not None:
         close = KeyClose(deal_id=deal_id, event_id=event_id, closed_at=closed_at)
         state, fired = _match(state, rep_id, (*state.pending, close), rules)
@@ -167,7 +173,8 @@ def on_deal_cancelled(
         return state, ()
     state = state.model_copy(update={"cancelled": (*state.cancelled, deal_id)})
     awards: Awards = ()
-    found = next((d for d in state.days if deal_id in _ids(d.deals)), None)
+    when = state.signed_on.get(deal_id)
+    found = None if when is None else state.days[when]
     if found is not None:
         kept = tuple(d for d in found.deals if d.deal_id != deal_id)
         day = found.model_copy(update={"deals": kept})
@@ -196,12 +203,11 @@ def _ids(items: tuple[Signed, ...] | tuple[KeyClose, ...]) -> set[str]:
 
 
 def _day(state: InstantState, day: date) -> SigningDay:
-    return next((d for d in state.days if d.day == day), SigningDay(day=day))
+    return state.days.get(day) or SigningDay(day=day)
 
 
 def _with_day(state: InstantState, day: SigningDay) -> InstantState:
-    others = tuple(d for d in state.days if d.day != day.day)
-    return state.model_copy(update={"days": (*others, day)})
+    return state.model_copy(update={"days": state.days.set(day.day, day)})
 
 
 def _match(
