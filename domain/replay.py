@@ -71,4 +71,5 @@ def _cents(value: Decimal) -> str:
 
 
 def _points(value: Decimal) -> str:
-    return str(value.normalize()) if value != ZERO else "0"
+    # Plain notation: 40 points print as "40", never as Decimal's "4E+1".
+    return f"{value.normalize():f}" if value != ZERO else "0"

@@ -42,6 +42,20 @@ def test_reference_events_give_the_hand_computed_totals() -> None:
     assert "decimal string" in report["rejected"][0]["reason"]
 
 
+def test_the_full_plan_adds_points_and_instant_rewards_to_the_same_events() -> None:
+    # Points: R-1 D-1 new customer 50 + ticket ≥100,000 30 + paid in full within 30
+    # days 15 = 95; D-2 ticket ≥500,000 80 × share 0.5 = 40 -> 135. R-2: D-2 40; D-4's
+    # points are clawed back with it. Lightning: each rep signed 300,000 of D-2 on
+    # 15 April, more than 100,000 -> 1,000, on top of R-1's satisfaction bonus 2,000.
+    full = str(ROOT / "examples/plans/full.yaml")
+    result = simulate("--plan", full, "--events", EVENTS)
+    assert result.returncode == 0, result.stderr
+    reps = json.loads(result.stdout)["reps"]
+    assert (reps["R-1"]["points"], reps["R-1"]["bonus"]) == ("135", "3000.00")
+    assert (reps["R-2"]["points"], reps["R-2"]["bonus"]) == ("40", "1000.00")
+    assert reps["R-1"]["earned_commission"] == "13500.00"
+
+
 def test_explain_lists_the_reps_lines_with_their_reasons() -> None:
     result = simulate("--plan", PLAN, "--events", EVENTS, "--explain", "R-2")
     assert result.returncode == 0, result.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import pytest
 from pydantic import ValidationError
 
@@ -13,7 +14,8 @@ from domain.engine import Step, World
 from domain.events import Event
 from domain.ledger import LedgerLine
 from domain.plan import Plan
-from tests.factories import envelope
+from domain.replay import replay, summary
+from tests.factories import deal_event, envelope
 from tests.unit.test_engine import deal, event, fold, lines_of, pay
 
 D = Decimal
@@ -243,3 +245,15 @@ def test_a_budget_in_another_currency_than_the_plan_is_invalid(
     document["budget"]["currency"] = "USD"
     with pytest.raises(ValidationError, match=r"budget\.currency USD differs"):
         Plan.model_validate(document)
+
+
+def test_the_simulate_report_prints_points_in_plain_notation(full_plan: Plan) -> None:
+    splits = [{"rep_id": "R-17", "share": "0.5"}, {"rep_id": "R-2", "share": "0.5"}]
+    raw = orjson.dumps(deal_event(event_id="e-1", amount="125000.00", splits=splits))
+    report = summary(replay([full_plan], [raw]))
+    # Each: 62,500 × (3% + 1.5% new customer); (50 + 30 points) × 0.5.
+    assert report["reps"] == {
+        rep: {"earned_commission": "2812.50", "payable_commission": "0.00",
+              "bonus": "0.00", "points": "40"}
+        for rep in ("R-17", "R-2")
+    }  # fmt: skip
