@@ -29,7 +29,7 @@ from domain.money import ZERO, percent, to_cents
 from domain.money import format_money as money
 from domain.plan import Plan
 from domain.points import points_for_attainment
-from domain.rep import RepState, Source, book, points_draft
+from domain.rep import RepState, Source, book, draft, points_draft
 from domain.targets import attainment_commission, profit_share
 from domain.world import Person, Refused, Step, World, plan_at, rep_of
 
@@ -118,18 +118,14 @@ def _attainment_lines(
             formula += f"{money(piece.lower)}–{upper} (target {money(target)}) × "
             formula += f"{(piece.rate * 100).normalize():f}%"
             found.append(
-                LedgerLine(
-                    line_id=f"{source.event_id}/{rep.rep_id}/attainment/"
-                    f"band{piece.band_index}",
-                    rep_id=rep.rep_id,
-                    deal_id="",
+                draft(
+                    plan,
+                    source,
+                    rep.rep_id,
+                    f"attainment/band{piece.band_index}",
                     kind="earned",
                     rule="attainment_band_commission",
-                    plan_id=plan.plan_id,
-                    plan_version=plan.version,
                     amount=to_cents(piece.earned),
-                    currency=plan.currency,
-                    occurred_at=source.at,
                     formula=formula,
                     inputs=(
                         ("period", period),
@@ -137,8 +133,6 @@ def _attainment_lines(
                         ("target", str(target)),
                         ("rate", str(piece.rate)),
                     ),
-                    source_event_ids=(source.event_id,),
-                    sequence=0,
                 )
             )
     found += _profit_share(rep, target, period, plan, source)
@@ -161,17 +155,14 @@ def _profit_share(
         return []
     profit, goal = rep.margin_in(period), target * rule.target_margin
     return [
-        LedgerLine(
-            line_id=f"{source.event_id}/{rep.rep_id}/profit_share/tier{piece.band_index}",
-            rep_id=rep.rep_id,
-            deal_id="",
+        draft(
+            plan,
+            source,
+            rep.rep_id,
+            f"profit_share/tier{piece.band_index}",
             kind="bonus",
             rule="profit_share",
-            plan_id=plan.plan_id,
-            plan_version=plan.version,
             amount=to_cents(piece.earned),
-            currency=plan.currency,
-            occurred_at=source.at,
             formula=(
                 f"{money(piece.amount)} of {period} profit above the target "
                 f"{money(goal)} ({money(target)} × {percent(rule.target_margin)}) "
@@ -185,8 +176,6 @@ def _profit_share(
                 ("profit_target", str(goal)),
                 ("rate", str(piece.rate)),
             ),
-            source_event_ids=(source.event_id,),
-            sequence=0,
         )
         for piece in profit_share(profit, goal, rule)
     ]
@@ -284,19 +273,15 @@ def _awards(world: World, plan: Plan, closing: ClosedPeriod) -> PeriodAwards:
 
 
 def _award_line(line: AwardLine, plan: Plan, source: Source) -> LedgerLine:
-    return LedgerLine(
-        line_id=f"{source.event_id}/{line.rep_id}/{line.key}",
-        rep_id=line.rep_id,
-        deal_id="",
+    return draft(
+        plan,
+        source,
+        line.rep_id,
+        line.key,
         kind="bonus",
         rule=line.rule,
-        plan_id=plan.plan_id,
-        plan_version=plan.version,
         amount=line.amount,
-        currency=line.currency,
-        occurred_at=source.at,
         formula=line.formula,
         inputs=line.inputs,
-        source_event_ids=(source.event_id,),
-        sequence=0,
+        currency=line.currency,
     )

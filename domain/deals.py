@@ -22,7 +22,7 @@ from domain.events import (
     Split,
 )
 from domain.frozen import updated
-from domain.instant import InstantAward, on_deal, on_deal_cancelled
+from domain.instant import InstantAward, InstantState, on_deal, on_deal_cancelled
 from domain.ledger import LedgerLine
 from domain.money import ZERO
 from domain.plan import Plan, SpiffWindow
@@ -34,6 +34,7 @@ from domain.rep import (
     book,
     cancel_position,
     change_position,
+    draft,
     open_position,
     points_draft,
     record_score,
@@ -185,39 +186,37 @@ def _instant(
         key_account=deal.key_account,
         rules=rules,
     )
-    rep = updated(rep, instant=state)
-    drafts = _award_lines(
-        rep.rep_id, plan, deal, awards, Source(deal.event_id, deal.occurred_at)
+    return _book_instant(
+        rep, state, awards, plan, deal, Source(deal.event_id, deal.occurred_at)
     )
-    return book(rep, drafts)
 
 
-def _award_lines(
-    rep_id: str,
+def _book_instant(
+    rep: RepState,
+    state: InstantState,
+    awards: tuple[InstantAward, ...],
     plan: Plan,
     deal: DealClosed,
-    awards: tuple[InstantAward, ...],
     source: Source,
-) -> Lines:
-    return tuple(
-        LedgerLine(
-            line_id=f"{source.event_id}/{rep_id}/instant/{award.rule}/{n}",
-            rep_id=rep_id,
-            deal_id=deal.deal_id,
+) -> tuple[RepState, Lines]:
+    """Keep the rep's instant-reward memory and book the awards that fired."""
+    drafts = [
+        draft(
+            plan,
+            source,
+            rep.rep_id,
+            f"instant/{award.rule}/{n}",
             kind="bonus",
             rule=award.rule,
-            plan_id=plan.plan_id,
-            plan_version=plan.version,
             amount=award.amount,
-            currency=award.currency,
-            occurred_at=source.at,
             formula=award.formula,
-            inputs=(),
-            source_event_ids=award.source_event_ids,
-            sequence=0,
+            deal_id=deal.deal_id,
+            currency=award.currency,
+            sources=award.source_event_ids,
         )
         for n, award in enumerate(awards, start=1)
-    )
+    ]
+    return book(updated(rep, instant=state), drafts)
 
 
 def _terms(deal: DealClosed) -> str:
@@ -337,8 +336,7 @@ def _instant_cancelled(
         event_id=source.event_id,
         rules=rules,
     )
-    rep = updated(rep, instant=state)
-    return book(rep, _award_lines(rep.rep_id, plan, deal, awards, source))
+    return _book_instant(rep, state, awards, plan, deal, source)
 
 
 def _wait(world: World, event: Waiting) -> tuple[World, Lines]:

@@ -165,6 +165,41 @@ def book(
     return state, tuple(lines)
 
 
+def draft(  # noqa: PLR0913 - a booking: whose, what, how much, why, from what
+    plan: Plan,
+    source: Source,
+    rep_id: str,
+    key: str,
+    *,
+    kind: Kind,
+    rule: str,
+    amount: Decimal,
+    formula: str,
+    inputs: tuple[tuple[str, str], ...] = (),
+    deal_id: str = "",
+    currency: str | None = None,
+    sources: tuple[str, ...] = (),
+) -> LedgerLine:
+    """A line that belongs to no deal position (awards, points, period commission),
+    dated and named by the event that causes it; ``book`` numbers it."""
+    return LedgerLine(
+        line_id=f"{source.event_id}/{rep_id}/{key}",
+        rep_id=rep_id,
+        deal_id=deal_id,
+        kind=kind,
+        rule=rule,
+        plan_id=plan.plan_id,
+        plan_version=plan.version,
+        amount=amount,
+        currency=currency or (POINTS if kind == "points" else plan.currency),
+        occurred_at=source.at,
+        formula=formula,
+        inputs=inputs,
+        source_event_ids=sources or (source.event_id,),
+        sequence=0,
+    )
+
+
 def points_draft(
     rep_id: str,
     plan: Plan,
@@ -174,21 +209,18 @@ def points_draft(
     inputs: tuple[tuple[str, str], ...] = (),
 ) -> LedgerLine:
     """积分制: a points line as a ledger line (every point has one)."""
-    return LedgerLine(
-        line_id=f"{source.event_id}/{rep_id}/points/{item.rule}",
-        rep_id=rep_id,
-        deal_id=deal_id,
+    return draft(
+        plan,
+        source,
+        rep_id,
+        f"points/{item.rule}",
         kind="points",
         rule=f"points_{item.rule}",
-        plan_id=plan.plan_id,
-        plan_version=plan.version,
         amount=item.points,
-        currency=POINTS,
-        occurred_at=source.at,
         formula=item.formula,
         inputs=inputs,
-        source_event_ids=item.source_event_ids,
-        sequence=0,
+        deal_id=deal_id,
+        sources=item.source_event_ids,
     )
 
 
