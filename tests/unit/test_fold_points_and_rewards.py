@@ -257,3 +257,16 @@ def test_the_simulate_report_prints_points_in_plain_notation(full_plan: Plan) ->
               "bonus": "0.00", "points": "40"}
         for rep in ("R-17", "R-2")
     }  # fmt: skip
+
+
+def test_replay_skips_blank_lines_and_reports_bad_ones_by_line_number(
+    full_plan: Plan,
+) -> None:
+    good = orjson.dumps(deal_event(event_id="e-1"))
+    other_terms = orjson.dumps(deal_event(event_id="e-1", amount="1.00", margin="0"))
+    result = replay([full_plan], [b"  \n", b"{not json", good, other_terms])
+    assert [(r.line, r.reason.split(":")[0]) for r in result.rejected] == [
+        (2, "undecodable"),
+        (4, "conflict"),
+    ]
+    assert len(result.lines) > 0
