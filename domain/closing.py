@@ -21,6 +21,7 @@ from domain.awards import (
     TeamPeriodFacts,
     period_awards,
 )
+from domain.booking import book, draft, points_draft
 from domain.deals import forfeit_overdue
 from domain.events import PeriodClosed
 from domain.frozen import updated
@@ -29,7 +30,7 @@ from domain.money import ZERO, percent, to_cents
 from domain.money import format_money as money
 from domain.plan import Plan
 from domain.points import points_for_attainment
-from domain.rep import RepState, Source, book, draft, points_draft
+from domain.rep import RepState, Source
 from domain.targets import attainment_commission, profit_share
 from domain.world import Person, Refused, Step, World, plan_at, rep_of
 

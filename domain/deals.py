@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from domain.booking import book, draft, points_draft
 from domain.commission import Payment, PositionFacts
 from domain.events import (
     DealAmended,
@@ -31,12 +32,9 @@ from domain.rep import (
     Position,
     RepState,
     Source,
-    book,
     cancel_position,
     change_position,
-    draft,
     open_position,
-    points_draft,
     record_score,
     sprint_holds,
     top_of_bands,

@@ -4,6 +4,7 @@ collaboration, redemptions, and nominations for the cross-functional pool."""
 from __future__ import annotations
 
 from domain.awards import InnovationProposal, Nomination
+from domain.booking import book, points_draft
 from domain.events import (
     ActivityLogged,
     CollaborationConfirmed,
@@ -21,7 +22,7 @@ from domain.points import (
     points_for_collaboration,
     pts,
 )
-from domain.rep import RepState, Source, book, points_draft
+from domain.rep import RepState, Source
 from domain.world import Lines, Person, Refused, World, plan_at, rep_of
 
 
