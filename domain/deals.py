@@ -10,6 +10,7 @@ fire while the deal is processed.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 from domain.booking import book, draft, points_draft
 from domain.commission import Payment, PositionFacts
@@ -36,8 +37,6 @@ from domain.rep import (
     change_position,
     open_position,
     record_score,
-    sprint_holds,
-    top_of_bands,
 )
 from domain.world import (
     DealRecord,
@@ -89,18 +88,9 @@ def _counted(record: DealRecord) -> tuple[Payment, ...]:
     return tuple(counted)
 
 
-def _opening(
-    record: DealRecord, rep: RepState, split: Split, plan: Plan
-) -> PositionFacts:
-    """A new position takes the top of the rep's year-to-date bands."""
-    at = record.closed.occurred_at
-    ytd = rep.ytd_revenue(at.year)
-    return _facts(record, rep, split, ytd, sprint_holds(rep, at, plan))
-
-
-def _facts(
-    record: DealRecord, rep: RepState, split: Split, ytd: Decimal, sprint: bool
-) -> PositionFacts:
+def _facts(record: DealRecord, rep: RepState, split: Split) -> PositionFacts:
+    """The rep's stake in the deal as it stands; ``domain.rep`` places it among the
+    rep's deals (year-to-date base, sprint)."""
     deal = record.closed
     score = record.satisfaction
     return PositionFacts(
@@ -115,8 +105,8 @@ def _facts(
         repeat_customer=record.repeat_customer,
         margin=record.margin,
         share=split.share,
-        ytd_before=ytd,
-        sprint=sprint,
+        ytd_before=ZERO,
+        sprint=False,
         spiff=record.spiff,
         payments=_counted(record),
         satisfied_by=score.event_id if score is not None else None,
@@ -141,7 +131,9 @@ def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
         amount=deal.amount,
         margin=deal.margin,
         splits=deal.splits,
-        repeat_customer=not deal.new_customer and deal.customer_id in world.customers,
+        # 复购: the CRM knows the customer already; judged from the deal itself, so
+        # it does not depend on which of the customer's deals arrived first.
+        repeat_customer=not deal.new_customer,
         plan_id=plan.plan_id,
         plan_version=plan.version,
         spiff=_spiff_for(world, plan, deal),
@@ -149,20 +141,13 @@ def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
     reps, lines = world.reps, list[LedgerLine]()
     for split in deal.splits:
         rep = rep_of(world, split.rep_id)
-        facts = _opening(record, rep, split, plan)
-        rep, booked = open_position(rep, facts, plan, deal.event_id)
+        source = Source(deal.event_id, deal.occurred_at)
+        facts = _facts(record, rep, split)
+        rep, booked = open_position(rep, facts, partial(plan_of, world), plan, source)
         rep, fired = _instant(rep, plan, deal, facts.credited)
         reps = reps.set(rep.rep_id, rep)
         lines.extend((*booked, *fired))
-    customers = world.customers
-    if deal.customer_id not in customers:
-        customers = customers.set(deal.customer_id, deal.deal_id)
-    world = updated(
-        world,
-        deals=world.deals.set(deal.deal_id, record),
-        reps=reps,
-        customers=customers,
-    )
+    world = updated(world, deals=world.deals.set(deal.deal_id, record), reps=reps)
     return _release_waiting(world, deal.deal_id, tuple(lines))
 
 
@@ -257,35 +242,28 @@ def _restate(
 ) -> tuple[World, Lines]:
     """Re-derive every credited rep's position from the deal record."""
     reps, lines = world.reps, list[LedgerLine]()
-    plan = _plan(world, record)
+    plan, plans = _plan(world, record), partial(plan_of, world)
     shares = {s.rep_id: s for s in record.splits}
     for rep_id in dict.fromkeys([*(s.rep_id for s in old.splits), *shares]):
         rep = reps.get(rep_id) or RepState(rep_id=rep_id)
         position: Position | None = rep.positions.get(record.closed.deal_id)
         split = shares.get(rep_id)
         if position is None and split is not None:
-            facts = _opening(record, rep, split, plan)
-            rep, booked = open_position(rep, facts, plan, source.event_id)
+            facts = _facts(record, rep, split)
+            rep, booked = open_position(rep, facts, plans, plan, source)
         elif position is not None and split is None:
             rep, booked = cancel_position(
-                rep, position, plan, source, "removed from the deal"
+                rep, position, plans, source, "removed from the deal"
             )
         elif position is not None and split is not None:
-            ytd = position.facts.ytd_before
-            if record.amount != old.amount or split.share != _share(old, rep_id):
-                ytd = top_of_bands(rep, position)
-            facts = _facts(record, rep, split, ytd, position.facts.sprint)
-            rep, booked = change_position(rep, position, facts, plan, source, note)
+            facts = _facts(record, rep, split)
+            rep, booked = change_position(rep, position, facts, plans, source, note)
         else:  # pragma: no cover - a rep listed in neither split is not iterated
             continue
         reps = reps.set(rep_id, rep)
         lines.extend(booked)
     deals = world.deals.set(record.closed.deal_id, record)
     return updated(world, reps=reps, deals=deals), tuple(lines)
-
-
-def _share(record: DealRecord, rep_id: str) -> Decimal:
-    return next((s.share for s in record.splits if s.rep_id == rep_id), ZERO)
 
 
 def amend(world: World, event: DealAmended) -> tuple[World, Lines]:
@@ -310,7 +288,11 @@ def cancel(world: World, event: DealCancelled) -> tuple[World, Lines]:
     for split in record.splits:
         rep = reps[split.rep_id]
         rep, booked = cancel_position(
-            rep, rep.positions[event.deal_id], plan, source, event.reason
+            rep,
+            rep.positions[event.deal_id],
+            partial(plan_of, world),
+            source,
+            event.reason,
         )
         rep, reversed_ = _instant_cancelled(rep, plan, record.closed, source)
         reps = reps.set(split.rep_id, rep)

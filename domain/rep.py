@@ -3,11 +3,18 @@
 Every change to a position goes through ``_rebook``: the position's targets are
 recomputed by ``position_targets`` and only the difference to what was booked before
 becomes new ledger lines. Paid history is never rewritten.
+
+A rep's deals of a plan year stand in close-time order (ties: deal id), whatever order
+they arrive in: a deal's year-to-date base is the credited revenue of the deals that
+closed before it. A deal that arrives late, or changes its credited revenue, re-slices
+the deals after it (they book the difference), so the totals depend on which events
+happened, never on the order the stream delivered them in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from bisect import bisect_right, insort
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -21,6 +28,9 @@ from domain.money import ZERO
 from domain.money import format_money as money
 from domain.plan import Plan
 from domain.pmap import PMap
+
+OrderKey = tuple[datetime, str]
+PlanOf = Callable[[str, int], Plan]
 
 
 class Source(NamedTuple):
@@ -59,6 +69,8 @@ class RepState:
     mentees_passed: int = 0
     # Satisfaction scores of the rep's deals by period: (sum of scores, how many).
     scores: Mapping[str, tuple[Decimal, int]] = field(default_factory=dict)
+    # Each plan year's deals in close-time order: (closed_at, deal_id).
+    order: Mapping[str, tuple[OrderKey, ...]] = field(default_factory=dict)
 
     def revenue_in(self, period: str) -> Decimal:
         return self.revenue.get(period, ZERO)
@@ -101,12 +113,16 @@ def sprint_holds(state: RepState, at: datetime, plan: Plan) -> bool:
 
 
 def open_position(
-    state: RepState, facts: PositionFacts, plan: Plan, event_id: str
+    state: RepState, facts: PositionFacts, plans: PlanOf, plan: Plan, source: Source
 ) -> tuple[RepState, tuple[LedgerLine, ...]]:
-    """A deal credited to this rep: it takes the top of the rep's year-to-date bands."""
+    """A deal credited to this rep takes its place among the rep's deals by close
+    time (``facts.ytd_before`` and ``facts.sprint`` are derived here)."""
     year, quarter, month = periods_of(facts.closed_at)
+    keys = list(state.order.get(year, ()))
+    insort(keys, _key(facts))
+    state = updated(state, order={**state.order, year: tuple(keys)})
     position = Position(
-        facts=facts,
+        facts=_placed(state, facts, plan, ZERO),
         plan_id=plan.plan_id,
         plan_version=plan.version,
         year=year,
@@ -114,27 +130,33 @@ def open_position(
         month=month,
     )
     state = _credit(state, position, facts.credited, _margin(facts))
-    return _rebook(state, position, plan, Source(event_id, facts.closed_at), "")
+    state, lines = _rebook(state, position, plan, source, "")
+    return _follow_on(state, position, plans, source, lines)
 
 
 def change_position(
     state: RepState,
     position: Position,
     facts: PositionFacts,
-    plan: Plan,
+    plans: PlanOf,
     source: Source,
     note: str,
 ) -> tuple[RepState, tuple[LedgerLine, ...]]:
     """New facts for an open position (payment, score, amendment, forfeiture)."""
+    plan = plans(position.plan_id, position.plan_version)
+    facts = _placed(state, facts, plan, position.facts.credited)
     delta = facts.credited - position.facts.credited
     changed = updated(position, facts=facts)
     margin = _margin(facts) - _margin(position.facts)
     state = _credit(state, changed, delta, margin)
-    return _rebook(state, changed, plan, source, note)
+    state, lines = _rebook(state, changed, plan, source, note)
+    if delta == ZERO:
+        return state, lines
+    return _follow_on(state, changed, plans, source, lines)
 
 
 def cancel_position(
-    state: RepState, position: Position, plan: Plan, source: Source, reason: str
+    state: RepState, position: Position, plans: PlanOf, source: Source, reason: str
 ) -> tuple[RepState, tuple[LedgerLine, ...]]:
     """Clawback: every booked amount of the deal is reversed by new lines."""
     cancelled = updated(position, cancelled=True)
@@ -142,12 +164,71 @@ def cancel_position(
         state, cancelled, -position.facts.credited, -_margin(position.facts)
     )
     note = f"deal cancelled: {reason or 'no reason'}"
-    return _rebook(state, cancelled, plan, source, note)
+    plan = plans(position.plan_id, position.plan_version)
+    state, lines = _rebook(state, cancelled, plan, source, note)
+    return _follow_on(state, cancelled, plans, source, lines)
 
 
-def top_of_bands(state: RepState, position: Position) -> Decimal:
-    """Year-to-date revenue without this deal: where a re-priced deal now starts."""
-    return state.revenue_in(position.year) - position.facts.credited
+def _key(facts: PositionFacts) -> OrderKey:
+    return facts.closed_at, facts.deal_id
+
+
+def _credited(state: RepState, deal_id: str) -> Decimal:
+    position = state.positions[deal_id]
+    return ZERO if position.cancelled else position.facts.credited
+
+
+def _placed(
+    state: RepState, facts: PositionFacts, plan: Plan, counted: Decimal
+) -> PositionFacts:
+    """分段提成 in close-time order: the year-to-date base is the credited revenue of
+    the rep's deals that closed before this one; the sprint is judged on the quarters
+    as they stand. ``counted`` is what this deal adds to the year's revenue now."""
+    year = str(facts.closed_at.year)
+    keys = state.order[year]
+    if keys[-1] == _key(facts):  # the usual case: the latest deal of the year
+        ytd = state.revenue_in(year) - counted
+    else:
+        before = keys[: bisect_right(keys, _key(facts)) - 1]
+        ytd = sum((_credited(state, deal_id) for _, deal_id in before), ZERO)
+    return _at(state, facts, plan, ytd)
+
+
+def _at(
+    state: RepState, facts: PositionFacts, plan: Plan, ytd: Decimal
+) -> PositionFacts:
+    sprint = sprint_holds(state, facts.closed_at, plan)
+    if (facts.ytd_before, facts.sprint) == (ytd, sprint):
+        return facts
+    return updated(facts, ytd_before=ytd, sprint=sprint)
+
+
+def _follow_on(
+    state: RepState,
+    changed: Position,
+    plans: PlanOf,
+    source: Source,
+    lines: tuple[LedgerLine, ...],
+) -> tuple[RepState, tuple[LedgerLine, ...]]:
+    """Re-slice the rep's deals that closed after ``changed`` in the same year."""
+    keys = state.order[changed.year]
+    index = bisect_right(keys, _key(changed.facts))
+    if index == len(keys):
+        return state, lines
+    ytd = changed.facts.ytd_before + _credited(state, changed.facts.deal_id)
+    collected = list(lines)
+    note = f"re-sliced: deal {changed.facts.deal_id} changed the revenue before it"
+    for _, deal_id in keys[index:]:
+        later = state.positions[deal_id]
+        if later.cancelled:
+            continue
+        plan = plans(later.plan_id, later.plan_version)
+        # Everything after a change moves with it: each later deal's base shifts.
+        moved = updated(later, facts=_at(state, later.facts, plan, ytd))
+        ytd += later.facts.credited
+        state, booked = _rebook(state, moved, plan, source, note)
+        collected.extend(booked)
+    return state, tuple(collected)
 
 
 def _margin(facts: PositionFacts) -> Decimal:
@@ -237,7 +318,7 @@ def _line(
     if note:
         formula = f"{formula} — {note}"
     return LedgerLine(
-        line_id=f"{source.event_id}/{rep_id}/{key}",
+        line_id=f"{source.event_id}/{rep_id}/{facts.deal_id}/{key}",
         rep_id=rep_id,
         deal_id=facts.deal_id,
         kind=kind,

@@ -107,8 +107,6 @@ class World:
     # Children whose parent target has not arrived yet, by (parent_id, period).
     orphans: PMap[str, tuple[QuotaAssigned, ...]] = field(default_factory=PMap)
     people: PMap[str, Person] = field(default_factory=PMap)
-    # customer_id -> the first deal with that customer: later deals are repeat orders.
-    customers: PMap[str, str] = field(default_factory=PMap)
     nominations: tuple[Nomination, ...] = ()
     proposals: tuple[InnovationProposal, ...] = ()
     closed_periods: tuple[str, ...] = ()

@@ -44,15 +44,16 @@ def test_reference_events_give_the_hand_computed_totals() -> None:
 
 def test_the_full_plan_adds_points_and_instant_rewards_to_the_same_events() -> None:
     # Points: R-1 D-1 new customer 50 + ticket ≥100,000 30 + paid in full within 30
-    # days 15 = 95; D-2 ticket ≥500,000 80 × share 0.5 = 40 -> 135. R-2: D-2 40; D-4's
-    # points are clawed back with it. Lightning: each rep signed 300,000 of D-2 on
-    # 15 April, more than 100,000 -> 1,000, on top of R-1's satisfaction bonus 2,000.
+    # days 15 = 95; D-2 (an existing customer: repeat purchase 20) with ticket
+    # ≥500,000 80, × share 0.5 = 50 -> 145. R-2: D-2 50, D-3 repeat purchase 20; D-4's
+    # points are clawed back with it -> 70. Lightning: each rep signed 300,000 of D-2
+    # on 15 April, more than 100,000 -> 1,000, on top of R-1's satisfaction bonus.
     full = str(ROOT / "examples/plans/full.yaml")
     result = simulate("--plan", full, "--events", EVENTS)
     assert result.returncode == 0, result.stderr
     reps = json.loads(result.stdout)["reps"]
-    assert (reps["R-1"]["points"], reps["R-1"]["bonus"]) == ("135", "3000.00")
-    assert (reps["R-2"]["points"], reps["R-2"]["bonus"]) == ("40", "1000.00")
+    assert (reps["R-1"]["points"], reps["R-1"]["bonus"]) == ("145", "3000.00")
+    assert (reps["R-2"]["points"], reps["R-2"]["bonus"]) == ("70", "1000.00")
     assert reps["R-1"]["earned_commission"] == "13500.00"
 
 

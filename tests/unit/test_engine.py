@@ -280,6 +280,41 @@ def test_amendment_books_only_the_difference(reference_plan: Plan) -> None:
     assert total(world, "earned") == D("20000.00")
 
 
+def test_a_deal_arriving_late_takes_its_place_by_close_time_and_reslices_later_ones(
+    reference_plan: Plan,
+) -> None:
+    march = deal(2, "400000.00", occurred_at="2026-03-20T09:30:00+08:00")
+    february = deal(1, "300000.00", occurred_at="2026-02-20T09:30:00+08:00")
+    world, steps = fold(reference_plan, [march, february])
+    # February's deal closed first: 300,000 at 3% = 9,000; March's now starts at
+    # 300,000: 200,000 at 3% + 200,000 at 5% = 16,000 instead of the 12,000 booked.
+    late = [(line.deal_id, line.amount) for line in steps[1].lines]
+    assert late == [
+        ("D-1", D("9000.00")),
+        ("D-2", D("-6000.00")),
+        ("D-2", D("10000.00")),
+    ]
+    assert all("re-sliced" in line.formula for line in steps[1].lines[1:])
+    assert total(world, "earned") == D("25000.00")
+    in_order, _ = fold(reference_plan, [february, march])
+    assert total(in_order, "earned") == total(world, "earned")
+
+
+def test_a_cancelled_later_deal_stays_reversed_when_an_earlier_one_arrives(
+    reference_plan: Plan,
+) -> None:
+    cancel = event(envelope("DealCancelled", "c-3", CLOSE, deal_id="D-3"))
+    events = [
+        deal(2, "400000.00", occurred_at="2026-03-20T09:30:00+08:00"),
+        deal(3, "100000.00", occurred_at="2026-03-25T09:30:00+08:00"),
+        cancel,
+        deal(1, "300000.00", occurred_at="2026-02-20T09:30:00+08:00"),
+    ]
+    world, steps = fold(reference_plan, events)
+    assert {line.deal_id for line in steps[3].lines} == {"D-1", "D-2"}
+    assert total(world, "earned") == D("25000.00")  # D-1 9,000 + D-2 16,000
+
+
 def test_payment_before_its_deal_waits_and_applies_when_the_deal_arrives(
     reference_plan: Plan,
 ) -> None:

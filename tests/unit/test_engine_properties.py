@@ -192,3 +192,37 @@ def test_totals_are_the_sums_of_the_ledger_lines(
         summed[line.rep_id][line.kind] += line.amount
     assert zeroed(totals(world)) == zeroed(dict(summed))
     assert all(line.amount == line.amount.quantize(Decimal("0.01")) for line in lines)
+
+
+@st.composite
+def interleavings(draw: st.DrawFn) -> tuple[list[Event], list[Event]]:
+    """A stream, and the same events as a broker may deliver them: each deal's own
+    events (deals, payments, scores: one topic each, keyed by deal) keep their
+    order, while topics and deals interleave freely."""
+    count = draw(st.integers(1, 6))
+    queues: list[list[dict[str, Any]]] = []
+    for n in range(count):
+        events = draw(deals(n))
+        for topic in ("DealClosed", "PaymentReceived", "SatisfactionRecorded"):
+            queue = [e for e in events if e["event_type"] == topic]
+            if queue:
+                queues.append(queue)
+    in_order = [e for queue in queues for e in queue]
+    shuffled = []
+    while queues:
+        queue = draw(st.sampled_from(queues))
+        shuffled.append(queue.pop(0))
+        queues = [q for q in queues if q]
+    decode = [decode_event(orjson.dumps(item)) for item in in_order]
+    return decode, [decode_event(orjson.dumps(item)) for item in shuffled]
+
+
+@settings(max_examples=80, deadline=None)
+@given(orders=interleavings())
+def test_the_order_a_broker_delivers_events_in_does_not_change_the_totals(
+    any_plan: Plan, orders: tuple[list[Event], list[Event]]
+) -> None:
+    in_order, delivered = orders
+    first, _ = fold(any_plan, in_order)
+    second, _ = fold(any_plan, delivered)
+    assert zeroed(totals(second)) == zeroed(totals(first))

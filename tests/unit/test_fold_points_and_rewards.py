@@ -59,12 +59,14 @@ def test_repeat_order_high_margin_and_fast_collection_earn_their_points(
         pay(1, 2, "50000.00", "2026-03-20T00:00:00+08:00"),
     ]
     world, steps = fold(full_plan, events)
+    # An existing customer (new_customer false) buying again is a repeat purchase.
+    assert rules(lines_of(steps[:1]), "points") == {"points_repeat_purchase": D(20)}
     assert rules(lines_of(steps[1:2]), "points") == {
         "points_repeat_purchase": D(20),
         "points_high_margin": D(25),
     }
     assert rules(lines_of(steps[2:]), "points") == {"points_fast_collection": D(15)}
-    assert points(world) == D(60)
+    assert points(world) == D(80)
 
 
 def test_cancelling_a_deal_claws_back_its_points(full_plan: Plan) -> None:
