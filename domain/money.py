@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, StringConstraints
@@ -37,6 +38,7 @@ def format_money(value: Decimal) -> str:
     return f"{cents if cents == value else value.normalize():,}"
 
 
+@lru_cache(maxsize=1024)  # a plan has few distinct rates; formulas show them often
 def percent(rate: Decimal) -> str:
     """A rate as a person reads it: 0.015 -> 1.5%."""
     return f"{(rate * 100).normalize():f}%"

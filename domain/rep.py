@@ -99,7 +99,8 @@ def record_score(state: RepState, score: Decimal, at: datetime) -> RepState:
 
 def periods_of(at: datetime) -> tuple[str, str, str]:
     """Plan year, quarter and month of a moment, in that moment's own UTC offset."""
-    return str(at.year), f"{at.year}-Q{(at.month - 1) // 3 + 1}", f"{at:%Y-%m}"
+    year, month = at.year, at.month
+    return str(year), f"{year}-Q{(month - 1) // 3 + 1}", f"{year}-{month:02d}"
 
 
 def sprint_holds(state: RepState, at: datetime, plan: Plan) -> bool:
@@ -120,16 +121,16 @@ def open_position(
     year, quarter, month = periods_of(facts.closed_at)
     keys = list(state.order.get(year, ()))
     insort(keys, _key(facts))
-    state = updated(state, order={**state.order, year: tuple(keys)})
+    order = {**state.order, year: tuple(keys)}
     position = Position(
-        facts=_placed(state, facts, plan, ZERO),
+        facts=_placed(state, order[year], facts, plan, ZERO),
         plan_id=plan.plan_id,
         plan_version=plan.version,
         year=year,
         quarter=quarter,
         month=month,
     )
-    state = _credit(state, position, facts.credited, _margin(facts))
+    state = _credit(state, position, facts.credited, _margin(facts), order=order)
     state, lines = _rebook(state, position, plan, source, "")
     return _follow_on(state, position, plans, source, lines)
 
@@ -144,7 +145,8 @@ def change_position(
 ) -> tuple[RepState, tuple[LedgerLine, ...]]:
     """New facts for an open position (payment, score, amendment, forfeiture)."""
     plan = plans(position.plan_id, position.plan_version)
-    facts = _placed(state, facts, plan, position.facts.credited)
+    keys = state.order[position.year]
+    facts = _placed(state, keys, facts, plan, position.facts.credited)
     delta = facts.credited - position.facts.credited
     changed = updated(position, facts=facts)
     margin = _margin(facts) - _margin(position.facts)
@@ -179,13 +181,16 @@ def _credited(state: RepState, deal_id: str) -> Decimal:
 
 
 def _placed(
-    state: RepState, facts: PositionFacts, plan: Plan, counted: Decimal
+    state: RepState,
+    keys: tuple[OrderKey, ...],
+    facts: PositionFacts,
+    plan: Plan,
+    counted: Decimal,
 ) -> PositionFacts:
     """分段提成 in close-time order: the year-to-date base is the credited revenue of
     the rep's deals that closed before this one; the sprint is judged on the quarters
     as they stand. ``counted`` is what this deal adds to the year's revenue now."""
     year = str(facts.closed_at.year)
-    keys = state.order[year]
     if keys[-1] == _key(facts):  # the usual case: the latest deal of the year
         ytd = state.revenue_in(year) - counted
     else:
@@ -237,16 +242,22 @@ def _margin(facts: PositionFacts) -> Decimal:
 
 
 def _credit(
-    state: RepState, position: Position, revenue: Decimal, margin: Decimal
+    state: RepState,
+    position: Position,
+    revenue: Decimal,
+    margin: Decimal,
+    **more: object,
 ) -> RepState:
-    """Move the rep's credited revenue and margin of the position's periods."""
+    """Move the rep's credited revenue and margin of the position's periods (and
+    set ``more`` fields in the same copy)."""
     if revenue == ZERO and margin == ZERO:
-        return state
+        return updated(state, **more) if more else state
     periods = (position.year, position.quarter, position.month)
     return updated(
         state,
         revenue=_add(state.revenue, periods, revenue),
         margins=_add(state.margins, periods, margin),
+        **more,
     )
 
 
