@@ -1,10 +1,20 @@
 """The faust application: thin agents that decode, call the domain, write, count.
 
-Topology of the walking skeleton:
-``deals`` (key deal_id) -> ``route_deals`` validates, dead-letters bad input and
-sends one record per credited rep to ``<app>-rep-deals`` (key rep_id) ->
-``fold_rep_deals`` folds it into that rep's state (a changelog-backed table) and
-writes the ledger lines to ClickHouse.
+Topology:
+- ``route-deals`` reads ``deals``, ``payments`` and ``satisfaction`` (all keyed by
+  ``deal_id``, so one deal's events share a partition number). It dead-letters bad
+  input and forwards each event to every rep the deal credits, on the internal topic
+  ``<app>-rep-deals`` keyed by ``rep_id``; a payment or score that arrives before its
+  deal waits for it (``streams.routing``).
+- ``fold-reps`` folds each rep's events into that rep's world with the domain's
+  ``evolve`` and writes the rep's ledger lines to ClickHouse, one insert per batch.
+
+State is in memory and is the fold of the log: when a worker takes a partition, it
+rebuilds that partition's state from the topic up to the group's committed offset
+(``streams.history``), then goes on from there. Each partition's state records the
+last offset it applied, so a message delivered again after a crash or a rebalance is
+skipped; ledger rows carry a version, so writing them again is harmless. Nothing
+depends on when faust commits.
 """
 
 from __future__ import annotations
@@ -17,19 +27,23 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import faust
-import orjson
 from faust.types import EventT, StreamT
 
-from domain.engine import evolve, start
-from domain.events import DealClosed, InvalidEvent, decode_event
-from domain.ledger import line_as_json
+from domain.events import InvalidEvent, decode_event
+from domain.ledger import LedgerLine
 from domain.plan import Plan
-from domain.world import WORLD
 from projections.ledger import leaderboard, rep_statement, write_lines
 from projections.store import Store
 from streams import topics
 from streams.deadletter import dead_letter_headers
 from streams.metrics import Metrics
+from streams.partitions import (
+    RepPartition,
+    RouterPartition,
+    rebuild_reps,
+    rebuild_router,
+)
+from streams.routing import Origin, decode_forward, encode_forward
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,25 +83,20 @@ class QuotaFlowApp:
             broker_heartbeat_interval=1,
         )
         raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
-        self.deals = self.app.topic(topics.DEALS, **raw)
+        self.deal_topics = self.app.topic(*topics.DEAL_KEYED, **raw)
         self.dlq = self.app.topic(topics.DLQ, **raw)
         self.rep_deals = self.app.topic(
             topics.rep_deals_topic(settings.app_id),
             partitions=settings.topic_partitions,
             **raw,
         )
-        self.rep_state = self.app.Table(
-            topics.REP_STATE_TABLE,
-            default=None,
-            partitions=settings.topic_partitions,
-            key_type=bytes,
-            value_type=bytes,
-        )
+        self._routers: dict[int, RouterPartition] = {}
+        self._reps: dict[int, RepPartition] = {}
         self.failure: BaseException | None = None
         self.failed = asyncio.Event()
         for channel, name, fun in (
-            (self.deals, "route-deals", self.route_deals),
-            (self.rep_deals, "fold-rep-deals", self.fold_rep_deals),
+            (self.deal_topics, "route-deals", self.route_deals),
+            (self.rep_deals, "fold-reps", self.fold_reps),
         ):
             self.app.agent(channel, name=name, concurrency=1)(self._guarded(fun))
         self._pages()
@@ -113,83 +122,112 @@ class QuotaFlowApp:
     async def _in_io(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._io, fn, *args)
 
+    async def _in_thread(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+    def _batches(self, stream: StreamT[bytes]) -> Any:
+        # faust's stubs do not declare take_events; it is a public Stream method.
+        take = stream.take_events  # type: ignore[attr-defined]
+        return take(self.settings.batch_size, self.settings.batch_seconds)
+
     async def route_deals(self, stream: StreamT[bytes]) -> None:
-        """Validate each deal; send one record per credited rep, keyed by the rep."""
-        async for event in stream.events():
-            message = event.message
-            try:
-                deal = decode_event(event.value)
-                if not isinstance(deal, DealClosed):
-                    # Until the full topology routes it, it waits in the DLQ, from
-                    # where it can be replayed; it is never dropped.
-                    raise InvalidEvent(
-                        "not_routed_yet",
-                        f"{deal.event_type} is not routed by this worker version",
-                    )
-            except InvalidEvent as exc:
-                await self.dead_letter(event, exc)
-                continue
-            for split in deal.splits:
-                record = {
-                    "rep_id": split.rep_id,
-                    "event": event.value.decode(),
-                    "arrived_at": message.timestamp,
-                }
-                await self.rep_deals.send(
-                    key=split.rep_id.encode(), value=orjson.dumps(record)
-                )
-            self.metrics.events.labels(topics.DEALS, "routed").inc()
+        """Validate each deal-keyed event; forward it to every rep its deal credits."""
+        async for batch in self._batches(stream):
+            for event in batch:
+                await self._route(event)
 
-    async def fold_rep_deals(self, stream: StreamT[bytes]) -> None:
-        """Fold each rep's deal into the rep's state; write its ledger lines first."""
-        async for event in stream.events():
-            record = orjson.loads(event.value)
-            try:
-                deal = decode_event(record["event"].encode())
-            except InvalidEvent as exc:
-                await self.dead_letter(event, exc)
-                continue
-            # The rep's own slice of the world: every deal crediting the rep arrives
-            # here, so the rep's positions are exact; lines of co-credited reps are
-            # computed in their own partitions and ignored here.
-            stored = self.rep_state.get(event.key)
-            state = WORLD.validate_json(stored) if stored else start([self.plan])
-            new_state, step = evolve(state, deal)
-            lines = [line for line in step.lines if line.rep_id == record["rep_id"]]
-            if step.rejected:
-                rejection = step.rejected[0]
-                await self.dead_letter(
-                    event, InvalidEvent(rejection.code, rejection.reason)
-                )
-                continue
-            if new_state is state:
-                self.metrics.events.labels(topics.DEALS, "duplicate").inc()
-                continue
-            # Lines reach ClickHouse before the state moves on: after a crash in
-            # between, the replayed event recomputes the same lines (same ids, same
-            # versions), so the rewrite is harmless.
-            await self._in_io(write_lines, self.store, lines)
-            self.rep_state[event.key] = WORLD.dump_json(new_state)
-            self.metrics.events.labels(topics.DEALS, "applied").inc()
-            self.metrics.processing_latency.observe(
-                max(0.0, time.time() - record["arrived_at"])
-            )
-
-    async def dead_letter(self, event: EventT[bytes], exc: InvalidEvent) -> None:
+    async def _route(self, event: EventT[bytes]) -> None:
         message = event.message
+        topic, partition, offset = message.topic, message.partition, message.offset
+        state = self._routers.get(partition)
+        if state is None or state.is_behind(topic, offset):
+            state = await self._in_thread(
+                rebuild_router,
+                self.settings.confluent_config(),
+                self.settings.app_id,
+                topics.DEAL_KEYED,
+                partition,
+            )
+            self._routers[partition] = state
+        if offset <= state.applied.get(topic, -1):
+            self.metrics.events.labels(topic, "replayed").inc()
+            return
+        value = message.value or b""
+        origin = Origin(topic, partition, offset, message.timestamp)
+        try:
+            forwards = state.router.route(decode_event(value), value, origin)
+        except InvalidEvent as exc:
+            await self.dead_letter(message.key, value, origin, exc)
+        else:
+            for forward in forwards:
+                await self.rep_deals.send(
+                    key=forward.rep_id.encode(), value=encode_forward(forward)
+                )
+            self.metrics.events.labels(topic, "routed").inc()
+        state.applied[topic] = offset
+
+    async def fold_reps(self, stream: StreamT[bytes]) -> None:
+        """Fold each rep's events into its world; write its lines, a batch at once."""
+        async for batch in self._batches(stream):
+            lines: list[LedgerLine] = []
+            arrivals: list[float] = []
+            for event in batch:
+                message = event.message
+                state = await self._rep_partition(message.partition, message.offset)
+                if message.offset <= state.applied:
+                    self.metrics.events.labels(message.topic, "replayed").inc()
+                    continue
+                forward = decode_forward((message.key or b"").decode(), message.value)
+                booked, refused = state.apply(forward)
+                state.applied = message.offset
+                lines.extend(booked)
+                arrivals.append(forward.origin.timestamp)
+                for rejection in refused:
+                    invalid = InvalidEvent(rejection.code, rejection.reason)
+                    await self.dead_letter(
+                        forward.rep_id.encode(), forward.value, forward.origin, invalid
+                    )
+                outcome = "applied" if booked or not refused else "refused"
+                self.metrics.events.labels(forward.origin.topic, outcome).inc()
+            # Lines reach ClickHouse before the batch is acknowledged: after a crash
+            # the batch is folded again from the rebuilt state and gives the same
+            # lines (same ids, same versions), so the rewrite is harmless.
+            await self._in_io(write_lines, self.store, lines)
+            now = time.time()
+            for arrived in arrivals:
+                self.metrics.processing_latency.observe(max(0.0, now - arrived))
+
+    async def _rep_partition(self, partition: int, offset: int) -> RepPartition:
+        state = self._reps.get(partition)
+        if state is None or offset > state.applied + 1:
+            state = await self._in_thread(
+                rebuild_reps,
+                self.settings.confluent_config(),
+                self.settings.app_id,
+                topics.rep_deals_topic(self.settings.app_id),
+                partition,
+                (self.plan,),
+            )
+            self._reps[partition] = state
+        return state
+
+    async def dead_letter(
+        self, key: bytes | None, value: bytes, origin: Origin, exc: InvalidEvent
+    ) -> None:
+        """Set an event aside with its original bytes, the reason and its origin."""
         await self.dlq.send(
-            key=message.key,
-            value=message.value,
+            key=key,
+            value=value,
             headers=dead_letter_headers(
                 code=exc.code,
                 detail=exc.detail,
-                topic=message.topic,
-                partition=message.partition,
-                offset=message.offset,
+                topic=origin.topic,
+                partition=origin.partition,
+                offset=origin.offset,
             ),
         )
         self.metrics.dead_letters.labels(exc.code).inc()
-        self.metrics.events.labels(message.topic, "dead_lettered").inc()
+        self.metrics.events.labels(origin.topic, "dead_lettered").inc()
 
     def _pages(self) -> None:
         app = self.app
@@ -219,7 +257,7 @@ class QuotaFlowApp:
         @app.page("/api/reps/{rep_id}/statement")
         async def statement(web: Any, _request: Any, rep_id: str) -> Any:
             lines = await self._in_io(rep_statement, self.store, rep_id)
-            return web.json([line_as_json(line) for line in lines])
+            return web.json([line.model_dump(mode="json") for line in lines])
 
     def close(self) -> None:
         self._io.shutdown(wait=True)

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: Path | None = None
     topic_partitions: int = Field(default=6, ge=1)
+    # Agents consume in batches of up to this many events, or what came within
+    # ``batch_seconds``; one ClickHouse insert per batch.
+    batch_size: int = Field(default=2000, ge=1)
+    batch_seconds: float = Field(default=0.2, gt=0)
 
     clickhouse_mode: ClickHouseMode = ClickHouseMode.EMBEDDED
     clickhouse_host: str = "localhost"

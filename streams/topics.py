@@ -22,19 +22,14 @@ ACTIVITIES = "activities"
 CONTROL = "control"
 DLQ = "dlq"
 EVENT_TOPICS = (DEALS, PAYMENTS, SATISFACTION, TARGETS, PLANS, ORG, ACTIVITIES, CONTROL)
-
-
-REP_STATE_TABLE = "rep-state"
+# Keyed by deal_id with the same partition count: one deal's events share a partition
+# number, so one router holds everything about the deal.
+DEAL_KEYED = (DEALS, PAYMENTS, SATISFACTION)
 
 
 def rep_deals_topic(app_id: str) -> str:
     """Deals re-keyed by credited rep, so one rep's facts meet in one partition."""
     return f"{app_id}-rep-deals"
-
-
-def changelog_topic(app_id: str, table: str) -> str:
-    """faust's name for a table's changelog; created here so its partitions match."""
-    return f"{app_id}-{table}-changelog"
 
 
 @dataclass(frozen=True)
@@ -48,14 +43,8 @@ class TopicSpec:
 def topic_specs(app_id: str, partitions: int) -> list[TopicSpec]:
     specs = [TopicSpec(name, partitions) for name in EVENT_TOPICS]
     specs.append(TopicSpec(DLQ, 1))
+    # The rep topic is the log the reps' state is rebuilt from: kept forever too.
     specs.append(TopicSpec(rep_deals_topic(app_id), partitions))
-    specs.append(
-        TopicSpec(
-            changelog_topic(app_id, REP_STATE_TABLE),
-            partitions,
-            config=(("cleanup.policy", "compact"),),
-        )
-    )
     return specs
 
 

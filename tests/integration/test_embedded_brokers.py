@@ -72,7 +72,7 @@ def test_embedded_broker_creates_topics_with_explicit_partitions_and_stops_clean
         topics = admin.list_topics(timeout=10).topics
         assert len(topics[DEALS].partitions) == 4
         assert len(topics["dlq"].partitions) == 1
-        assert len(topics["qf-launch-rep-state-changelog"].partitions) == 4
+        assert len(topics["qf-launch-rep-deals"].partitions) == 4
         ensure_topics(admin, topic_specs("qf-launch", 4))  # idempotent
         with pytest.raises(RuntimeError, match=r"has 4 partitions.*configured for 5"):
             ensure_topics(admin, topic_specs("qf-launch", 5))

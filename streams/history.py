@@ -1,0 +1,78 @@
+"""Reading a partition's history: how a worker rebuilds its state from the log.
+
+The topics are the event store (kept forever), so a worker's in-memory state for a
+partition is the fold of that partition up to the group's committed offset: the
+messages before it were fully processed, their output written, by whichever worker
+had the partition before. Messages from the committed offset on are delivered again by
+the group and processed as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+
+# noida-db ignores fetch size limits, so a large backlog arrives in one response.
+_LARGE_FETCH = {"receive.message.max.bytes": 600_000_000}
+
+
+def committed_offset(
+    config: dict[str, Any], group: str, topic: str, partition: int, timeout: float = 30
+) -> int:
+    """The group's committed offset of ``topic``/``partition`` (0 if none)."""
+    consumer = Consumer({**config, "group.id": group, "enable.auto.commit": False})
+    try:
+        (found,) = consumer.committed([TopicPartition(topic, partition)], timeout)
+        return max(found.offset, 0)
+    finally:
+        consumer.close()
+
+
+def read_partition(
+    config: dict[str, Any],
+    topic: str,
+    partition: int,
+    until: int,
+    timeout: float = 60,
+) -> Iterator[Message]:
+    """Every message of ``topic``/``partition`` with an offset below ``until``."""
+    if until <= 0:
+        return
+    consumer = Consumer(
+        {
+            **config,
+            **_LARGE_FETCH,
+            "group.id": "quotaflow-history",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+        }
+    )
+    try:
+        consumer.assign([TopicPartition(topic, partition, 0)])
+        while True:
+            batch = consumer.consume(10_000, timeout)
+            if not batch:
+                msg = f"no history from {topic}/{partition} within {timeout}s"
+                raise TimeoutError(msg)
+            for message in batch:
+                error = message.error()
+                if error is not None:
+                    if error.code() == KafkaError._PARTITION_EOF:
+                        return
+                    raise RuntimeError(str(error))
+                if offset_of(message) >= until:
+                    return
+                yield message
+    finally:
+        consumer.close()
+
+
+def offset_of(message: Message) -> int:
+    """A consumed message's offset (only produced-but-unsent messages have none)."""
+    offset = message.offset()
+    if offset is None:  # pragma: no cover - consumed messages always have one
+        msg = "a consumed message without an offset"
+        raise RuntimeError(msg)
+    return offset

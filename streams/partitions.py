@@ -1,0 +1,89 @@
+"""What a worker holds for each partition it owns, and how that is rebuilt.
+
+A partition's state is the fold of its messages. ``applied`` is the offset of the last
+message folded in; a message at or below it was already applied (it came again after
+a crash or a rebalance) and is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.engine import Rejection, World, evolve, start
+from domain.events import InvalidEvent, decode_event
+from domain.ledger import LedgerLine
+from domain.plan import Plan
+from streams.history import committed_offset, offset_of, read_partition
+from streams.routing import DealRouter, Forward, Origin, decode_forward
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RouterPartition:
+    """One partition number of the three deal-keyed topics."""
+
+    router: DealRouter = field(default_factory=DealRouter)
+    applied: dict[str, int] = field(default_factory=dict)
+
+    def is_behind(self, topic: str, offset: int) -> bool:
+        return offset > self.applied.get(topic, -1) + 1
+
+
+@dataclass
+class RepPartition:
+    """One partition of the rep topic: the world of each of its reps."""
+
+    plans: tuple[Plan, ...]
+    worlds: dict[str, World] = field(default_factory=dict)
+    applied: int = -1
+
+    def apply(self, forward: Forward) -> tuple[list[LedgerLine], list[Rejection]]:
+        """Fold one forwarded event into its rep's world; the rep's own lines, and
+        what the fold refused (reported by the primary rep only)."""
+        rep_id = forward.rep_id
+        world = self.worlds.get(rep_id) or start(self.plans)
+        event = decode_event(forward.value)  # validated by the router already
+        world, step = evolve(world, event)
+        self.worlds[rep_id] = world
+        lines = [line for line in step.lines if line.rep_id == rep_id]
+        return lines, list(step.rejected) if forward.primary else []
+
+
+def rebuild_router(
+    config: dict[str, Any], group: str, topics: tuple[str, ...], partition: int
+) -> RouterPartition:
+    """Route the partition's history again, sending nothing: who each deal credits,
+    and what still waits for its deal."""
+    state = RouterPartition()
+    for topic in topics:
+        until = committed_offset(config, group, topic, partition)
+        for message in read_partition(config, topic, partition, until):
+            origin = Origin(topic, partition, offset_of(message), 0.0)
+            value = message.value() or b""
+            with suppress(InvalidEvent):  # dead-lettered when it was first seen
+                state.router.route(decode_event(value), value, origin)
+        state.applied[topic] = until - 1
+        log.info("rebuilt routing of %s/%d from %d messages", topic, partition, until)
+    return state
+
+
+def rebuild_reps(
+    config: dict[str, Any],
+    group: str,
+    topic: str,
+    partition: int,
+    plans: tuple[Plan, ...],
+) -> RepPartition:
+    """Fold the partition's history again, writing nothing: every rep's world."""
+    state = RepPartition(plans)
+    until = committed_offset(config, group, topic, partition)
+    for message in read_partition(config, topic, partition, until):
+        key = (message.key() or b"").decode()
+        state.apply(decode_forward(key, message.value() or b""))
+    state.applied = until - 1
+    log.info("rebuilt %d reps of %s/%d", len(state.worlds), topic, partition)
+    return state

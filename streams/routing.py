@@ -1,0 +1,128 @@
+"""Who hears about a deal: deal events go to every rep the deal ever credited.
+
+Deals, payments and satisfaction scores arrive keyed by ``deal_id`` (one partition per
+deal on each of the three topics). A ``DealRouter`` holds, for the deals of one
+partition, the reps each deal has credited and the payments and scores that arrived
+before their deal; it answers each event with the reps to forward it to. It is plain
+in-memory state: the worker rebuilds it from the topics themselves (see ``app``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from domain.events import (
+    DealAmended,
+    DealCancelled,
+    DealClosed,
+    Event,
+    InvalidEvent,
+    PaymentReceived,
+    SatisfactionRecorded,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a message was read: its topic, partition, offset and arrival time."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: float
+
+
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """One event on its way to one rep's partition of the rep topic."""
+
+    rep_id: str
+    value: bytes
+    origin: Origin
+    # The first credited rep reports what the fold refuses, so a refusal reaches the
+    # dead-letter topic once, not once per credited rep.
+    primary: bool
+
+
+def encode_forward(forward: Forward) -> bytes:
+    origin = forward.origin
+    return orjson.dumps(
+        {
+            "event": forward.value.decode(),
+            "topic": origin.topic,
+            "partition": origin.partition,
+            "offset": origin.offset,
+            "timestamp": origin.timestamp,
+            "primary": forward.primary,
+        }
+    )
+
+
+def decode_forward(rep_id: str, data: bytes) -> Forward:
+    record: dict[str, Any] = orjson.loads(data)
+    origin = Origin(
+        topic=record["topic"],
+        partition=record["partition"],
+        offset=record["offset"],
+        timestamp=record["timestamp"],
+    )
+    return Forward(
+        rep_id=rep_id,
+        value=record["event"].encode(),
+        origin=origin,
+        primary=record["primary"],
+    )
+
+
+@dataclass
+class DealRouter:
+    """The deals of one partition: their reps, and what waits for them."""
+
+    owners: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    waiting: dict[str, list[tuple[bytes, Origin]]] = field(default_factory=dict)
+
+    def route(self, event: Event, value: bytes, origin: Origin) -> list[Forward]:
+        """The forwards for one event; ``InvalidEvent`` if it cannot be routed."""
+        if isinstance(event, DealClosed):
+            self._credit(event.deal_id, [s.rep_id for s in event.splits])
+            sent = self._send(event.deal_id, value, origin)
+            return [*sent, *self._release(event.deal_id)]
+        if isinstance(event, DealAmended | DealCancelled):
+            if event.deal_id not in self.owners:
+                what = event.event_type
+                msg = f"{what} refers to deal {event.deal_id}, which was never closed"
+                raise InvalidEvent("unknown_deal", msg)
+            if isinstance(event, DealAmended):
+                self._credit(event.deal_id, [s.rep_id for s in event.splits])
+            return self._send(event.deal_id, value, origin)
+        if isinstance(event, PaymentReceived | SatisfactionRecorded):
+            if event.deal_id not in self.owners:
+                self.waiting.setdefault(event.deal_id, []).append((value, origin))
+                return []
+            return self._send(event.deal_id, value, origin)
+        msg = f"{event.event_type} does not belong on {origin.topic}"
+        raise InvalidEvent("wrong_topic", msg)
+
+    def _credit(self, deal_id: str, reps: list[str]) -> None:
+        # Every rep the deal ever credited keeps hearing of it: a rep removed by an
+        # amendment must still see the cancellation that reverses nothing of theirs.
+        known = self.owners.get(deal_id, ())
+        self.owners[deal_id] = (*known, *(r for r in reps if r not in known))
+
+    def _send(self, deal_id: str, value: bytes, origin: Origin) -> list[Forward]:
+        reps = self.owners[deal_id]
+        return [
+            Forward(rep_id=rep, value=value, origin=origin, primary=n == 0)
+            for n, rep in enumerate(reps)
+        ]
+
+    def _release(self, deal_id: str) -> list[Forward]:
+        released = self.waiting.pop(deal_id, [])
+        return [
+            forward
+            for value, origin in released
+            for forward in self._send(deal_id, value, origin)
+        ]
