@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from confluent_kafka import Producer
 
-from streams.topics import DEALS
+from streams.topics import DEALS, PAYMENTS, SATISFACTION
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,8 @@ class Rep:
 @dataclass
 class SampleWorld:
     seed: int = 7
+    # Prepended to rep, deal and event ids, so runs can share a broker without mixing.
+    prefix: str = ""
     teams_per_region: int = 2
     reps_per_team: int = 5
     customers: int = 400
@@ -55,7 +57,9 @@ class SampleWorld:
         self._random = random.Random(self.seed)  # noqa: S311 - sample data, not secrets
         self.reps = [
             Rep(
-                f"R-{region[0].upper()}{team}{member:02d}", f"T-{region}-{team}", region
+                f"{self.prefix}R-{region[0].upper()}{team}{member:02d}",
+                f"T-{region}-{team}",
+                region,
             )
             for region in REGIONS
             for team in range(1, self.teams_per_region + 1)
@@ -86,12 +90,12 @@ class SampleWorld:
             ]
         margin = (amount * Decimal(rnd.randint(18, 45)) / 100).quantize(Decimal("0.01"))
         return {
-            "event_id": f"gen-{self.seed}-{n}",
+            "event_id": f"{self.prefix}gen-{self.seed}-{n}",
             "event_type": "DealClosed",
             "schema_version": 1,
             "occurred_at": closed.isoformat(),
             "source": "crm",
-            "deal_id": f"D-{self.seed}-{n:07d}",
+            "deal_id": f"{self.prefix}D-{self.seed}-{n:07d}",
             "rep_id": owner.rep_id,
             "customer_id": customer,
             "new_customer": new_customer,
@@ -122,6 +126,64 @@ class SampleWorld:
         if kind == 1:
             return orjson.dumps({**event, "amount": float(event["amount"])})
         return orjson.dumps({k: v for k, v in event.items() if k != "rep_id"})
+
+
+Message = tuple[str, bytes, bytes]  # topic, key, value
+PAID_SHARE, SURVEYED_SHARE, AMENDED_SHARE, CANCELLED_SHARE = 0.6, 0.3, 0.03, 0.02
+
+
+def sample_events(count: int, seed: int = 11, prefix: str = "") -> list[Message]:
+    """A realistic stream of ``count`` events on their topics: deals, then for some
+    of them payments, satisfaction scores, amendments and cancellations."""
+    world = SampleWorld(seed=seed, prefix=prefix)
+    rnd = random.Random(seed)  # noqa: S311 - sample data
+    out: list[Message] = []
+    while len(out) < count:
+        deal = world.deal()
+        key = deal["deal_id"].encode()
+        out.append((DEALS, key, orjson.dumps(deal)))
+        out.extend((topic, key, value) for topic, value in _follow_ups(deal, rnd))
+    return out[:count]
+
+
+def _follow_ups(
+    deal: dict[str, Any], rnd: random.Random
+) -> Iterator[tuple[str, bytes]]:
+    closed = datetime.fromisoformat(deal["occurred_at"])
+    amount = Decimal(deal["amount"])
+    base = {"schema_version": 1, "deal_id": deal["deal_id"]}
+    ids = deal["event_id"]
+    if rnd.random() < AMENDED_SHARE:
+        amount = (amount * Decimal(rnd.choice((80, 90, 110, 125))) / 100).quantize(
+            Decimal("0.01")
+        )
+        yield DEALS, orjson.dumps({
+            **base, "event_id": f"amd-{ids}", "event_type": "DealAmended",
+            "occurred_at": (closed + timedelta(days=3)).isoformat(), "source": "crm",
+            "amount": str(amount), "margin": "0.00", "currency": "CNY",
+            "splits": deal["splits"],
+        })  # fmt: skip
+    if rnd.random() < PAID_SHARE:
+        yield PAYMENTS, orjson.dumps({
+            **base, "event_id": f"pay-{ids}", "event_type": "PaymentReceived",
+            "occurred_at": (closed + timedelta(days=rnd.randint(1, 90))).isoformat(),
+            "source": "erp", "payment_id": f"P-{deal['deal_id']}",
+            "amount": str((amount * Decimal(rnd.choice((50, 100))) / 100).quantize(
+                Decimal("0.01"))), "currency": "CNY",
+        })  # fmt: skip
+    if rnd.random() < SURVEYED_SHARE:
+        yield SATISFACTION, orjson.dumps({
+            **base, "event_id": f"svy-{ids}", "event_type": "SatisfactionRecorded",
+            "occurred_at": (closed + timedelta(days=20)).isoformat(),
+            "source": "survey",
+            "customer_id": deal["customer_id"], "score": str(rnd.randint(70, 100)),
+        })  # fmt: skip
+    if rnd.random() < CANCELLED_SHARE:
+        yield DEALS, orjson.dumps({
+            **base, "event_id": f"cxl-{ids}", "event_type": "DealCancelled",
+            "occurred_at": (closed + timedelta(days=45)).isoformat(), "source": "crm",
+            "reason": "customer withdrew",
+        })  # fmt: skip
 
 
 def produce(
