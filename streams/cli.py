@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import threading
 import urllib.error
 import urllib.parse
@@ -20,10 +21,11 @@ from domain.replay import replay, summary
 from projections.ledger import leaderboard, rep_statement
 from streams.app import QuotaFlowApp
 from streams.bench import bench_fold
+from streams.benchstream import bench_stream
 from streams.generator import SampleWorld, produce
 from streams.plancheck import check_plan
 from streams.runtime import PlanFileError, Runtime, load_plan, open_store, runtime
-from streams.settings import BrokerMode, ClickHouseMode, Settings
+from streams.settings import BrokerMode, ClickHouseMode, EmbeddedBroker, Settings
 from streams.topics import DEALS, messages_on
 from streams.worker import run_until_signalled
 
@@ -269,6 +271,29 @@ def bench_fold_command(
     """Events/s of the pure fold, and of decode + validation + fold, on one core."""
     figures = bench_fold(load_plan(plan), events)
     typer.echo(json.dumps({k: round(v, 1) for k, v in figures.items()}))
+
+
+@bench_cli.command("stream")
+def bench_stream_command(
+    events: Annotated[int, typer.Option(help="How many sample events.")] = 20_000,
+    partitions: Annotated[int, typer.Option(help="Partitions per topic.")] = 6,
+    broker: Annotated[
+        EmbeddedBroker, typer.Option(help="Embedded broker to measure on.")
+    ] = EmbeddedBroker.NOIDA,
+    batch_size: Annotated[int, typer.Option(help="Agent batch size.")] = 2000,
+) -> None:
+    """Events/s end to end: topics -> worker -> ClickHouse, on embedded engines."""
+    _configure_logging(verbose=False)
+    with tempfile.TemporaryDirectory(prefix="quotaflow-bench-") as data_dir:
+        figures = bench_stream(
+            events,
+            partitions,
+            Path(data_dir),
+            broker,
+            batch_size,
+            lambda text: typer.echo(text, err=True),
+        )
+    typer.echo(json.dumps(figures))
 
 
 WorkerUrlOpt = Annotated[
