@@ -273,6 +273,7 @@ class QuotaFlowApp:
             return web.json([line.model_dump(mode="json") for line in lines])
 
     def close(self) -> None:
+        self._forwards.flush(5)
         self._io.shutdown(wait=True)
 
 

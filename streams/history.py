@@ -9,6 +9,7 @@ the group and processed as usual.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,20 +52,28 @@ def read_partition(
     )
     try:
         consumer.assign([TopicPartition(topic, partition, 0)])
+        deadline = time.monotonic() + timeout
         while True:
-            batch = consumer.consume(10_000, timeout)
+            # consume() waits for a full batch or its timeout: ask often, briefly.
+            batch = consumer.consume(10_000, 0.2)
             if not batch:
-                msg = f"no history from {topic}/{partition} within {timeout}s"
-                raise TimeoutError(msg)
+                if time.monotonic() > deadline:
+                    msg = f"no history from {topic}/{partition} within {timeout}s"
+                    raise TimeoutError(msg)
+                continue
+            deadline = time.monotonic() + timeout
             for message in batch:
                 error = message.error()
                 if error is not None:
                     if error.code() == KafkaError._PARTITION_EOF:
                         return
                     raise RuntimeError(str(error))
-                if offset_of(message) >= until:
+                offset = offset_of(message)
+                if offset >= until:
                     return
                 yield message
+                if offset == until - 1:  # the last one: no need to wait for the end
+                    return
     finally:
         consumer.close()
 
