@@ -98,6 +98,7 @@ class QuotaFlowApp:
             {**settings.confluent_config(), "linger.ms": 5, "acks": "all"}
         )
         self._routers: dict[int, RouterPartition] = {}
+        self._processed: dict[tuple[str, int], tuple[int, float]] = {}
         self._reps: dict[int, RepPartition] = {}
         self.failure: BaseException | None = None
         self.failed = asyncio.Event()
@@ -107,6 +108,11 @@ class QuotaFlowApp:
         ):
             self.app.agent(channel, name=name, concurrency=1)(self._guarded(fun))
         self._pages()
+        self.app.timer(5.0)(self._measure_lag)
+        self.app.on_partitions_assigned.connect(self._assigned)
+
+    async def _assigned(self, *_: Any, **__: Any) -> None:
+        self.metrics.rebalances.inc()
 
     def _guarded(self, fun: Agent) -> Agent:
         # Bad input never gets here (it is dead-lettered). An agent that crashed on
@@ -159,6 +165,7 @@ class QuotaFlowApp:
                 partition,
             )
             self._routers[partition] = state
+            self.metrics.rebuilds.labels(topic).inc()
         if offset <= state.applied.get(topic, -1):
             self.metrics.events.labels(topic, "replayed").inc()
             return
@@ -178,6 +185,7 @@ class QuotaFlowApp:
                 self._forwards.poll(0)
             self.metrics.events.labels(topic, "routed").inc()
         state.applied[topic] = offset
+        self._progress(message)
 
     async def fold_reps(self, stream: StreamT[bytes]) -> None:
         """Fold each rep's events into its world; write its lines, a batch at once."""
@@ -191,24 +199,64 @@ class QuotaFlowApp:
                     self.metrics.events.labels(message.topic, "replayed").inc()
                     continue
                 forward = decode_forward((message.key or b"").decode(), message.value)
-                booked, refused = state.apply(forward)
+                started = time.perf_counter()
+                applied = state.apply(forward)
+                self.metrics.fold_latency.observe(time.perf_counter() - started)
                 state.applied = message.offset
-                lines.extend(booked)
+                self._progress(message)
+                lines.extend(applied.lines)
                 arrivals.append(forward.origin.timestamp)
-                for rejection in refused:
+                for rejection in applied.refused:
                     invalid = InvalidEvent(rejection.code, rejection.reason)
                     await self.dead_letter(
                         forward.rep_id.encode(), forward.value, forward.origin, invalid
                     )
-                outcome = "applied" if booked or not refused else "refused"
+                outcome = "refused" if applied.refused else "applied"
                 self.metrics.events.labels(forward.origin.topic, outcome).inc()
+                self.metrics.folded.labels(applied.event_type, outcome).inc()
             # Lines reach ClickHouse before the batch is acknowledged: after a crash
             # the batch is folded again from the rebuilt state and gives the same
             # lines (same ids, same versions), so the rewrite is harmless.
-            await self._in_io(write_lines, self.store, lines)
+            await self._write(lines)
             now = time.time()
             for arrived in arrivals:
                 self.metrics.processing_latency.observe(max(0.0, now - arrived))
+
+    async def _write(self, lines: list[LedgerLine]) -> None:
+        started = time.perf_counter()
+        try:
+            await self._in_io(write_lines, self.store, lines)
+        except Exception:
+            self.metrics.write_errors.inc()
+            raise
+        if lines:
+            self.metrics.write_latency.observe(time.perf_counter() - started)
+            self.metrics.write_rows.observe(len(lines))
+
+    def _progress(self, message: Any) -> None:
+        """Remember the last processed message of a partition, for the lag gauges."""
+        key = (message.topic, message.partition)
+        self._processed[key] = (message.offset, message.timestamp)
+
+    async def _measure_lag(self) -> None:
+        """kafka_exporter's lag, from the consumer's high-water marks and what this
+        worker processed (the group's committed offset before it processed any)."""
+        consumer = self.app.consumer
+        now, group = time.time(), self.settings.app_id
+        # faust keeps the offsets it committed but does not expose them.
+        committed_offsets = vars(consumer).get("_committed_offset", {})
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
+            done = self._processed.get((tp.topic, tp.partition))
+            committed = committed_offsets.get(tp)
+            position = done[0] + 1 if done else committed
+            if end is None or position is None:
+                continue
+            lag = max(end - position, 0)
+            labels = (group, tp.topic, str(tp.partition))
+            self.metrics.lag.labels(*labels).set(lag)
+            age = now - done[1] if done and lag else 0.0
+            self.metrics.lag_seconds.labels(*labels).set(max(age, 0.0))
 
     async def _rep_partition(self, partition: int, offset: int) -> RepPartition:
         state = self._reps.get(partition)
@@ -222,6 +270,7 @@ class QuotaFlowApp:
                 (self.plan,),
             )
             self._reps[partition] = state
+            self.metrics.rebuilds.labels(self._rep_topic).inc()
         return state
 
     async def dead_letter(

@@ -1,32 +1,98 @@
-"""Prometheus metrics of one worker, on a registry of its own (tests run several)."""
+"""Prometheus metrics of one worker, on a registry of its own (tests run several).
+
+Consumer lag is named as kafka_exporter names it (``kafka_consumergroup_lag``), so
+dashboards and alerts written for it apply unchanged.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+FOLD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25)
+BATCH_BUCKETS = (1, 10, 50, 100, 500, 1000, 2500, 5000, 10000)
+PARTITION = ["consumergroup", "topic", "partition"]
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        registry = self.registry
         self.events = Counter(
             "quotaflow_events",
             "Events handled, by source topic and outcome.",
             ["topic", "outcome"],
-            registry=self.registry,
+            registry=registry,
+        )
+        self.folded = Counter(
+            "quotaflow_folded_events",
+            "Events folded into a rep's world, by event type and outcome.",
+            ["type", "outcome"],
+            registry=registry,
         )
         self.dead_letters = Counter(
             "quotaflow_dead_letters",
             "Events set aside on the dead-letter topic, by reason.",
             ["reason"],
-            registry=self.registry,
+            registry=registry,
         )
         self.processing_latency = Histogram(
             "quotaflow_processing_latency_seconds",
             "From the event's arrival on the broker to its ledger lines in ClickHouse.",
             buckets=LATENCY_BUCKETS,
-            registry=self.registry,
+            registry=registry,
+        )
+        self.fold_latency = Histogram(
+            "quotaflow_fold_seconds",
+            "Time the domain fold takes for one event.",
+            buckets=FOLD_BUCKETS,
+            registry=registry,
+        )
+        self.write_rows = Histogram(
+            "quotaflow_clickhouse_write_rows",
+            "Ledger rows per ClickHouse insert.",
+            buckets=BATCH_BUCKETS,
+            registry=registry,
+        )
+        self.write_latency = Histogram(
+            "quotaflow_clickhouse_write_seconds",
+            "Time of one ClickHouse insert.",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.write_errors = Counter(
+            "quotaflow_clickhouse_write_errors",
+            "ClickHouse inserts that failed (the worker stops and is restarted).",
+            registry=registry,
+        )
+        self.rebalances = Counter(
+            "quotaflow_rebalances",
+            "Partition assignments this worker received.",
+            registry=registry,
+        )
+        self.rebuilds = Counter(
+            "quotaflow_partition_rebuilds",
+            "Partition states rebuilt from the log, by topic.",
+            ["topic"],
+            registry=registry,
+        )
+        self.lag = Gauge(
+            "kafka_consumergroup_lag",
+            "Messages on the partition not yet processed by the group.",
+            PARTITION,
+            registry=registry,
+        )
+        self.lag_seconds = Gauge(
+            "kafka_consumergroup_lag_seconds",
+            "Age of the last processed message while more wait; 0 when caught up.",
+            PARTITION,
+            registry=registry,
         )
 
     def exposition(self) -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from domain.engine import Rejection, World, evolve, start
 from domain.events import InvalidEvent, decode_event
@@ -33,6 +33,12 @@ class RouterPartition:
         return offset > self.applied.get(topic, -1) + 1
 
 
+class Applied(NamedTuple):
+    event_type: str
+    lines: list[LedgerLine]
+    refused: list[Rejection]
+
+
 @dataclass
 class RepPartition:
     """One partition of the rep topic: the world of each of its reps."""
@@ -41,8 +47,8 @@ class RepPartition:
     worlds: dict[str, World] = field(default_factory=dict)
     applied: int = -1
 
-    def apply(self, forward: Forward) -> tuple[list[LedgerLine], list[Rejection]]:
-        """Fold one forwarded event into its rep's world; the rep's own lines, and
+    def apply(self, forward: Forward) -> Applied:
+        """Fold one forwarded event into its rep's world: the rep's own lines, and
         what the fold refused (reported by the primary rep only)."""
         rep_id = forward.rep_id
         world = self.worlds.get(rep_id) or start(self.plans)
@@ -50,7 +56,8 @@ class RepPartition:
         world, step = evolve(world, event)
         self.worlds[rep_id] = world
         lines = [line for line in step.lines if line.rep_id == rep_id]
-        return lines, list(step.rejected) if forward.primary else []
+        refused = list(step.rejected) if forward.primary else []
+        return Applied(event.event_type, lines, refused)
 
 
 def rebuild_router(

@@ -162,14 +162,29 @@ def test_health_and_metrics_report_what_the_worker_did(
     wait_for(lambda: _lines(store, rep), what="the deal in ClickHouse")
 
     assert _get(settings, "/health") == {"live": True, "ready": True}
-    url = f"http://127.0.0.1:{settings.web_port}/metrics"
-    with urllib.request.urlopen(url, timeout=10) as response:
-        text = response.read().decode()
-    samples = {
-        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line and not line.startswith("#")
-    }
-    assert samples['quotaflow_events_total{outcome="applied",topic="deals"}'] >= 1
-    assert samples['quotaflow_dead_letters_total{reason="undecodable"}'] >= 1
-    assert samples["quotaflow_processing_latency_seconds_count"] >= 1
+
+    def samples() -> dict[str, float]:
+        url = f"http://127.0.0.1:{settings.web_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            text = response.read().decode()
+        return {
+            line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line and not line.startswith("#")
+        }
+
+    # The lag gauges are refreshed every 5 s; the rep topic's show up once measured.
+    lag = f'kafka_consumergroup_lag{{consumergroup="{settings.app_id}",partition="0",'
+    lag += f'topic="{settings.app_id}-rep-deals"}}'
+    found = wait_for(lambda: (s := samples()) and lag in s and s, 30, "lag gauges")
+    assert found[lag] >= 0
+    assert found['quotaflow_events_total{outcome="applied",topic="deals"}'] >= 1
+    assert (
+        found['quotaflow_folded_events_total{outcome="applied",type="DealClosed"}'] >= 1
+    )
+    assert found['quotaflow_dead_letters_total{reason="undecodable"}'] >= 1
+    assert found["quotaflow_processing_latency_seconds_count"] >= 1
+    assert found["quotaflow_fold_seconds_count"] >= 1
+    assert found["quotaflow_clickhouse_write_rows_count"] >= 1
+    assert found["quotaflow_clickhouse_write_errors_total"] == 0
+    assert found["quotaflow_rebalances_total"] >= 1
