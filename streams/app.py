@@ -170,7 +170,7 @@ class QuotaFlowApp:
             self.metrics.events.labels(topic, "replayed").inc()
             return
         value = message.value or b""
-        origin = Origin(topic, partition, offset, message.timestamp)
+        origin = Origin(topic, partition, offset, message.timestamp, message.key or b"")
         try:
             forwards = state.router.route(decode_event(value), value, origin)
         except InvalidEvent as exc:
@@ -208,9 +208,8 @@ class QuotaFlowApp:
                 arrivals.append(forward.origin.timestamp)
                 for rejection in applied.refused:
                     invalid = InvalidEvent(rejection.code, rejection.reason)
-                    await self.dead_letter(
-                        forward.rep_id.encode(), forward.value, forward.origin, invalid
-                    )
+                    origin = forward.origin
+                    await self.dead_letter(origin.key, forward.value, origin, invalid)
                 outcome = "refused" if applied.refused else "applied"
                 self.metrics.events.labels(forward.origin.topic, outcome).inc()
                 self.metrics.folded.labels(applied.event_type, outcome).inc()

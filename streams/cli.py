@@ -22,6 +22,7 @@ from projections.ledger import leaderboard, rep_statement
 from streams.app import QuotaFlowApp
 from streams.bench import bench_fold
 from streams.benchstream import bench_stream
+from streams.dlq import dead_letters, resubmit, select
 from streams.generator import SampleWorld, produce
 from streams.plancheck import check_plan
 from streams.runtime import PlanFileError, Runtime, load_plan, open_store, runtime
@@ -39,6 +40,18 @@ bench_cli = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=T
 cli.add_typer(bench_cli, name="bench")
 plan_cli = typer.Typer(help="Incentive plan documents.", no_args_is_help=True)
 cli.add_typer(plan_cli, name="plan")
+dlq_cli = typer.Typer(
+    help="Dead letters on the broker QUOTAFLOW_BOOTSTRAP_SERVERS names.",
+    no_args_is_help=True,
+)
+cli.add_typer(dlq_cli, name="dlq")
+ReasonOpt = Annotated[
+    str | None, typer.Option(help="Only dead letters with this reason code.")
+]
+OffsetOpt = Annotated[
+    list[int] | None,
+    typer.Option("--offset", help="Only this dead letter (repeatable)."),
+]
 
 
 @plan_cli.command("schema")
@@ -294,6 +307,44 @@ def bench_stream_command(
             lambda text: typer.echo(text, err=True),
         )
     typer.echo(json.dumps(figures))
+
+
+@dlq_cli.command("list")
+def dlq_list(reason: ReasonOpt = None, offset: OffsetOpt = None) -> None:
+    """What was set aside, oldest first: offset, reason, origin and detail."""
+    config = _settings().confluent_config()
+    letters = select(dead_letters(config), reason=reason, offsets=offset or ())
+    typer.echo(f"{'offset':>7}  {'reason':<26} {'from':<22} detail")
+    for letter in letters:
+        origin = (
+            f"{letter.source_topic}/{letter.source_partition}@{letter.source_offset}"
+        )
+        typer.echo(
+            f"{letter.offset:>7}  {letter.reason:<26} {origin:<22} {letter.detail}"
+        )
+    typer.echo(f"{len(letters)} dead letter(s)", err=True)
+
+
+@dlq_cli.command("replay")
+def dlq_replay(
+    reason: ReasonOpt = None,
+    offset: OffsetOpt = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every dead letter (else name some).")
+    ] = False,
+) -> None:
+    """Send dead letters back to the topic they came from, after a fix."""
+    if not (all_ or reason or offset):
+        typer.secho(
+            "say which dead letters to replay: --reason CODE, --offset N or --all",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
+    config = _settings().confluent_config()
+    letters = select(dead_letters(config), reason=reason, offsets=offset or ())
+    sent = resubmit(config, letters)
+    typer.echo(f"replayed {sent} dead letter(s) to their source topics")
 
 
 WorkerUrlOpt = Annotated[

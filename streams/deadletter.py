@@ -24,9 +24,18 @@ def dead_letter_headers(
     ]
 
 
+HeaderValue = str | bytes | None
+
+
 def read_headers(
-    headers: Sequence[tuple[str, bytes | None]] | Mapping[str, bytes] | None,
+    headers: Sequence[tuple[str, HeaderValue]] | Mapping[str, HeaderValue] | None,
 ) -> dict[str, str]:
     """Headers of a dead-letter record as text, whichever client delivered them."""
     items = headers.items() if isinstance(headers, Mapping) else (headers or [])
-    return {key: (value or b"").decode(errors="replace") for key, value in items}
+    return {key: _text(value) for key, value in items}
+
+
+def _text(value: HeaderValue) -> str:
+    if isinstance(value, str):
+        return value
+    return (value or b"").decode(errors="replace")

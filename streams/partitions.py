@@ -69,7 +69,8 @@ def rebuild_router(
     for topic in topics:
         until = committed_offset(config, group, topic, partition)
         for message in read_partition(config, topic, partition, until):
-            origin = Origin(topic, partition, offset_of(message), 0.0)
+            key = message.key() or b""
+            origin = Origin(topic, partition, offset_of(message), 0.0, key)
             value = message.value() or b""
             with suppress(InvalidEvent):  # dead-lettered when it was first seen
                 state.router.route(decode_event(value), value, origin)

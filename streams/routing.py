@@ -27,12 +27,14 @@ from domain.events import (
 
 @dataclass(frozen=True, slots=True)
 class Origin:
-    """Where a message was read: its topic, partition, offset and arrival time."""
+    """Where a message was read: its topic, partition, offset, arrival time and key
+    (a dead letter or a replay needs the original key to keep the deal's partition)."""
 
     topic: str
     partition: int
     offset: int
     timestamp: float
+    key: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ def encode_forward(forward: Forward) -> bytes:
             "partition": origin.partition,
             "offset": origin.offset,
             "timestamp": origin.timestamp,
+            "key": origin.key.decode(errors="replace"),
             "primary": forward.primary,
         }
     )
@@ -68,6 +71,7 @@ def decode_forward(rep_id: str, data: bytes) -> Forward:
         partition=record["partition"],
         offset=record["offset"],
         timestamp=record["timestamp"],
+        key=record["key"].encode(),
     )
     return Forward(
         rep_id=rep_id,
