@@ -44,7 +44,14 @@ from streams.partitions import (
     rebuild_reps,
     rebuild_router,
 )
-from streams.routing import Origin, decode_forward, encode_forward
+from streams.routing import (
+    BROADCAST,
+    Forward,
+    Origin,
+    check_broadcast,
+    decode_forward,
+    encode_forward,
+)
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -85,6 +92,7 @@ class QuotaFlowApp:
         )
         raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
         self.deal_topics = self.app.topic(*topics.DEAL_KEYED, **raw)
+        self.plan_topic = self.app.topic(topics.PLANS, **raw)
         self.dlq = self.app.topic(topics.DLQ, **raw)
         self.rep_deals = self.app.topic(
             topics.rep_deals_topic(settings.app_id),
@@ -105,6 +113,7 @@ class QuotaFlowApp:
         for channel, name, fun in (
             (self.deal_topics, "route-deals", self.route_deals),
             (self.rep_deals, "fold-reps", self.fold_reps),
+            (self.plan_topic, "broadcast-plans", self.broadcast_plans),
         ):
             self.app.agent(channel, name=name, concurrency=1)(self._guarded(fun))
         self._pages()
@@ -186,6 +195,39 @@ class QuotaFlowApp:
             self.metrics.events.labels(topic, "routed").inc()
         state.applied[topic] = offset
         self._progress(message)
+
+    async def broadcast_plans(self, stream: StreamT[bytes]) -> None:
+        """Plans and SPIFF windows concern every rep: one copy to each partition of
+        the rep topic, where every rep's world folds it in order with its deals."""
+        partitions = range(self.settings.topic_partitions)
+        async for batch in self._batches(stream):
+            for event in batch:
+                message = event.message
+                value, key = message.value or b"", message.key or b""
+                origin = Origin(
+                    message.topic, message.partition, message.offset,
+                    message.timestamp, key,
+                )  # fmt: skip
+                try:
+                    check_broadcast(decode_event(value), message.topic)
+                except InvalidEvent as exc:
+                    await self.dead_letter(key, value, origin, exc)
+                    continue
+                for partition in partitions:
+                    forward = Forward(
+                        rep_id=BROADCAST,
+                        value=value,
+                        origin=origin,
+                        primary=not partition,
+                    )
+                    self._forwards.produce(
+                        self._rep_topic,
+                        key=BROADCAST.encode(),
+                        value=encode_forward(forward),
+                        partition=partition,
+                    )
+                self.metrics.events.labels(message.topic, "routed").inc()
+            await self._in_thread(self._forwards.flush)
 
     async def fold_reps(self, stream: StreamT[bytes]) -> None:
         """Fold each rep's events into its world; write its lines, a batch at once."""

@@ -17,7 +17,7 @@ from domain.events import InvalidEvent, decode_event
 from domain.ledger import LedgerLine
 from domain.plan import Plan
 from streams.history import committed_offset, offset_of, read_partition
-from streams.routing import DealRouter, Forward, Origin, decode_forward
+from streams.routing import BROADCAST, DealRouter, Forward, Origin, decode_forward
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +41,32 @@ class Applied(NamedTuple):
 
 @dataclass
 class RepPartition:
-    """One partition of the rep topic: the world of each of its reps."""
+    """One partition of the rep topic: the world of each of its reps, and the base
+    world (plans, SPIFF windows) a rep seen for the first time starts from."""
 
-    plans: tuple[Plan, ...]
+    base: World
     worlds: dict[str, World] = field(default_factory=dict)
     applied: int = -1
 
+    @classmethod
+    def starting(cls, plans: tuple[Plan, ...]) -> RepPartition:
+        return cls(base=start(plans))
+
     def apply(self, forward: Forward) -> Applied:
-        """Fold one forwarded event into its rep's world: the rep's own lines, and
-        what the fold refused (reported by the primary rep only)."""
-        rep_id = forward.rep_id
-        world = self.worlds.get(rep_id) or start(self.plans)
+        """Fold one forwarded event into its rep's world (a broadcast into every
+        world): the rep's own lines, and what the fold refused (reported by the
+        primary copy only)."""
         event = decode_event(forward.value)  # validated by the router already
-        world, step = evolve(world, event)
-        self.worlds[rep_id] = world
-        lines = [line for line in step.lines if line.rep_id == rep_id]
+        if forward.rep_id == BROADCAST:
+            self.base, step = evolve(self.base, event)
+            for rep_id, world in self.worlds.items():
+                self.worlds[rep_id], _ = evolve(world, event)
+            lines: list[LedgerLine] = []
+        else:
+            rep_id = forward.rep_id
+            world, step = evolve(self.worlds.get(rep_id) or self.base, event)
+            self.worlds[rep_id] = world
+            lines = [line for line in step.lines if line.rep_id == rep_id]
         refused = list(step.rejected) if forward.primary else []
         return Applied(event.event_type, lines, refused)
 
@@ -87,7 +98,7 @@ def rebuild_reps(
     plans: tuple[Plan, ...],
 ) -> RepPartition:
     """Fold the partition's history again, writing nothing: every rep's world."""
-    state = RepPartition(plans)
+    state = RepPartition.starting(plans)
     until = committed_offset(config, group, topic, partition)
     for message in read_partition(config, topic, partition, until):
         key = (message.key() or b"").decode()

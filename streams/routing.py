@@ -21,8 +21,13 @@ from domain.events import (
     Event,
     InvalidEvent,
     PaymentReceived,
+    PlanPublished,
     SatisfactionRecorded,
+    SpiffAnnounced,
 )
+
+# The rep id of a record every rep's world folds: plans and SPIFF windows.
+BROADCAST = "*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,13 @@ class Forward:
     # The first credited rep reports what the fold refuses, so a refusal reaches the
     # dead-letter topic once, not once per credited rep.
     primary: bool
+
+
+def check_broadcast(event: Event, topic: str) -> None:
+    """Plans and SPIFF windows are folded by every rep; nothing else is broadcast."""
+    if not isinstance(event, PlanPublished | SpiffAnnounced):
+        msg = f"{event.event_type} does not belong on {topic}"
+        raise InvalidEvent("wrong_topic", msg)
 
 
 def encode_forward(forward: Forward) -> bytes:

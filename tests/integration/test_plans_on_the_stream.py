@@ -1,0 +1,98 @@
+"""Plans and SPIFF windows published on the ``plans`` topic reach every rep's world."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import pytest
+from confluent_kafka import Producer
+
+from projections.store import Store
+from streams.app import QuotaFlowApp
+from streams.settings import Settings
+from streams.topics import DEALS, PLANS
+from tests.factories import deal_event, envelope
+from tests.integration.conftest import send, unique, wait_for
+
+pytestmark = pytest.mark.integration
+# Far from the generated streams' dates (2026-2027), so other tests are not repriced.
+YEAR = "2030"
+
+
+def _routed(settings: Settings) -> float:
+    url = f"http://127.0.0.1:{settings.web_port}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        text = response.read().decode()
+    for line in text.splitlines():
+        if line.startswith('quotaflow_events_total{outcome="routed",topic="plans"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def _earned(store: Store, rep: str) -> Decimal:
+    rows = store.rows(
+        "SELECT sum(amount) FROM ledger_lines FINAL "
+        "WHERE rep_id = {rep:String} AND kind = 'earned'",
+        {"rep": rep},
+    )
+    return Decimal(rows[0][0])
+
+
+def _deal(rep: str, at: str, **fields: Any) -> dict[str, Any]:
+    return deal_event(
+        event_id=unique("e"), deal_id=unique("D"), rep_id=rep, amount="100000.00",
+        margin="0.00", new_customer=False, occurred_at=at,
+        payment_due_at=f"{YEAR}-12-31T00:00:00+08:00",
+        splits=[{"rep_id": rep, "share": "1"}], **fields,
+    )  # fmt: skip
+
+
+def test_a_published_plan_prices_later_deals_and_a_spiff_window_doubles_them(
+    worker: QuotaFlowApp, producer: Producer, store: Store, settings: Settings
+) -> None:
+    bands = [
+        {"lower": "0", "upper": "500000", "rate": "0.04"},
+        {"lower": "500000", "rate": "0.05"},
+    ]
+    plan = envelope(
+        "PlanPublished", unique("plan"), f"{YEAR}-01-01T00:00:00+08:00",
+        plan_id="reference", version=2,
+        effective_from=f"{YEAR}-01-01T00:00:00+08:00",
+        effective_to=f"{int(YEAR) + 1}-01-01T00:00:00+08:00",
+        plan={"currency": "CNY", "revenue_bands": bands},
+    )  # fmt: skip
+    spiff = envelope(
+        "SpiffAnnounced", unique("spiff"), f"{YEAR}-06-01T00:00:00+08:00",
+        spiff_id=unique("june"), starts_at=f"{YEAR}-06-01T00:00:00+08:00",
+        ends_at=f"{YEAR}-06-03T00:00:00+08:00", multiplier="2",
+        product_lines=["cloud"],
+    )  # fmt: skip
+    misplaced = _deal("R-x", f"{YEAR}-01-02T00:00:00+08:00")
+    before = _routed(settings)
+    for event in (plan, spiff, misplaced):
+        send(producer, PLANS, event["event_id"].encode(), orjson.dumps(event))
+    wait_for(lambda: _routed(settings) >= before + 2, 60, "both broadcast")
+
+    rep = unique("R")
+    march = _deal(rep, f"{YEAR}-03-01T10:00:00+08:00")
+    june = _deal(rep, f"{YEAR}-06-02T10:00:00+08:00", product_line="cloud")
+    for deal in (march, june):
+        send(producer, DEALS, deal["deal_id"].encode(), orjson.dumps(deal))
+    # March: 100,000 at v2's 4% = 4,000; June: 100,000 at 4% x 2 (SPIFF) = 8,000.
+    wait_for(lambda: _earned(store, rep) == Decimal("12000.00"), 60, "v2 and SPIFF")
+    statement = f"http://127.0.0.1:{settings.web_port}/api/reps/{rep}/statement"
+    with urllib.request.urlopen(statement, timeout=10) as response:
+        lines = json.load(response)
+    assert {line["plan"] for line in lines} == {"reference v2"}
+
+    def misplaced_set_aside() -> bool:
+        url = f"http://127.0.0.1:{settings.web_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            text = response.read().decode()
+        return 'quotaflow_dead_letters_total{reason="wrong_topic"}' in text
+
+    wait_for(misplaced_set_aside, 30, "a deal on the plans topic dead-lettered")
