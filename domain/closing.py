@@ -117,7 +117,7 @@ def _attainment_lines(
             upper = "∞" if piece.upper is None else money(piece.upper)
             formula = f"{money(piece.amount)} of {period} sales in "
             formula += f"{money(piece.lower)}–{upper} (target {money(target)}) × "
-            formula += f"{(piece.rate * 100).normalize():f}%"
+            formula += percent(piece.rate)
             found.append(
                 draft(
                     plan,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,7 +24,7 @@ from streams.topics import ensure_topics, topic_specs
 from streams.worker import WorkerThread
 from tests.polling import wait_for
 
-__all__ = ["read_topic", "send", "unique", "wait_for"]
+__all__ = ["earned", "read_topic", "send", "unique", "wait_for"]
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -114,6 +115,16 @@ def read_topic(settings: Settings, topic: str, timeout: float = 10) -> list[Any]
     finally:
         consumer.close()
     return messages
+
+
+def earned(store: Store, rep: str) -> Decimal:
+    """The rep's earned commission in ClickHouse (0 before any line)."""
+    rows = store.rows(
+        "SELECT sum(amount) FROM ledger_lines FINAL "
+        "WHERE rep_id = {rep:String} AND kind = 'earned'",
+        {"rep": rep},
+    )
+    return Decimal(rows[0][0])
 
 
 def unique(prefix: str) -> str:

@@ -18,7 +18,7 @@ from streams.app import QuotaFlowApp
 from streams.settings import Settings
 from streams.topics import DEALS
 from tests.factories import deal_event, envelope
-from tests.integration.conftest import send, unique, wait_for
+from tests.integration.conftest import earned, send, unique, wait_for
 
 pytestmark = pytest.mark.integration
 QUOTAFLOW = str(Path(sys.executable).parent / "quotaflow")
@@ -30,15 +30,6 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         [QUOTAFLOW, "dlq", *args], capture_output=True, text=True, env=env,
         timeout=120, check=False,
     )  # fmt: skip
-
-
-def _earned(store: Store, rep: str) -> Decimal:
-    rows = store.rows(
-        "SELECT sum(amount) FROM ledger_lines FINAL "
-        "WHERE rep_id = {rep:String} AND kind = 'earned'",
-        {"rep": rep},
-    )
-    return Decimal(rows[0][0])
 
 
 def test_an_amendment_sent_before_its_deal_is_set_aside_and_replayed_after(
@@ -67,7 +58,7 @@ def test_an_amendment_sent_before_its_deal_is_set_aside_and_replayed_after(
         margin="0.00", new_customer=False, splits=splits,
     )  # fmt: skip
     send(producer, DEALS, deal.encode(), orjson.dumps(closing))
-    wait_for(lambda: _earned(store, rep) == Decimal("3000.00"), 60, "the deal booked")
+    wait_for(lambda: earned(store, rep) == Decimal("3000.00"), 60, "the deal booked")
 
     refused = _cli(settings, "replay")
     assert refused.returncode == 2
@@ -76,10 +67,10 @@ def test_an_amendment_sent_before_its_deal_is_set_aside_and_replayed_after(
     assert replayed.returncode == 0, replayed.stderr
     assert "replayed 1 dead letter(s)" in replayed.stdout
     # 200,000 at 3% once the amendment applies.
-    wait_for(lambda: _earned(store, rep) == Decimal("6000.00"), 60, "the amendment")
+    wait_for(lambda: earned(store, rep) == Decimal("6000.00"), 60, "the amendment")
     # Replayed again, it is the same event (same id): the deal's later amendment, on
     # the same partition behind it, is what the totals show.
     assert _cli(settings, "replay", "--offset", offset).returncode == 0
     later = {**amendment, "event_id": unique("am"), "amount": "300000.00"}
     send(producer, DEALS, deal.encode(), orjson.dumps(later))
-    wait_for(lambda: _earned(store, rep) == Decimal("9000.00"), 60, "the later one")
+    wait_for(lambda: earned(store, rep) == Decimal("9000.00"), 60, "the later one")

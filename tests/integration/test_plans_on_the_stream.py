@@ -16,7 +16,7 @@ from streams.app import QuotaFlowApp
 from streams.settings import Settings
 from streams.topics import DEALS, PLANS
 from tests.factories import deal_event, envelope
-from tests.integration.conftest import send, unique, wait_for
+from tests.integration.conftest import earned, send, unique, wait_for
 
 pytestmark = pytest.mark.integration
 # Far from the generated streams' dates (2026-2027), so other tests are not repriced.
@@ -31,15 +31,6 @@ def _routed(settings: Settings) -> float:
         if line.startswith('quotaflow_events_total{outcome="routed",topic="plans"}'):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
-
-
-def _earned(store: Store, rep: str) -> Decimal:
-    rows = store.rows(
-        "SELECT sum(amount) FROM ledger_lines FINAL "
-        "WHERE rep_id = {rep:String} AND kind = 'earned'",
-        {"rep": rep},
-    )
-    return Decimal(rows[0][0])
 
 
 def _deal(rep: str, at: str, **fields: Any) -> dict[str, Any]:
@@ -83,7 +74,7 @@ def test_a_published_plan_prices_later_deals_and_a_spiff_window_doubles_them(
     for deal in (march, june):
         send(producer, DEALS, deal["deal_id"].encode(), orjson.dumps(deal))
     # March: 100,000 at v2's 4% = 4,000; June: 100,000 at 4% x 2 (SPIFF) = 8,000.
-    wait_for(lambda: _earned(store, rep) == Decimal("12000.00"), 60, "v2 and SPIFF")
+    wait_for(lambda: earned(store, rep) == Decimal("12000.00"), 60, "v2 and SPIFF")
     statement = f"http://127.0.0.1:{settings.web_port}/api/reps/{rep}/statement"
     with urllib.request.urlopen(statement, timeout=10) as response:
         lines = json.load(response)
