@@ -48,8 +48,8 @@ from streams.routing import (
     BROADCAST,
     Forward,
     Origin,
-    check_broadcast,
     decode_forward,
+    destination,
     encode_forward,
 )
 from streams.settings import Settings
@@ -92,7 +92,7 @@ class QuotaFlowApp:
         )
         raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
         self.deal_topics = self.app.topic(*topics.DEAL_KEYED, **raw)
-        self.plan_topic = self.app.topic(topics.PLANS, **raw)
+        self.other_topics = self.app.topic(*topics.REP_OR_GLOBAL, **raw)
         self.dlq = self.app.topic(topics.DLQ, **raw)
         self.rep_deals = self.app.topic(
             topics.rep_deals_topic(settings.app_id),
@@ -113,7 +113,7 @@ class QuotaFlowApp:
         for channel, name, fun in (
             (self.deal_topics, "route-deals", self.route_deals),
             (self.rep_deals, "fold-reps", self.fold_reps),
-            (self.plan_topic, "broadcast-plans", self.broadcast_plans),
+            (self.other_topics, "route-others", self.route_others),
         ):
             self.app.agent(channel, name=name, concurrency=1)(self._guarded(fun))
         self._pages()
@@ -196,9 +196,11 @@ class QuotaFlowApp:
         state.applied[topic] = offset
         self._progress(message)
 
-    async def broadcast_plans(self, stream: StreamT[bytes]) -> None:
-        """Plans and SPIFF windows concern every rep: one copy to each partition of
-        the rep topic, where every rep's world folds it in order with its deals."""
+    async def route_others(self, stream: StreamT[bytes]) -> None:
+        """Plans, SPIFF windows, targets, the organisation, nominations and adopted
+        proposals concern every rep: one copy to each partition of the rep topic,
+        where every rep's world folds it in order with its deals. A rep's activity,
+        redemption or confirmed help goes to that rep."""
         partitions = range(self.settings.topic_partitions)
         async for batch in self._batches(stream):
             for event in batch:
@@ -209,9 +211,20 @@ class QuotaFlowApp:
                     message.timestamp, key,
                 )  # fmt: skip
                 try:
-                    check_broadcast(decode_event(value), message.topic)
+                    rep_id = destination(decode_event(value), message.topic)
                 except InvalidEvent as exc:
                     await self.dead_letter(key, value, origin, exc)
+                    continue
+                self.metrics.events.labels(message.topic, "routed").inc()
+                if rep_id != BROADCAST:
+                    forward = Forward(
+                        rep_id=rep_id, value=value, origin=origin, primary=True
+                    )
+                    self._forwards.produce(
+                        self._rep_topic,
+                        key=rep_id.encode(),
+                        value=encode_forward(forward),
+                    )
                     continue
                 for partition in partitions:
                     forward = Forward(
@@ -226,7 +239,6 @@ class QuotaFlowApp:
                         value=encode_forward(forward),
                         partition=partition,
                     )
-                self.metrics.events.labels(message.topic, "routed").inc()
             await self._in_thread(self._forwards.flush)
 
     async def fold_reps(self, stream: StreamT[bytes]) -> None:

@@ -15,16 +15,26 @@ from typing import Any
 import orjson
 
 from domain.events import (
+    ActivityLogged,
+    CollaborationConfirmed,
     DealAmended,
     DealCancelled,
     DealClosed,
     Event,
     InvalidEvent,
+    NominationMade,
     PaymentReceived,
     PlanPublished,
+    PointsRedeemed,
+    ProposalAdopted,
+    QuotaAssigned,
+    RepHired,
+    RepLeft,
+    RepMoved,
     SatisfactionRecorded,
     SpiffAnnounced,
 )
+from streams.topics import ACTIVITIES, ORG, PLANS, TARGETS
 
 # The rep id of a record every rep's world folds: plans and SPIFF windows.
 BROADCAST = "*"
@@ -54,11 +64,25 @@ class Forward:
     primary: bool
 
 
-def check_broadcast(event: Event, topic: str) -> None:
-    """Plans and SPIFF windows are folded by every rep; nothing else is broadcast."""
-    if not isinstance(event, PlanPublished | SpiffAnnounced):
-        msg = f"{event.event_type} does not belong on {topic}"
-        raise InvalidEvent("wrong_topic", msg)
+GLOBAL: dict[str, tuple[type, ...]] = {
+    PLANS: (PlanPublished, SpiffAnnounced),
+    TARGETS: (QuotaAssigned,),  # QuotaAdjusted is a QuotaAssigned
+    ORG: (RepHired, RepMoved, RepLeft),
+    ACTIVITIES: (NominationMade, ProposalAdopted),
+}
+
+
+def destination(event: Event, topic: str) -> str:
+    """Whose world folds an event of ``plans``, ``targets``, ``org`` or
+    ``activities``: one rep's (its id), or every rep's (``BROADCAST``)."""
+    if topic == ACTIVITIES and isinstance(event, ActivityLogged | PointsRedeemed):
+        return event.rep_id
+    if topic == ACTIVITIES and isinstance(event, CollaborationConfirmed):
+        return event.helper_rep_id  # the points are the helper's
+    if isinstance(event, GLOBAL.get(topic, ())):
+        return BROADCAST
+    msg = f"{event.event_type} does not belong on {topic}"
+    raise InvalidEvent("wrong_topic", msg)
 
 
 def encode_forward(forward: Forward) -> bytes:

@@ -25,6 +25,9 @@ EVENT_TOPICS = (DEALS, PAYMENTS, SATISFACTION, TARGETS, PLANS, ORG, ACTIVITIES, 
 # Keyed by deal_id with the same partition count: one deal's events share a partition
 # number, so one router holds everything about the deal.
 DEAL_KEYED = (DEALS, PAYMENTS, SATISFACTION)
+# Events for one rep (activities) or for every rep (the rest); ``control`` (period
+# close) waits for the aggregation it needs.
+REP_OR_GLOBAL = (PLANS, TARGETS, ORG, ACTIVITIES)
 
 
 def rep_deals_topic(app_id: str) -> str:

@@ -1,4 +1,5 @@
-"""Plans and SPIFF windows published on the ``plans`` topic reach every rep's world."""
+"""Plans, SPIFF windows, targets and the organisation reach every rep's world;
+a rep's activities reach that rep."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from confluent_kafka import Producer
 from projections.store import Store
 from streams.app import QuotaFlowApp
 from streams.settings import Settings
-from streams.topics import DEALS, PLANS
+from streams.topics import ACTIVITIES, DEALS, ORG, PLANS
 from tests.factories import deal_event, envelope
 from tests.integration.conftest import earned, send, unique, wait_for
 
@@ -87,3 +88,51 @@ def test_a_published_plan_prices_later_deals_and_a_spiff_window_doubles_them(
         return 'quotaflow_dead_letters_total{reason="wrong_topic"}' in text
 
     wait_for(misplaced_set_aside, 30, "a deal on the plans topic dead-lettered")
+
+
+def _dead_letter_reasons(settings: Settings) -> str:
+    url = f"http://127.0.0.1:{settings.web_port}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode()
+
+
+def _points(store: Store, rep: str) -> Decimal:
+    rows = store.rows(
+        "SELECT sum(amount) FROM ledger_lines FINAL "
+        "WHERE rep_id = {rep:String} AND kind = 'points'",
+        {"rep": rep},
+    )
+    return Decimal(rows[0][0])
+
+
+def test_activities_reach_their_rep_and_org_and_targets_reach_every_rep(
+    worker: QuotaFlowApp, producer: Producer, store: Store, settings: Settings
+) -> None:
+    year = "2031"
+    plan = envelope(
+        "PlanPublished", unique("plan"), f"{year}-01-01T00:00:00+08:00",
+        plan_id=unique("points"), version=1,
+        effective_from=f"{year}-01-01T00:00:00+08:00",
+        effective_to=f"{int(year) + 1}-01-01T00:00:00+08:00",
+        plan={"currency": "CNY", "revenue_bands": [{"lower": "0", "rate": "0.03"}],
+              "points": {"visit": "5", "decision_maker_visit": "10"}},
+    )  # fmt: skip
+    before = _routed(settings)
+    send(producer, PLANS, plan["event_id"].encode(), orjson.dumps(plan))
+    wait_for(lambda: _routed(settings) >= before + 1, 60, "the plan broadcast")
+
+    rep, at = unique("R"), f"{year}-02-01T10:00:00+08:00"
+    visit = envelope("ActivityLogged", unique("a"), at, activity_id=unique("A"),
+                     rep_id=rep, kind="decision_maker_visit")  # fmt: skip
+    redeem = envelope("PointsRedeemed", unique("r"), at, redemption_id=unique("RD"),
+                      rep_id=rep, points="50", reward="a dinner")  # fmt: skip
+    moved = envelope("RepMoved", unique("m"), at, rep_id=unique("nobody"),
+                     team_id="T1", region="east", role="account_manager",
+                     grade="P5", hired_at=at)  # fmt: skip
+    for topic, event in ((ACTIVITIES, visit), (ACTIVITIES, redeem), (ORG, moved)):
+        send(producer, topic, event["event_id"].encode(), orjson.dumps(event))
+
+    wait_for(lambda: _points(store, rep) == Decimal(10), 60, "the visit's points")
+    for reason in ("insufficient_points", "unknown_rep"):
+        wanted = f'quotaflow_dead_letters_total{{reason="{reason}"}}'
+        wait_for(lambda w=wanted: w in _dead_letter_reasons(settings), 30, reason)
