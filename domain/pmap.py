@@ -81,6 +81,17 @@ def _buckets(root: _Trie) -> Iterator[_Bucket]:
             stack.extend(reversed(top))
 
 
+def _descend(root: _Trie, key_hash: int) -> tuple[list[_Node], _Bucket]:
+    """The inner nodes on the way to ``key_hash``'s bucket, and the bucket."""
+    nodes: list[_Node] = []
+    node, bits = root, key_hash
+    while isinstance(node, tuple):
+        nodes.append(node)
+        node = node[bits & _MASK]
+        bits >>= _BITS
+    return nodes, node
+
+
 class PMap(Mapping[K, V]):
     """An immutable ``Mapping``: ``set`` and ``delete`` return a new map sharing the
     unchanged parts of this one.
@@ -126,12 +137,7 @@ class PMap(Mapping[K, V]):
         (``Decimal("1.0") == Decimal("1.00")``, ``1 == True``): ``m.set(k, v)[k] is v``
         always holds, as for ``dict``."""
         key_hash = hash(key)
-        nodes: list[_Node] = []
-        node, bits = self._root, key_hash
-        while isinstance(node, tuple):
-            nodes.append(node)
-            node = node[bits & _MASK]
-            bits >>= _BITS
+        nodes, node = _descend(self._root, key_hash)
         old = node.get(key, _MISSING)
         if old is value:
             return self
@@ -155,12 +161,7 @@ class PMap(Mapping[K, V]):
     def delete(self, key: K) -> PMap[K, V]:
         """A map without ``key``; the map itself when the key is absent."""
         key_hash = hash(key)
-        nodes: list[_Node] = []
-        node, bits = self._root, key_hash
-        while isinstance(node, tuple):
-            nodes.append(node)
-            node = node[bits & _MASK]
-            bits >>= _BITS
+        nodes, node = _descend(self._root, key_hash)
         if key not in node:
             return self
         bucket = node.copy()

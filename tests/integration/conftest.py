@@ -117,12 +117,12 @@ def read_topic(settings: Settings, topic: str, timeout: float = 10) -> list[Any]
     return messages
 
 
-def earned(store: Store, rep: str) -> Decimal:
-    """The rep's earned commission in ClickHouse (0 before any line)."""
+def earned(store: Store, rep: str, kind: str = "earned") -> Decimal:
+    """The sum of the rep's ledger lines of ``kind`` in ClickHouse (0 before any)."""
     rows = store.rows(
         "SELECT sum(amount) FROM ledger_lines FINAL "
-        "WHERE rep_id = {rep:String} AND kind = 'earned'",
-        {"rep": rep},
+        "WHERE rep_id = {rep:String} AND kind = {kind:String}",
+        {"rep": rep, "kind": kind},
     )
     return Decimal(rows[0][0])
 

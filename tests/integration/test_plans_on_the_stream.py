@@ -24,12 +24,16 @@ pytestmark = pytest.mark.integration
 YEAR = "2030"
 
 
-def _routed(settings: Settings) -> float:
+def _metrics(settings: Settings) -> str:
     url = f"http://127.0.0.1:{settings.web_port}/metrics"
     with urllib.request.urlopen(url, timeout=10) as response:
-        text = response.read().decode()
-    for line in text.splitlines():
-        if line.startswith('quotaflow_events_total{outcome="routed",topic="plans"}'):
+        return response.read().decode()
+
+
+def _routed(settings: Settings) -> float:
+    prefix = 'quotaflow_events_total{outcome="routed",topic="plans"}'
+    for line in _metrics(settings).splitlines():
+        if line.startswith(prefix):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
 
@@ -82,27 +86,10 @@ def test_a_published_plan_prices_later_deals_and_a_spiff_window_doubles_them(
     assert {line["plan"] for line in lines} == {"reference v2"}
 
     def misplaced_set_aside() -> bool:
-        url = f"http://127.0.0.1:{settings.web_port}/metrics"
-        with urllib.request.urlopen(url, timeout=10) as response:
-            text = response.read().decode()
-        return 'quotaflow_dead_letters_total{reason="wrong_topic"}' in text
+        wanted = 'quotaflow_dead_letters_total{reason="wrong_topic"}'
+        return wanted in _metrics(settings)
 
     wait_for(misplaced_set_aside, 30, "a deal on the plans topic dead-lettered")
-
-
-def _dead_letter_reasons(settings: Settings) -> str:
-    url = f"http://127.0.0.1:{settings.web_port}/metrics"
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.read().decode()
-
-
-def _points(store: Store, rep: str) -> Decimal:
-    rows = store.rows(
-        "SELECT sum(amount) FROM ledger_lines FINAL "
-        "WHERE rep_id = {rep:String} AND kind = 'points'",
-        {"rep": rep},
-    )
-    return Decimal(rows[0][0])
 
 
 def test_activities_reach_their_rep_and_org_and_targets_reach_every_rep(
@@ -132,7 +119,9 @@ def test_activities_reach_their_rep_and_org_and_targets_reach_every_rep(
     for topic, event in ((ACTIVITIES, visit), (ACTIVITIES, redeem), (ORG, moved)):
         send(producer, topic, event["event_id"].encode(), orjson.dumps(event))
 
-    wait_for(lambda: _points(store, rep) == Decimal(10), 60, "the visit's points")
+    wait_for(
+        lambda: earned(store, rep, "points") == Decimal(10), 60, "the visit's points"
+    )
     for reason in ("insufficient_points", "unknown_rep"):
         wanted = f'quotaflow_dead_letters_total{{reason="{reason}"}}'
-        wait_for(lambda w=wanted: w in _dead_letter_reasons(settings), 30, reason)
+        wait_for(lambda w=wanted: w in _metrics(settings), 30, reason)
