@@ -94,14 +94,14 @@ class QuotaFlowApp:
         self.deal_topics = self.app.topic(*topics.DEAL_KEYED, **raw)
         self.other_topics = self.app.topic(*topics.REP_OR_GLOBAL, **raw)
         self.dlq = self.app.topic(topics.DLQ, **raw)
+        self._rep_topic = topics.rep_deals_topic(settings.app_id)
         self.rep_deals = self.app.topic(
-            topics.rep_deals_topic(settings.app_id),
+            self._rep_topic,
             partitions=settings.topic_partitions,
             **raw,
         )
         # Forwards go through confluent-kafka's producer: faust's ``send`` costs tens
         # of microseconds an event, and a batch is flushed before it is acknowledged.
-        self._rep_topic = topics.rep_deals_topic(settings.app_id)
         self._forwards = Producer(
             {**settings.confluent_config(), "linger.ms": 5, "acks": "all"}
         )
@@ -318,7 +318,7 @@ class QuotaFlowApp:
                 rebuild_reps,
                 self.settings.confluent_config(),
                 self.settings.app_id,
-                topics.rep_deals_topic(self.settings.app_id),
+                self._rep_topic,
                 partition,
                 (self.plan,),
             )
