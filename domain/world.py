@@ -111,10 +111,14 @@ class World:
     proposals: tuple[InnovationProposal, ...] = ()
     closed_periods: tuple[str, ...] = ()
     budgets: Mapping[str, BudgetState] = field(default_factory=dict)
+    # Set in a world that holds only some reps (a stream partition): a period close
+    # books their attainment lines, and the awards are made from every part's share
+    # (``domain.periodawards``).
+    awards_elsewhere: bool = False
 
 
-def start(plans: Iterable[Plan]) -> World:
-    return World(plans=tuple(plans))
+def start(plans: Iterable[Plan], *, awards_elsewhere: bool = False) -> World:
+    return World(plans=tuple(plans), awards_elsewhere=awards_elsewhere)
 
 
 def plan_at(world: World, at: datetime) -> Plan:

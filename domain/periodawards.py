@@ -1,0 +1,241 @@
+"""The period awards of SPEC §3 from facts that may be gathered in parts.
+
+Awards compare reps with each other (team pool, leader and support bonuses by team
+attainment, the champion ranking), so they need the facts of every rep. ``simulate``
+folds one world that knows everybody: its close makes one ``PeriodShare`` and awards
+it. The stream keeps each rep's deals in that rep's partition: every partition makes
+the share of the reps it owns, and ``award_period`` awards the shares together. The
+same facts give the same lines either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from domain.awards import (
+    AwardError,
+    AwardLine,
+    ClosedPeriod,
+    InnovationProposal,
+    Nomination,
+    PromotionCandidate,
+    RepPeriodFacts,
+    TeamPeriodFacts,
+    Withheld,
+    period_awards,
+)
+from domain.booking import draft
+from domain.events import PeriodClosed
+from domain.ledger import LedgerLine
+from domain.money import ZERO
+from domain.periods import period_end, previous_period
+from domain.plan import Plan
+from domain.rep import RepState, Source
+from domain.targets import TargetNode
+from domain.world import Person, Refused, World, plan_at, rep_of
+
+
+class TeamScores(BaseModel):
+    """The satisfaction scores of one team's deals that one share saw."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    team_id: str
+    total: Decimal
+    count: int = Field(ge=0)
+
+
+class PeriodShare(BaseModel):
+    """What one part of the organisation knows about a closing period: its reps'
+    facts and satisfaction scores, and the plan, team targets, nominations and
+    proposals every part knows alike."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    period: str
+    event_id: str
+    occurred_at: AwareDatetime
+    ends_at: AwareDatetime
+    plan: Plan
+    reps: tuple[RepPeriodFacts, ...] = ()
+    scores: tuple[TeamScores, ...] = ()
+    team_targets: tuple[tuple[str, Decimal], ...] = ()
+    nominations: tuple[Nomination, ...] = ()
+    proposals: tuple[InnovationProposal, ...] = ()
+
+
+class Awarded(BaseModel):
+    """The award lines of a closed period (not yet numbered in any rep's ledger),
+    with the promotion candidates and what was withheld, and why."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    lines: tuple[LedgerLine, ...] = ()
+    candidates: tuple[PromotionCandidate, ...] = ()
+    withheld: tuple[Withheld, ...] = ()
+
+
+def period_share(
+    world: World,
+    event: PeriodClosed,
+    owned: Callable[[str], bool] = lambda _: True,
+    world_of: Callable[[str], World] | None = None,
+) -> PeriodShare:
+    """The share of the reps ``owned`` selects: their facts are read from
+    ``world_of(rep_id)`` (by default ``world``, which also gives the plan, targets,
+    people, nominations and proposals)."""
+    period = event.period
+    ends_at = period_end(period, event.occurred_at)
+    start = period_end(previous_period(period), ends_at)
+    knows = world_of or (lambda _: world)
+    people = [p for p in world.people.values() if owned(p.rep_id)]
+    present = [
+        p
+        for p in people
+        if p.hired_at < ends_at and (p.left_at is None or p.left_at >= start)
+    ]
+    scores: dict[str, tuple[Decimal, int]] = {}
+    for person in people:
+        total, count = rep_of(knows(person.rep_id), person.rep_id).scores_in(period)
+        before = scores.get(person.team_id, (ZERO, 0))
+        scores[person.team_id] = (before[0] + total, before[1] + count)
+    teams = sorted({p.team_id for p in present})
+    targets = [(t, node.amount) for t in teams if (node := _target(world, t, period))]
+    return PeriodShare(
+        period=period,
+        event_id=event.event_id,
+        occurred_at=event.occurred_at,
+        ends_at=ends_at,
+        plan=plan_at(world, ends_at - timedelta(microseconds=1)),
+        reps=tuple(_facts(knows(p.rep_id), p, period) for p in present),
+        scores=tuple(
+            TeamScores(team_id=team, total=total, count=count)
+            for team, (total, count) in sorted(scores.items())
+        ),
+        team_targets=tuple(targets),
+        nominations=world.nominations,
+        proposals=world.proposals,
+    )
+
+
+def award_period(shares: Sequence[PeriodShare]) -> Awarded:
+    """The awards of one closing period from the shares of every part."""
+    first = shares[0]
+    plan = first.plan
+    if plan.awards is None:
+        return Awarded()
+    totals: dict[str, tuple[Decimal, int]] = {}
+    for team in (s for share in shares for s in share.scores):
+        before = totals.get(team.team_id, (ZERO, 0))
+        totals[team.team_id] = (before[0] + team.total, before[1] + team.count)
+    facts = [
+        fact.model_copy(update={"service_satisfaction": _mean(totals, fact.team_id)})
+        for share in shares
+        for fact in share.reps
+    ]
+    targets = dict(t for share in shares for t in share.team_targets)
+    teams = [
+        TeamPeriodFacts(
+            team_id=team_id,
+            revenue=sum((f.revenue for f in facts if f.team_id == team_id), ZERO),
+            target=target,
+        )
+        for team_id, target in sorted(targets.items())
+    ]
+    closing = ClosedPeriod(period=first.period, ends_at=first.ends_at)
+    try:
+        awards = period_awards(
+            closing,
+            facts,
+            teams,
+            plan.awards,
+            plan.currency,
+            nominations=first.nominations,
+            proposals=first.proposals,
+        )
+    except AwardError as exc:
+        raise Refused("awards", str(exc)) from exc
+    source = Source(first.event_id, first.occurred_at)
+    return Awarded(
+        lines=tuple(_award_line(line, plan, source) for line in awards.lines),
+        candidates=awards.candidates,
+        withheld=awards.withheld,
+    )
+
+
+def _target(world: World, node_id: str, period: str) -> TargetNode | None:
+    node = world.targets.get(node_id, period)
+    return node if node is not None and node.amount > ZERO else None
+
+
+def _mean(totals: dict[str, tuple[Decimal, int]], team_id: str) -> Decimal | None:
+    total, count = totals.get(team_id, (ZERO, 0))
+    return total / count if count else None
+
+
+def _facts(world: World, person: Person, period: str) -> RepPeriodFacts:
+    rep = rep_of(world, person.rep_id)
+    target = world.targets.get(person.rep_id, period)
+    quarters: list[Decimal] = []
+    quarter = period if "-Q" in period else ""
+    # Back to the first quarter without a target, at most two years: enough for any
+    # promotion rule.
+    while (
+        len(quarters) < 8  # noqa: PLR2004 - eight quarters are two years
+        and (node := world.targets.get(person.rep_id, quarter)) is not None
+        and node.amount > ZERO
+    ):
+        quarters.insert(0, rep.revenue_in(quarter) / node.amount)
+        quarter = previous_period(quarter)
+    streak, year = 0, period[:4]
+    while (node := world.targets.get(person.rep_id, year)) is not None and (
+        node.amount > ZERO and rep.revenue_in(year) >= node.amount
+    ):
+        streak, year = streak + 1, previous_period(year)
+    return RepPeriodFacts(
+        rep_id=person.rep_id,
+        team_id=person.team_id,
+        role=person.role,
+        grade=person.grade,
+        hired_at=person.hired_at,
+        revenue=max(rep.revenue_in(period), ZERO),
+        target=target.amount if target is not None else ZERO,
+        previous_revenue=max(rep.revenue_in(previous_period(period)), ZERO),
+        quarterly_attainments=tuple(quarters),
+        years_target_met_streak=streak,
+        mentees_passed=rep.mentees_passed,
+        reached_revenue_at=_last_close(rep, period),
+    )
+
+
+def _last_close(rep: RepState, period: str) -> datetime | None:
+    closes = [
+        p.facts.closed_at
+        for p in rep.positions.values()
+        if period in (p.year, p.quarter, p.month) and not p.cancelled
+    ]
+    return max(closes, default=None)
+
+
+def _award_line(line: AwardLine, plan: Plan, source: Source) -> LedgerLine:
+    return draft(
+        plan,
+        source,
+        line.rep_id,
+        line.key,
+        kind="bonus",
+        rule=line.rule,
+        amount=line.amount,
+        formula=line.formula,
+        inputs=line.inputs,
+        currency=line.currency,
+    )
+
+
+def award_all(world: World, event: PeriodClosed) -> Awarded:
+    """The awards of a world that knows every rep (``simulate``)."""
+    return award_period([period_share(world, event)])
