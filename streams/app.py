@@ -6,8 +6,14 @@ Topology:
   input and forwards each event to every rep the deal credits, on the internal topic
   ``<app>-rep-deals`` keyed by ``rep_id``; a payment or score that arrives before its
   deal waits for it (``streams.routing``).
+- ``route-others`` reads ``plans``, ``targets``, ``org``, ``activities`` and
+  ``control``: an event for one rep goes to that rep, the rest to every partition of
+  the rep topic.
 - ``fold-reps`` folds each rep's events into that rep's world with the domain's
   ``evolve`` and writes the rep's ledger lines to ClickHouse, one insert per batch.
+  At a period close each partition also sends its share of the period's facts to
+  ``<app>-period-shares``.
+- ``award-periods`` makes a period's awards once every partition's share is in.
 
 State is in memory and is the fold of the log: when a worker takes a partition, it
 rebuilds that partition's state from the topic up to the group's committed offset
@@ -32,7 +38,9 @@ from faust.types import EventT, StreamT
 
 from domain.events import InvalidEvent, decode_event
 from domain.ledger import LedgerLine
+from domain.periodawards import Awarded
 from domain.plan import Plan
+from domain.world import Refused
 from projections.ledger import leaderboard, rep_statement, write_lines
 from projections.store import Store
 from streams import topics
@@ -44,6 +52,13 @@ from streams.partitions import (
     rebuild_reps,
     rebuild_router,
 )
+from streams.periods import (
+    PeriodAwarder,
+    ShareReport,
+    decode_report,
+    encode_report,
+    rebuild_awarder,
+)
 from streams.routing import (
     BROADCAST,
     Forward,
@@ -51,6 +66,7 @@ from streams.routing import (
     decode_forward,
     destination,
     encode_forward,
+    owner_partition,
 )
 from streams.settings import Settings
 
@@ -94,12 +110,15 @@ class QuotaFlowApp:
         self.deal_topics = self.app.topic(*topics.DEAL_KEYED, **raw)
         self.other_topics = self.app.topic(*topics.REP_OR_GLOBAL, **raw)
         self.dlq = self.app.topic(topics.DLQ, **raw)
+        self._partitions = settings.topic_partitions
         self._rep_topic = topics.rep_deals_topic(settings.app_id)
         self.rep_deals = self.app.topic(
             self._rep_topic,
             partitions=settings.topic_partitions,
             **raw,
         )
+        self._shares_topic = topics.period_shares_topic(settings.app_id)
+        self.period_shares = self.app.topic(self._shares_topic, partitions=1, **raw)
         # Forwards go through confluent-kafka's producer: faust's ``send`` costs tens
         # of microseconds an event, and a batch is flushed before it is acknowledged.
         self._forwards = Producer(
@@ -108,12 +127,14 @@ class QuotaFlowApp:
         self._routers: dict[int, RouterPartition] = {}
         self._processed: dict[tuple[str, int], tuple[int, float]] = {}
         self._reps: dict[int, RepPartition] = {}
+        self._awarder: PeriodAwarder | None = None
         self.failure: BaseException | None = None
         self.failed = asyncio.Event()
         for channel, name, fun in (
             (self.deal_topics, "route-deals", self.route_deals),
             (self.rep_deals, "fold-reps", self.fold_reps),
             (self.other_topics, "route-others", self.route_others),
+            (self.period_shares, "award-periods", self.award_periods),
         ):
             self.app.agent(channel, name=name, concurrency=1)(self._guarded(fun))
         self._pages()
@@ -190,6 +211,7 @@ class QuotaFlowApp:
                     self._rep_topic,
                     key=forward.rep_id.encode(),
                     value=encode_forward(forward),
+                    partition=owner_partition(forward.rep_id, self._partitions),
                 )
                 self._forwards.poll(0)
             self.metrics.events.labels(topic, "routed").inc()
@@ -201,7 +223,7 @@ class QuotaFlowApp:
         proposals concern every rep: one copy to each partition of the rep topic,
         where every rep's world folds it in order with its deals. A rep's activity,
         redemption or confirmed help goes to that rep."""
-        partitions = range(self.settings.topic_partitions)
+        partitions = range(self._partitions)
         async for batch in self._batches(stream):
             for event in batch:
                 message = event.message
@@ -224,6 +246,7 @@ class QuotaFlowApp:
                         self._rep_topic,
                         key=rep_id.encode(),
                         value=encode_forward(forward),
+                        partition=owner_partition(rep_id, self._partitions),
                     )
                     continue
                 for partition in partitions:
@@ -246,6 +269,7 @@ class QuotaFlowApp:
         async for batch in self._batches(stream):
             lines: list[LedgerLine] = []
             arrivals: list[float] = []
+            shares_sent = False
             for event in batch:
                 message = event.message
                 state = await self._rep_partition(message.partition, message.offset)
@@ -260,6 +284,21 @@ class QuotaFlowApp:
                 self._progress(message)
                 lines.extend(applied.lines)
                 arrivals.append(forward.origin.timestamp)
+                if applied.share is not None:
+                    report = ShareReport(
+                        message.partition,
+                        self._partitions,
+                        applied.share,
+                        forward.value,
+                        forward.origin,
+                    )
+                    self._forwards.produce(
+                        self._shares_topic,
+                        key=applied.share.period.encode(),
+                        value=encode_report(report),
+                        partition=0,
+                    )
+                    shares_sent = True
                 for rejection in applied.refused:
                     invalid = InvalidEvent(rejection.code, rejection.reason)
                     origin = forward.origin
@@ -271,9 +310,45 @@ class QuotaFlowApp:
             # the batch is folded again from the rebuilt state and gives the same
             # lines (same ids, same versions), so the rewrite is harmless.
             await self._write(lines)
+            if shares_sent:  # on the broker before the batch is acknowledged
+                await self._in_thread(self._forwards.flush)
             now = time.time()
             for arrived in arrivals:
                 self.metrics.processing_latency.observe(max(0.0, now - arrived))
+
+    async def award_periods(self, stream: StreamT[bytes]) -> None:
+        """Gather each closing period's shares; when every rep partition's is in,
+        make the period awards and write them."""
+        async for batch in self._batches(stream):
+            lines: list[LedgerLine] = []
+            for event in batch:
+                message = event.message
+                state = self._awarder
+                if state is None or message.offset > state.applied + 1:
+                    state = await self._in_thread(
+                        rebuild_awarder,
+                        self.settings.confluent_config(),
+                        self.settings.app_id,
+                        self._shares_topic,
+                    )
+                    self._awarder = state
+                    self.metrics.rebuilds.labels(self._shares_topic).inc()
+                if message.offset <= state.applied:
+                    self.metrics.events.labels(message.topic, "replayed").inc()
+                    continue
+                report = decode_report(message.value or b"")
+                outcome = state.take(report)
+                state.applied = message.offset
+                self._progress(message)
+                if isinstance(outcome, Refused):
+                    invalid = InvalidEvent(outcome.code, outcome.reason)
+                    origin = report.origin
+                    await self.dead_letter(origin.key, report.event, origin, invalid)
+                elif outcome is not None:
+                    lines.extend(outcome.lines)
+                    _announce(report.share.period, outcome)
+                self.metrics.events.labels(message.topic, "gathered").inc()
+            await self._write(lines)
 
     async def _write(self, lines: list[LedgerLine]) -> None:
         started = time.perf_counter()
@@ -321,6 +396,7 @@ class QuotaFlowApp:
                 self._rep_topic,
                 partition,
                 (self.plan,),
+                self._partitions,
             )
             self._reps[partition] = state
             self.metrics.rebuilds.labels(self._rep_topic).inc()
@@ -377,6 +453,18 @@ class QuotaFlowApp:
     def close(self) -> None:
         self._forwards.flush(5)
         self._io.shutdown(wait=True)
+
+
+def _announce(period: str, awarded: Awarded) -> None:
+    """What HR and finance must hear of besides the lines: promotion candidates and
+    awards withheld, with the reason."""
+    log.info("period %s awarded: %d lines", period, len(awarded.lines))
+    for candidate in awarded.candidates:
+        log.info("period %s: promotion candidate %s: %s", period, candidate.rep_id,
+                 candidate.formula)  # fmt: skip
+    for withheld in awarded.withheld:
+        log.warning("period %s: %s withheld for %s: %s", period, withheld.rule,
+                    withheld.rep_id or "everyone", withheld.reason)  # fmt: skip
 
 
 def _credentials(settings: Settings) -> Any:

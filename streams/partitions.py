@@ -13,11 +13,19 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from domain.engine import Rejection, World, evolve, start
-from domain.events import InvalidEvent, decode_event
+from domain.events import InvalidEvent, PeriodClosed, decode_event
 from domain.ledger import LedgerLine
+from domain.periodawards import PeriodShare, period_share
 from domain.plan import Plan
 from streams.history import committed_offset, offset_of, read_partition
-from streams.routing import BROADCAST, DealRouter, Forward, Origin, decode_forward
+from streams.routing import (
+    BROADCAST,
+    DealRouter,
+    Forward,
+    Origin,
+    decode_forward,
+    owner_partition,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,38 +45,59 @@ class Applied(NamedTuple):
     event_type: str
     lines: list[LedgerLine]
     refused: list[Rejection]
+    share: PeriodShare | None = None
 
 
 @dataclass
 class RepPartition:
     """One partition of the rep topic: the world of each of its reps, and the base
-    world (plans, SPIFF windows) a rep seen for the first time starts from."""
+    world (plans, targets, the organisation) a rep seen for the first time starts
+    from. Its worlds hold only their own reps, so a period close books their
+    attainment lines here and leaves the awards to ``PeriodAwarder``."""
 
     base: World
+    number: int
+    partitions: int
     worlds: dict[str, World] = field(default_factory=dict)
     applied: int = -1
 
     @classmethod
-    def starting(cls, plans: tuple[Plan, ...]) -> RepPartition:
-        return cls(base=start(plans))
+    def starting(
+        cls, plans: tuple[Plan, ...], number: int, partitions: int
+    ) -> RepPartition:
+        return cls(start(plans, awards_elsewhere=True), number, partitions)
 
     def apply(self, forward: Forward) -> Applied:
         """Fold one forwarded event into its rep's world (a broadcast into every
-        world): the rep's own lines, and what the fold refused (reported by the
-        primary copy only)."""
+        world): the reps' own lines, what the fold refused (reported by the primary
+        copy only) and, when a period closes, this partition's share of its facts."""
         event = decode_event(forward.value)  # validated by the router already
-        if forward.rep_id == BROADCAST:
-            self.base, step = evolve(self.base, event)
-            for rep_id, world in self.worlds.items():
-                self.worlds[rep_id], _ = evolve(world, event)
-            lines: list[LedgerLine] = []
-        else:
+        if forward.rep_id != BROADCAST:
             rep_id = forward.rep_id
             world, step = evolve(self.worlds.get(rep_id) or self.base, event)
             self.worlds[rep_id] = world
             lines = [line for line in step.lines if line.rep_id == rep_id]
+            refused = list(step.rejected) if forward.primary else []
+            return Applied(event.event_type, lines, refused)
+        was_open = (
+            isinstance(event, PeriodClosed)
+            and event.period not in self.base.closed_periods
+        )
+        self.base, step = evolve(self.base, event)
+        lines = []
+        for rep_id, world in self.worlds.items():
+            self.worlds[rep_id], own = evolve(world, event)
+            lines += (line for line in own.lines if line.rep_id == rep_id)
         refused = list(step.rejected) if forward.primary else []
-        return Applied(event.event_type, lines, refused)
+        share = None
+        if was_open and isinstance(event, PeriodClosed) and not step.rejected:
+            share = period_share(
+                self.base,
+                event,
+                owned=lambda rep: owner_partition(rep, self.partitions) == self.number,
+                world_of=lambda rep: self.worlds.get(rep, self.base),
+            )
+        return Applied(event.event_type, lines, refused, share)
 
 
 def rebuild_router(
@@ -96,9 +125,10 @@ def rebuild_reps(
     topic: str,
     partition: int,
     plans: tuple[Plan, ...],
+    partitions: int,
 ) -> RepPartition:
     """Fold the partition's history again, writing nothing: every rep's world."""
-    state = RepPartition.starting(plans)
+    state = RepPartition.starting(plans, partition, partitions)
     until = committed_offset(config, group, topic, partition)
     for message in read_partition(config, topic, partition, until):
         key = (message.key() or b"").decode()

@@ -9,6 +9,7 @@ in-memory state: the worker rebuilds it from the topics themselves (see ``app``)
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from domain.events import (
     InvalidEvent,
     NominationMade,
     PaymentReceived,
+    PeriodClosed,
     PlanPublished,
     PointsRedeemed,
     ProposalAdopted,
@@ -34,7 +36,7 @@ from domain.events import (
     SatisfactionRecorded,
     SpiffAnnounced,
 )
-from streams.topics import ACTIVITIES, ORG, PLANS, TARGETS
+from streams.topics import ACTIVITIES, CONTROL, ORG, PLANS, TARGETS
 
 # The rep id of a record every rep's world folds: plans and SPIFF windows.
 BROADCAST = "*"
@@ -69,7 +71,15 @@ GLOBAL: dict[str, tuple[type, ...]] = {
     TARGETS: (QuotaAssigned,),  # QuotaAdjusted is a QuotaAssigned
     ORG: (RepHired, RepMoved, RepLeft),
     ACTIVITIES: (NominationMade, ProposalAdopted),
+    CONTROL: (PeriodClosed,),
 }
+
+
+def owner_partition(rep_id: str, partitions: int) -> int:
+    """The rep topic's partition that holds ``rep_id``'s world. It is computed here,
+    not left to the producer's partitioner, because a period close asks each
+    partition for the reps it owns, including reps it has not heard of yet."""
+    return zlib.crc32(rep_id.encode()) % partitions
 
 
 def destination(event: Event, topic: str) -> str:

@@ -25,14 +25,19 @@ EVENT_TOPICS = (DEALS, PAYMENTS, SATISFACTION, TARGETS, PLANS, ORG, ACTIVITIES, 
 # Keyed by deal_id with the same partition count: one deal's events share a partition
 # number, so one router holds everything about the deal.
 DEAL_KEYED = (DEALS, PAYMENTS, SATISFACTION)
-# Events for one rep (activities) or for every rep (the rest); ``control`` (period
-# close) waits for the aggregation it needs.
-REP_OR_GLOBAL = (PLANS, TARGETS, ORG, ACTIVITIES)
+# Events for one rep (activities) or for every rep (the rest, period closes included).
+REP_OR_GLOBAL = (PLANS, TARGETS, ORG, ACTIVITIES, CONTROL)
 
 
 def rep_deals_topic(app_id: str) -> str:
     """Deals re-keyed by credited rep, so one rep's facts meet in one partition."""
     return f"{app_id}-rep-deals"
+
+
+def period_shares_topic(app_id: str) -> str:
+    """Each rep partition's share of a closing period's facts; one partition, so the
+    shares of a period meet in one place and the awards are made once."""
+    return f"{app_id}-period-shares"
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ def topic_specs(app_id: str, partitions: int) -> list[TopicSpec]:
     specs.append(TopicSpec(DLQ, 1))
     # The rep topic is the log the reps' state is rebuilt from: kept forever too.
     specs.append(TopicSpec(rep_deals_topic(app_id), partitions))
+    specs.append(TopicSpec(period_shares_topic(app_id), 1))
     return specs
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -125,6 +126,22 @@ def earned(store: Store, rep: str, kind: str = "earned") -> Decimal:
         {"rep": rep, "kind": kind},
     )
     return Decimal(rows[0][0])
+
+
+def metrics_text(settings: Settings) -> str:
+    """The worker's /metrics page."""
+    url = f"http://127.0.0.1:{settings.web_port}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return str(response.read().decode())
+
+
+def routed(settings: Settings, topic: str) -> float:
+    """How many events of ``topic`` the worker has routed so far."""
+    prefix = f'quotaflow_events_total{{outcome="routed",topic="{topic}"}}'
+    for line in metrics_text(settings).splitlines():
+        if line.startswith(prefix):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
 
 
 def unique(prefix: str) -> str:

@@ -17,25 +17,18 @@ from streams.app import QuotaFlowApp
 from streams.settings import Settings
 from streams.topics import ACTIVITIES, DEALS, ORG, PLANS
 from tests.factories import deal_event, envelope
-from tests.integration.conftest import earned, send, unique, wait_for
+from tests.integration.conftest import (
+    earned,
+    metrics_text,
+    routed,
+    send,
+    unique,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 # Far from the generated streams' dates (2026-2027), so other tests are not repriced.
 YEAR = "2030"
-
-
-def _metrics(settings: Settings) -> str:
-    url = f"http://127.0.0.1:{settings.web_port}/metrics"
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.read().decode()
-
-
-def _routed(settings: Settings) -> float:
-    prefix = 'quotaflow_events_total{outcome="routed",topic="plans"}'
-    for line in _metrics(settings).splitlines():
-        if line.startswith(prefix):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
 
 
 def _deal(rep: str, at: str, **fields: Any) -> dict[str, Any]:
@@ -68,10 +61,10 @@ def test_a_published_plan_prices_later_deals_and_a_spiff_window_doubles_them(
         product_lines=["cloud"],
     )  # fmt: skip
     misplaced = _deal("R-x", f"{YEAR}-01-02T00:00:00+08:00")
-    before = _routed(settings)
+    before = routed(settings, PLANS)
     for event in (plan, spiff, misplaced):
         send(producer, PLANS, event["event_id"].encode(), orjson.dumps(event))
-    wait_for(lambda: _routed(settings) >= before + 2, 60, "both broadcast")
+    wait_for(lambda: routed(settings, PLANS) >= before + 2, 60, "both broadcast")
 
     rep = unique("R")
     march = _deal(rep, f"{YEAR}-03-01T10:00:00+08:00")
@@ -87,7 +80,7 @@ def test_a_published_plan_prices_later_deals_and_a_spiff_window_doubles_them(
 
     def misplaced_set_aside() -> bool:
         wanted = 'quotaflow_dead_letters_total{reason="wrong_topic"}'
-        return wanted in _metrics(settings)
+        return wanted in metrics_text(settings)
 
     wait_for(misplaced_set_aside, 30, "a deal on the plans topic dead-lettered")
 
@@ -104,9 +97,9 @@ def test_activities_reach_their_rep_and_org_and_targets_reach_every_rep(
         plan={"currency": "CNY", "revenue_bands": [{"lower": "0", "rate": "0.03"}],
               "points": {"visit": "5", "decision_maker_visit": "10"}},
     )  # fmt: skip
-    before = _routed(settings)
+    before = routed(settings, PLANS)
     send(producer, PLANS, plan["event_id"].encode(), orjson.dumps(plan))
-    wait_for(lambda: _routed(settings) >= before + 1, 60, "the plan broadcast")
+    wait_for(lambda: routed(settings, PLANS) >= before + 1, 60, "the plan broadcast")
 
     rep, at = unique("R"), f"{year}-02-01T10:00:00+08:00"
     visit = envelope("ActivityLogged", unique("a"), at, activity_id=unique("A"),
@@ -124,4 +117,4 @@ def test_activities_reach_their_rep_and_org_and_targets_reach_every_rep(
     )
     for reason in ("insufficient_points", "unknown_rep"):
         wanted = f'quotaflow_dead_letters_total{{reason="{reason}"}}'
-        wait_for(lambda w=wanted: w in _metrics(settings), 30, reason)
+        wait_for(lambda w=wanted: w in metrics_text(settings), 30, reason)

@@ -1,0 +1,177 @@
+"""A period close on ``control``: every rep partition books its reps' attainment
+lines and sends its share of the facts; the awards made from all the shares (team
+pool, leader coefficient, support bonus, champions ...) equal ``simulate``'s."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import yaml
+from confluent_kafka import Producer
+
+from domain.plan import Plan
+from domain.replay import replay, summary
+from projections.store import Store
+from streams.app import QuotaFlowApp
+from streams.settings import Settings
+from streams.topics import CONTROL, DEALS, ORG, PLANS, SATISFACTION, TARGETS
+from tests.factories import deal_event, envelope
+from tests.integration.conftest import earned, routed, send, unique, wait_for
+
+pytestmark = pytest.mark.integration
+# Far from the other tests' years, so nothing else is priced by this plan.
+YEAR = "2032"
+AT = f"{YEAR}-01-01T00:00:00+08:00"
+FULL = Path(__file__).parents[2] / "examples" / "plans" / "full.yaml"
+KINDS = ("earned", "bonus", "points")
+
+
+def _plan() -> dict[str, Any]:
+    body = yaml.safe_load(FULL.read_text())
+    for field in ("plan_id", "version"):
+        body.pop(field)
+    return envelope(
+        "PlanPublished", unique("plan"), AT, plan_id=unique("full"), version=1,
+        effective_from=AT, effective_to=f"{int(YEAR) + 1}-01-01T00:00:00+08:00",
+        plan=body,
+    )  # fmt: skip
+
+
+def _quota(node: str, level: str, parent: str | None, amount: str) -> dict[str, Any]:
+    return envelope("QuotaAssigned", unique("q"), AT, node_id=node, level=level,
+                    parent_id=parent, period=f"{YEAR}-Q1", amount=amount,
+                    currency="CNY")  # fmt: skip
+
+
+def _hire(rep: str, team: str, role: str = "account_manager", grade: str = "P5") -> Any:
+    return envelope("RepHired", unique("h"), AT, rep_id=rep, team_id=team,
+                    region="east", role=role, grade=grade,
+                    hired_at="2030-01-01T00:00:00+08:00")  # fmt: skip
+
+
+def _deal(deal_id: str, rep: str, amount: str, day: int) -> dict[str, Any]:
+    return deal_event(
+        event_id=unique("e"), deal_id=deal_id, rep_id=rep, amount=amount,
+        margin="0.00", new_customer=False,
+        occurred_at=f"{YEAR}-02-{day:02d}T09:00:00+08:00",
+        payment_due_at=f"{YEAR}-12-31T00:00:00+08:00",
+        splits=[{"rep_id": rep, "share": "1"}],
+    )  # fmt: skip
+
+
+def _score(deal_id: str, value: str) -> dict[str, Any]:
+    return envelope("SatisfactionRecorded", unique("s"), f"{YEAR}-03-01T00:00:00+08:00",
+                    deal_id=deal_id, customer_id="C-88", score=value)  # fmt: skip
+
+
+def _booked(store: Store, reps: list[str]) -> dict[str, dict[str, Decimal]]:
+    return {rep: {kind: earned(store, rep, kind) for kind in KINDS} for rep in reps}
+
+
+def _simulated(plan: Plan, events: list[dict[str, Any]], reps: list[str]) -> Any:
+    report = summary(replay([plan], [orjson.dumps(event) for event in events]))
+    figures: dict[str, dict[str, str]] = report["reps"]  # type: ignore[assignment]
+    names = {"earned": "earned_commission", "bonus": "bonus", "points": "points"}
+    return {
+        rep: {
+            kind: Decimal(figures.get(rep, {}).get(names[kind], "0")) for kind in KINDS
+        }
+        for rep in reps
+    }
+
+
+def _rules(store: Store, rep: str) -> set[str]:
+    rows = store.rows(
+        "SELECT DISTINCT rule FROM ledger_lines FINAL WHERE rep_id = {rep:String}",
+        {"rep": rep},
+    )
+    return {rule for (rule,) in rows}
+
+
+def _wait_routed(settings: Settings, topic: str, before: float, count: int) -> None:
+    wait_for(lambda: routed(settings, topic) >= before + count, 60, f"{topic} routed")
+
+
+def test_a_quarter_close_pays_the_awards_simulate_pays(
+    worker: QuotaFlowApp,
+    producer: Producer,
+    store: Store,
+    settings: Settings,
+    plan: Plan,
+) -> None:
+    a, b, lead, support, other = (unique(name) for name in "ABLSX")
+    team, team2 = unique("T"), unique("T")
+    company, line, region = unique("ACME"), unique("cloud"), unique("east")
+    reps = [a, b, lead, support, other]
+    organisation = [
+        _hire(a, team),
+        _hire(b, team),
+        _hire(lead, team, "team_lead", "P6"),
+        _hire(support, team, "support", "S3"),
+        _hire(other, team2),
+    ]
+    targets = [
+        _quota(company, "company", None, "100000000"),
+        _quota(line, "product_line", company, "100000000"),
+        _quota(region, "region", line, "100000000"),
+        _quota(team, "team", region, "300000"),
+        *(_quota(rep, "rep", team, "100000") for rep in (a, b, lead)),
+    ]
+    deals = {unique("D"): (rep, amount) for rep, amount in (
+        (a, "200000.00"), (b, "70000.00"), (lead, "110000.00"), (other, "90000.00"),
+    )}  # fmt: skip
+    sales = [
+        _deal(deal_id, rep, amount, day)
+        for day, (deal_id, (rep, amount)) in enumerate(deals.items(), start=1)
+    ]
+    first, second, *_ = deals
+    scores = [_score(first, "90"), _score(second, "98")]
+    closing = envelope("PeriodClosed", unique("pc"), f"{YEAR}-04-01T00:00:00+08:00",
+                       period=f"{YEAR}-Q1")  # fmt: skip
+    publish = _plan()
+    expected = _simulated(
+        plan, [publish, *organisation, *targets, *sales, *scores, closing], reps
+    )
+    assert expected[a]["bonus"] > 0  # the scenario pays awards
+    assert expected[support]["bonus"] == Decimal("4800.00")  # mean score 94
+
+    # Each stage is on the stream before the next is sent, as in real life: a
+    # period is closed after its events, and targets come before deals.
+    before = routed(settings, PLANS)
+    send(producer, PLANS, publish["event_id"].encode(), orjson.dumps(publish))
+    _wait_routed(settings, PLANS, before, 1)
+    counts = {topic: routed(settings, topic) for topic in (ORG, TARGETS)}
+    for topic, events in ((ORG, organisation), (TARGETS, targets)):
+        for event in events:
+            send(producer, topic, event["event_id"].encode(), orjson.dumps(event))
+    for topic, events in ((ORG, organisation), (TARGETS, targets)):
+        _wait_routed(settings, topic, counts[topic], len(events))
+    for topic, events in ((DEALS, sales), (SATISFACTION, scores)):
+        for event in events:
+            send(producer, topic, event["deal_id"].encode(), orjson.dumps(event))
+    wait_for(
+        lambda: all(earned(store, rep) == expected[rep]["earned"] for rep in reps),
+        60,
+        "the deals' commission",
+    )
+    send(producer, CONTROL, closing["event_id"].encode(), orjson.dumps(closing))
+    wait_for(
+        lambda: _booked(store, reps) == expected,
+        60,
+        "the period's awards to equal simulate's",
+    )
+    assert {"base_performance_bonus", "team_pool"} <= _rules(store, a)
+    assert "leader_bonus" in _rules(store, lead)
+    assert "support_bonus" in _rules(store, support)
+
+    # Closed again: nothing is paid twice.
+    again = envelope("PeriodClosed", unique("pc"), f"{YEAR}-04-02T00:00:00+08:00",
+                     period=f"{YEAR}-Q1")  # fmt: skip
+    before = routed(settings, CONTROL)
+    send(producer, CONTROL, again["event_id"].encode(), orjson.dumps(again))
+    _wait_routed(settings, CONTROL, before, 1)
+    assert _booked(store, reps) == expected
