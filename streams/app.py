@@ -28,12 +28,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import faust
 from confluent_kafka import Producer
+from faust.streams import _current_event
 from faust.types import EventT, StreamT
 
 from domain.events import InvalidEvent, decode_event
@@ -45,6 +48,7 @@ from projections.ledger import leaderboard, rep_statement, write_lines
 from projections.store import Store
 from streams import topics
 from streams.deadletter import dead_letter_headers
+from streams.history import Record, read_gap
 from streams.metrics import Metrics
 from streams.partitions import (
     RepPartition,
@@ -69,6 +73,7 @@ from streams.routing import (
     owner_partition,
 )
 from streams.settings import Settings
+from streams.snapshots import snapshot_round
 
 log = logging.getLogger(__name__)
 Agent = Callable[[StreamT[bytes]], Awaitable[None]]
@@ -96,7 +101,8 @@ class QuotaFlowApp:
             broker=faust_broker_url(settings.bootstrap_servers),
             broker_credentials=_credentials(settings),
             datadir=str(settings.faust_dir),
-            store="memory://",
+            store=settings.store,
+            table_standby_replicas=0,
             topic_partitions=settings.topic_partitions,
             topic_disable_leader=True,
             topic_allow_declare=False,
@@ -117,6 +123,13 @@ class QuotaFlowApp:
             partitions=settings.topic_partitions,
             **raw,
         )
+        self.snapshots = self.app.Table(
+            topics.WORLDS_TABLE,
+            partitions=settings.topic_partitions,
+            key_type=bytes,  # raw bytes both ways
+            value_type=bytes,
+        )
+        self._snapshot_at: dict[int, float] = {}
         self._shares_topic = topics.period_shares_topic(settings.app_id)
         self.period_shares = self.app.topic(self._shares_topic, partitions=1, **raw)
         # Forwards go through confluent-kafka's producer: faust's ``send`` costs tens
@@ -177,14 +190,13 @@ class QuotaFlowApp:
         """Validate each deal-keyed event; forward it to every rep its deal credits."""
         async for batch in self._batches(stream):
             for event in batch:
-                await self._route(event)
+                await self._route(Record.of(event.message))
             # The forwards are on the broker before the batch is acknowledged, so a
             # committed offset never covers an event that was not forwarded.
             await self._in_thread(self._forwards.flush)
 
-    async def _route(self, event: EventT[bytes]) -> None:
-        message = event.message
-        topic, partition, offset = message.topic, message.partition, message.offset
+    async def _route(self, record: Record) -> None:
+        topic, partition, offset = record.topic, record.partition, record.offset
         state = self._routers.get(partition)
         if state is None or state.is_behind(topic, offset):
             state = await self._in_thread(
@@ -196,15 +208,17 @@ class QuotaFlowApp:
             )
             self._routers[partition] = state
             self.metrics.rebuilds.labels(topic).inc()
+            for missed in await self._gap(record, state.applied.get(topic, -1) + 1):
+                await self._route(missed)
         if offset <= state.applied.get(topic, -1):
             self.metrics.events.labels(topic, "replayed").inc()
             return
-        value = message.value or b""
-        origin = Origin(topic, partition, offset, message.timestamp, message.key or b"")
+        value = record.value
+        origin = Origin(topic, partition, offset, record.timestamp, record.key)
         try:
             forwards = state.router.route(decode_event(value), value, origin)
         except InvalidEvent as exc:
-            await self.dead_letter(message.key, value, origin, exc)
+            await self.dead_letter(record.key, value, origin, exc)
         else:
             for forward in forwards:
                 self._forwards.produce(
@@ -216,7 +230,31 @@ class QuotaFlowApp:
                 self._forwards.poll(0)
             self.metrics.events.labels(topic, "routed").inc()
         state.applied[topic] = offset
-        self._progress(message)
+        self._progress(record)
+
+    async def _gap(self, record: Record, start: int) -> list[Record]:
+        """The messages between the rebuilt state and ``record``. The group's
+        committed offset is where the consumer should resume, but a consumer can be
+        placed elsewhere (seen after a SIGKILL on Tansu, with a faust table in the
+        app): what lies between is handled like any message, outputs included,
+        rather than trusted to have been handled."""
+        if record.offset <= start:
+            return []
+        log.warning("%s/%d resumed at %d, after the committed offset %d: "
+                    "handling the %d messages between", record.topic,
+                    record.partition, record.offset, start,
+                    record.offset - start)  # fmt: skip
+        self.metrics.events.labels(record.topic, "gap").inc(record.offset - start)
+        return list(
+            await self._in_thread(
+                read_gap,
+                self.settings.confluent_config(),
+                record.topic,
+                record.partition,
+                start,
+                record.offset,
+            )
+        )
 
     async def route_others(self, stream: StreamT[bytes]) -> None:
         """Plans, SPIFF windows, targets, the organisation, nominations and adopted
@@ -267,54 +305,94 @@ class QuotaFlowApp:
     async def fold_reps(self, stream: StreamT[bytes]) -> None:
         """Fold each rep's events into its world; write its lines, a batch at once."""
         async for batch in self._batches(stream):
-            lines: list[LedgerLine] = []
-            arrivals: list[float] = []
-            shares_sent = False
+            out = _Folded()
             for event in batch:
-                message = event.message
-                state = await self._rep_partition(message.partition, message.offset)
-                if message.offset <= state.applied:
-                    self.metrics.events.labels(message.topic, "replayed").inc()
-                    continue
-                forward = decode_forward((message.key or b"").decode(), message.value)
-                started = time.perf_counter()
-                applied = state.apply(forward)
-                self.metrics.fold_latency.observe(time.perf_counter() - started)
-                state.applied = message.offset
-                self._progress(message)
-                lines.extend(applied.lines)
-                arrivals.append(forward.origin.timestamp)
-                if applied.share is not None:
-                    report = ShareReport(
-                        message.partition,
-                        self._partitions,
-                        applied.share,
-                        forward.value,
-                        forward.origin,
-                    )
-                    self._forwards.produce(
-                        self._shares_topic,
-                        key=applied.share.period.encode(),
-                        value=encode_report(report),
-                        partition=0,
-                    )
-                    shares_sent = True
-                for rejection in applied.refused:
-                    invalid = InvalidEvent(rejection.code, rejection.reason)
-                    origin = forward.origin
-                    await self.dead_letter(origin.key, forward.value, origin, invalid)
-                outcome = "refused" if applied.refused else "applied"
-                self.metrics.events.labels(forward.origin.topic, outcome).inc()
-                self.metrics.folded.labels(applied.event_type, outcome).inc()
+                await self._fold(Record.of(event.message), out)
             # Lines reach ClickHouse before the batch is acknowledged: after a crash
             # the batch is folded again from the rebuilt state and gives the same
             # lines (same ids, same versions), so the rewrite is harmless.
-            await self._write(lines)
-            if shares_sent:  # on the broker before the batch is acknowledged
+            await self._write(out.lines)
+            if out.shares_sent:  # on the broker before the batch is acknowledged
                 await self._in_thread(self._forwards.flush)
+            await self._snapshot({event.message.partition: event for event in batch})
             now = time.time()
-            for arrived in arrivals:
+            for arrived in out.arrivals:
                 self.metrics.processing_latency.observe(max(0.0, now - arrived))
+
+    async def _fold(self, record: Record, out: _Folded) -> None:
+        state = self._reps.get(record.partition)
+        if state is None or record.offset > state.applied + 1:
+            state = await self._rebuild_reps(record.partition)
+            for missed in await self._gap(record, state.applied + 1):
+                await self._fold(missed, out)
+        if record.offset <= state.applied:
+            self.metrics.events.labels(record.topic, "replayed").inc()
+            return
+        forward = decode_forward(record.key.decode(), record.value)
+        started = time.perf_counter()
+        applied = state.apply(forward)
+        self.metrics.fold_latency.observe(time.perf_counter() - started)
+        state.applied = record.offset
+        self._progress(record)
+        out.lines.extend(applied.lines)
+        out.arrivals.append(forward.origin.timestamp)
+        if applied.share is not None:
+            report = ShareReport(
+                record.partition,
+                self._partitions,
+                applied.share,
+                forward.value,
+                forward.origin,
+            )
+            self._forwards.produce(
+                self._shares_topic,
+                key=applied.share.period.encode(),
+                value=encode_report(report),
+                partition=0,
+            )
+            out.shares_sent = True
+        for rejection in applied.refused:
+            invalid = InvalidEvent(rejection.code, rejection.reason)
+            origin = forward.origin
+            await self.dead_letter(origin.key, forward.value, origin, invalid)
+        outcome = "refused" if applied.refused else "applied"
+        self.metrics.events.labels(forward.origin.topic, outcome).inc()
+        self.metrics.folded.labels(applied.event_type, outcome).inc()
+
+    async def _snapshot(self, partitions: dict[int, EventT[bytes]]) -> None:
+        """Snapshot the changed worlds of partitions whose last round is old enough
+        (after the batch's lines are written, so a snapshot never runs ahead of
+        ClickHouse)."""
+        now = time.monotonic()
+        for partition in sorted(partitions):
+            state = self._reps.get(partition)
+            last = self._snapshot_at.setdefault(partition, now)
+            if state is None or not state.dirty:
+                continue
+            if now - last < self.settings.snapshot_seconds:
+                continue
+            self._snapshot_at[partition] = now
+            changed = {rep: state.worlds[rep] for rep in state.dirty}
+            state.dirty = set()
+            # Worlds are immutable: they are encoded off the loop while it goes on.
+            entries = await self._in_thread(
+                snapshot_round, partition, state.applied, state.base, changed
+            )
+            if entries is None:
+                state.dirty.update(changed)
+                self.metrics.snapshots.labels("too_large").inc()
+                continue
+            # A table write goes to the changelog partition of the event being
+            # processed (and, with rocksdb://, to that partition's database): one
+            # of this partition's events is made the current one for the writes.
+            token = _current_event.set(weakref.ref(partitions[partition]))
+            try:
+                for key, value in entries:
+                    self.snapshots[key] = value
+            finally:
+                _current_event.reset(token)
+            self.metrics.snapshots.labels("written").inc()
+            self.metrics.snapshot_bytes.inc(sum(len(value) for _, value in entries))
 
     async def award_periods(self, stream: StreamT[bytes]) -> None:
         """Gather each closing period's shares; when every rep partition's is in,
@@ -322,33 +400,37 @@ class QuotaFlowApp:
         async for batch in self._batches(stream):
             lines: list[LedgerLine] = []
             for event in batch:
-                message = event.message
-                state = self._awarder
-                if state is None or message.offset > state.applied + 1:
-                    state = await self._in_thread(
-                        rebuild_awarder,
-                        self.settings.confluent_config(),
-                        self.settings.app_id,
-                        self._shares_topic,
-                    )
-                    self._awarder = state
-                    self.metrics.rebuilds.labels(self._shares_topic).inc()
-                if message.offset <= state.applied:
-                    self.metrics.events.labels(message.topic, "replayed").inc()
-                    continue
-                report = decode_report(message.value or b"")
-                outcome = state.take(report)
-                state.applied = message.offset
-                self._progress(message)
-                if isinstance(outcome, Refused):
-                    invalid = InvalidEvent(outcome.code, outcome.reason)
-                    origin = report.origin
-                    await self.dead_letter(origin.key, report.event, origin, invalid)
-                elif outcome is not None:
-                    lines.extend(outcome.lines)
-                    _announce(report.share.period, outcome)
-                self.metrics.events.labels(message.topic, "gathered").inc()
+                await self._gather(Record.of(event.message), lines)
             await self._write(lines)
+
+    async def _gather(self, record: Record, lines: list[LedgerLine]) -> None:
+        state = self._awarder
+        if state is None or record.offset > state.applied + 1:
+            state = await self._in_thread(
+                rebuild_awarder,
+                self.settings.confluent_config(),
+                self.settings.app_id,
+                self._shares_topic,
+            )
+            self._awarder = state
+            self.metrics.rebuilds.labels(self._shares_topic).inc()
+            for missed in await self._gap(record, state.applied + 1):
+                await self._gather(missed, lines)
+        if record.offset <= state.applied:
+            self.metrics.events.labels(record.topic, "replayed").inc()
+            return
+        report = decode_report(record.value)
+        outcome = state.take(report)
+        state.applied = record.offset
+        self._progress(record)
+        if isinstance(outcome, Refused):
+            invalid = InvalidEvent(outcome.code, outcome.reason)
+            origin = report.origin
+            await self.dead_letter(origin.key, report.event, origin, invalid)
+        elif outcome is not None:
+            lines.extend(outcome.lines)
+            _announce(report.share.period, outcome)
+        self.metrics.events.labels(record.topic, "gathered").inc()
 
     async def _write(self, lines: list[LedgerLine]) -> None:
         started = time.perf_counter()
@@ -361,10 +443,10 @@ class QuotaFlowApp:
             self.metrics.write_latency.observe(time.perf_counter() - started)
             self.metrics.write_rows.observe(len(lines))
 
-    def _progress(self, message: Any) -> None:
+    def _progress(self, record: Record) -> None:
         """Remember the last processed message of a partition, for the lag gauges."""
-        key = (message.topic, message.partition)
-        self._processed[key] = (message.offset, message.timestamp)
+        key = (record.topic, record.partition)
+        self._processed[key] = (record.offset, record.timestamp)
 
     async def _measure_lag(self) -> None:
         """kafka_exporter's lag, from the consumer's high-water marks and what this
@@ -386,20 +468,25 @@ class QuotaFlowApp:
             age = now - done[1] if done and lag else 0.0
             self.metrics.lag_seconds.labels(*labels).set(max(age, 0.0))
 
-    async def _rep_partition(self, partition: int, offset: int) -> RepPartition:
-        state = self._reps.get(partition)
-        if state is None or offset > state.applied + 1:
-            state = await self._in_thread(
-                rebuild_reps,
-                self.settings.confluent_config(),
-                self.settings.app_id,
-                self._rep_topic,
-                partition,
-                (self.plan,),
-                self._partitions,
-            )
-            self._reps[partition] = state
-            self.metrics.rebuilds.labels(self._rep_topic).inc()
+    async def _rebuild_reps(self, partition: int) -> RepPartition:
+        prefix = f"{partition}/".encode()
+        snapshots = {
+            key: value
+            for key, value in self.snapshots.data.items()
+            if key.startswith(prefix)
+        }
+        state: RepPartition = await self._in_thread(
+            rebuild_reps,
+            self.settings.confluent_config(),
+            self.settings.app_id,
+            self._rep_topic,
+            partition,
+            (self.plan,),
+            self._partitions,
+            snapshots,
+        )
+        self._reps[partition] = state
+        self.metrics.rebuilds.labels(self._rep_topic).inc()
         return state
 
     async def dead_letter(
@@ -453,6 +540,15 @@ class QuotaFlowApp:
     def close(self) -> None:
         self._forwards.flush(5)
         self._io.shutdown(wait=True)
+
+
+@dataclass
+class _Folded:
+    """What a batch of the rep topic produced: lines, arrival times, shares sent."""
+
+    lines: list[LedgerLine] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)
+    shares_sent: bool = False
 
 
 def _announce(period: str, awarded: Awarded) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
@@ -37,9 +38,10 @@ def read_partition(
     partition: int,
     until: int,
     timeout: float = 60,
+    start: int = 0,
 ) -> Iterator[Message]:
-    """Every message of ``topic``/``partition`` with an offset below ``until``."""
-    if until <= 0:
+    """Every message of ``topic``/``partition`` from ``start`` to below ``until``."""
+    if until <= start:
         return
     consumer = Consumer(
         {
@@ -51,7 +53,7 @@ def read_partition(
         }
     )
     try:
-        consumer.assign([TopicPartition(topic, partition, 0)])
+        consumer.assign([TopicPartition(topic, partition, start)])
         deadline = time.monotonic() + timeout
         while True:
             # consume() waits for a full batch or its timeout: ask often, briefly.
@@ -76,6 +78,48 @@ def read_partition(
                     return
     finally:
         consumer.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A message as the agents handle it, whether faust delivered it or it was read
+    again from the log (a gap the group's committed offset did not cover)."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: float  # seconds
+    key: bytes
+    value: bytes
+
+    @classmethod
+    def of(cls, message: Any) -> Record:
+        """From a faust message."""
+        return cls(
+            message.topic,
+            message.partition,
+            message.offset,
+            message.timestamp,
+            message.key or b"",
+            message.value or b"",
+        )
+
+
+def read_gap(
+    config: dict[str, Any], topic: str, partition: int, start: int, until: int
+) -> list[Record]:
+    """The messages from ``start`` to below ``until``, as records."""
+    return [
+        Record(
+            topic,
+            partition,
+            offset_of(message),
+            message.timestamp()[1] / 1000,
+            message.key() or b"",
+            message.value() or b"",
+        )
+        for message in read_partition(config, topic, partition, until, start=start)
+    ]
 
 
 def offset_of(message: Message) -> int:

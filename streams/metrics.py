@@ -82,6 +82,17 @@ class Metrics:
             ["topic"],
             registry=registry,
         )
+        self.snapshots = Counter(
+            "quotaflow_snapshot_rounds",
+            "Snapshot rounds of a rep partition's changed worlds, by outcome.",
+            ["outcome"],
+            registry=registry,
+        )
+        self.snapshot_bytes = Counter(
+            "quotaflow_snapshot_bytes",
+            "Bytes of world snapshots written to the rep-worlds table's changelog.",
+            registry=registry,
+        )
         self.lag = Gauge(
             "kafka_consumergroup_lag",
             "Messages on the partition not yet processed by the group.",

@@ -8,8 +8,10 @@ a crash or a rebalance) and is skipped.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, NamedTuple
 
 from domain.engine import Rejection, World, evolve, start
@@ -17,6 +19,7 @@ from domain.events import InvalidEvent, PeriodClosed, decode_event
 from domain.ledger import LedgerLine
 from domain.periodawards import PeriodShare, period_share
 from domain.plan import Plan
+from domain.world import Step
 from streams.history import committed_offset, offset_of, read_partition
 from streams.routing import (
     BROADCAST,
@@ -26,8 +29,11 @@ from streams.routing import (
     decode_forward,
     owner_partition,
 )
+from streams.snapshots import Restored
 
 log = logging.getLogger(__name__)
+# Whether the world of a rep (or the base, ``BROADCAST``) still needs a message.
+Due = Callable[[str], bool]
 
 
 @dataclass
@@ -60,6 +66,8 @@ class RepPartition:
     partitions: int
     worlds: dict[str, World] = field(default_factory=dict)
     applied: int = -1
+    # Reps whose world changed since the last snapshot round.
+    dirty: set[str] = field(default_factory=set)
 
     @classmethod
     def starting(
@@ -67,15 +75,19 @@ class RepPartition:
     ) -> RepPartition:
         return cls(start(plans, awards_elsewhere=True), number, partitions)
 
-    def apply(self, forward: Forward) -> Applied:
+    def apply(self, forward: Forward, due: Due | None = None) -> Applied:
         """Fold one forwarded event into its rep's world (a broadcast into every
         world): the reps' own lines, what the fold refused (reported by the primary
-        copy only) and, when a period closes, this partition's share of its facts."""
+        copy only) and, when a period closes, this partition's share of its facts.
+        When rebuilding from snapshots, ``due`` says which worlds still need it."""
         event = decode_event(forward.value)  # validated by the router already
         if forward.rep_id != BROADCAST:
             rep_id = forward.rep_id
+            if due is not None and not due(rep_id):
+                return Applied(event.event_type, [], [])
             world, step = evolve(self.worlds.get(rep_id) or self.base, event)
             self.worlds[rep_id] = world
+            self.dirty.add(rep_id)
             lines = [line for line in step.lines if line.rep_id == rep_id]
             refused = list(step.rejected) if forward.primary else []
             return Applied(event.event_type, lines, refused)
@@ -83,11 +95,15 @@ class RepPartition:
             isinstance(event, PeriodClosed)
             and event.period not in self.base.closed_periods
         )
-        self.base, step = evolve(self.base, event)
+        step = Step()
+        if due is None or due(BROADCAST):
+            self.base, step = evolve(self.base, event)
         lines = []
         for rep_id, world in self.worlds.items():
-            self.worlds[rep_id], own = evolve(world, event)
-            lines += (line for line in own.lines if line.rep_id == rep_id)
+            if due is None or due(rep_id):
+                self.worlds[rep_id], own = evolve(world, event)
+                lines += (line for line in own.lines if line.rep_id == rep_id)
+        self.dirty.update(self.worlds)
         refused = list(step.rejected) if forward.primary else []
         share = None
         if was_open and isinstance(event, PeriodClosed) and not step.rejected:
@@ -126,13 +142,28 @@ def rebuild_reps(
     partition: int,
     plans: tuple[Plan, ...],
     partitions: int,
+    snapshots: Mapping[bytes, bytes],
 ) -> RepPartition:
-    """Fold the partition's history again, writing nothing: every rep's world."""
+    """The partition's worlds from its snapshots and the log after them, up to the
+    group's committed offset, writing nothing."""
     state = RepPartition.starting(plans, partition, partitions)
+    restored = Restored(partition, snapshots)
+    if restored.base is not None:
+        state.base = restored.base
+    state.worlds.update(restored.worlds)
     until = committed_offset(config, group, topic, partition)
-    for message in read_partition(config, topic, partition, until):
+    read = 0
+    for message in read_partition(
+        config, topic, partition, until, start=restored.start
+    ):
+        offset = offset_of(message)
         key = (message.key() or b"").decode()
-        state.apply(decode_forward(key, message.value() or b""))
-    state.applied = until - 1
-    log.info("rebuilt %d reps of %s/%d", len(state.worlds), topic, partition)
+        due = partial(restored.is_due, offset=offset)
+        state.apply(decode_forward(key, message.value() or b""), due)
+        read += 1
+    state.applied = max(until, restored.start) - 1
+    state.dirty.clear()
+    log.info("rebuilt %d reps of %s/%d: %d snapshots, then %d messages from %d",
+             len(state.worlds), topic, partition, len(restored.worlds),
+             read, restored.start)  # fmt: skip
     return state

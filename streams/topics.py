@@ -40,6 +40,14 @@ def period_shares_topic(app_id: str) -> str:
     return f"{app_id}-period-shares"
 
 
+WORLDS_TABLE = "rep-worlds"
+
+
+def changelog_topic(app_id: str, table: str) -> str:
+    """faust's name for a table's changelog topic."""
+    return f"{app_id}-{table}-changelog"
+
+
 @dataclass(frozen=True)
 class TopicSpec:
     name: str
@@ -54,6 +62,9 @@ def topic_specs(app_id: str, partitions: int) -> list[TopicSpec]:
     # The rep topic is the log the reps' state is rebuilt from: kept forever too.
     specs.append(TopicSpec(rep_deals_topic(app_id), partitions))
     specs.append(TopicSpec(period_shares_topic(app_id), 1))
+    # Snapshots of the reps' worlds: only the newest value of a key matters.
+    worlds = changelog_topic(app_id, WORLDS_TABLE)
+    specs.append(TopicSpec(worlds, partitions, (("cleanup.policy", "compact"),)))
     return specs
 
 

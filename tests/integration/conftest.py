@@ -64,6 +64,8 @@ def settings(
         topic_partitions=3,
         web_port=free_port(),
         clickhouse_database="quotaflow_test",
+        # Often enough that the suite's streams take snapshots as they go.
+        snapshot_seconds=5,
     )
     ensure_topics(
         AdminClient(live.confluent_config()),

@@ -1,0 +1,118 @@
+"""World snapshots: what a round writes, and from where recovery folds the log."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.engine import evolve, start
+from domain.events import decode_event
+from domain.plan import Plan
+from streams import snapshots
+from streams.generator import sample_events
+from streams.partitions import RepPartition
+from streams.routing import BROADCAST, Forward, Origin
+from streams.snapshots import (
+    Restored,
+    decode_snapshot,
+    encode_snapshot,
+    snapshot_key,
+    snapshot_round,
+)
+
+
+def _world(plan: Plan, count: int) -> object:
+    world = start([plan], awards_elsewhere=True)
+    for _, _, value in sample_events(count, seed=3, prefix="snap-"):
+        world, _ = evolve(world, decode_event(value))
+    return world
+
+
+def test_a_snapshot_gives_back_the_world_and_its_offset(reference_plan: Plan) -> None:
+    world = _world(reference_plan, 300)
+    offset, back = decode_snapshot(encode_snapshot(41, world))  # type: ignore[arg-type]
+    assert offset == 41
+    assert back == world
+
+
+def test_a_round_writes_the_changed_reps_then_the_base(reference_plan: Plan) -> None:
+    base = start([reference_plan])
+    world = _world(reference_plan, 50)
+    entries = snapshot_round(2, 99, base, {"R-b": world, "R-a": world})  # type: ignore[dict-item]
+    assert entries is not None
+    assert [key for key, _ in entries] == [b"2/R-a", b"2/R-b", b"2/*"]
+    assert decode_snapshot(entries[-1][1]) == (99, base)
+
+
+def test_a_round_with_a_world_too_large_for_one_message_is_skipped(
+    reference_plan: Plan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = _world(reference_plan, 300)
+    monkeypatch.setattr(snapshots, "LIMIT", 2_000)
+    base = start([reference_plan])
+    assert snapshot_round(0, 5, base, {"R-a": world}) is None  # type: ignore[dict-item]
+
+
+def test_recovery_starts_after_the_base_and_older_reps_count_as_of_it(
+    reference_plan: Plan,
+) -> None:
+    base, world = start([reference_plan]), start([reference_plan])
+    entries = {
+        snapshot_key(1, "R-old"): encode_snapshot(10, world),
+        snapshot_key(1, "R-new"): encode_snapshot(40, world),  # an unfinished round
+        snapshot_key(1, BROADCAST): encode_snapshot(30, base),
+        snapshot_key(2, "R-elsewhere"): encode_snapshot(3, world),
+    }
+    restored = Restored(1, entries)
+    assert restored.start == 31
+    assert set(restored.worlds) == {"R-old", "R-new"}
+    assert not restored.is_due("R-old", 30)
+    assert restored.is_due("R-old", 31)
+    assert not restored.is_due("R-new", 40)
+    assert restored.is_due("R-new", 41)
+    assert restored.is_due("R-unseen", 31)
+    assert not restored.is_due(BROADCAST, 30)
+
+
+def test_without_a_base_recovery_reads_the_whole_log(reference_plan: Plan) -> None:
+    world = start([reference_plan])
+    restored = Restored(0, {snapshot_key(0, "R-a"): encode_snapshot(7, world)})
+    assert restored.base is None
+    assert restored.start == 0
+    assert not restored.is_due("R-a", 7)
+    assert restored.is_due("R-a", 8)
+    assert restored.is_due(BROADCAST, 0)
+
+
+def test_a_rebuild_from_snapshots_skips_what_each_world_already_holds(
+    reference_plan: Plan,
+) -> None:
+    events = sample_events(400, seed=21, prefix="due-")
+    forwards = []
+    for n, (topic, _, value) in enumerate(events):
+        event = decode_event(value)
+        rep = getattr(event, "rep_id", None)
+        if rep is None:
+            continue
+        origin = Origin(topic, 0, n, 0.0, b"")
+        forwards.append(Forward(rep_id=rep, value=value, origin=origin, primary=True))
+    straight = RepPartition.starting((reference_plan,), 0, 1)
+    for forward in forwards:
+        straight.apply(forward)
+    # Snapshot half-way, then fold the rest with the snapshot's offsets.
+    half = len(forwards) // 2
+    early = RepPartition.starting((reference_plan,), 0, 1)
+    for forward in forwards[:half]:
+        early.apply(forward)
+    entries = dict(snapshot_round(0, half - 1, early.base, early.worlds) or [])
+    restored = Restored(0, entries)
+    again = RepPartition.starting((reference_plan,), 0, 1)
+    again.base = restored.base or again.base
+    again.worlds.update(restored.worlds)
+    # Replaying from the start folds nothing twice: the snapshots say what is due.
+    for offset, forward in enumerate(forwards[:half]):
+        again.apply(forward, lambda rep, o=offset: restored.is_due(rep, o))
+    assert again.dirty == set()  # every world already held the first half
+    for offset, forward in enumerate(forwards[half:], start=half):
+        again.apply(forward, lambda rep, o=offset: restored.is_due(rep, o))
+    assert len(again.worlds) > 1
+    assert again.worlds == straight.worlds
