@@ -161,8 +161,9 @@ def rebuild_reps(
         due = partial(restored.is_due, offset=offset)
         state.apply(decode_forward(key, message.value() or b""), due)
         read += 1
+    # The worlds folded here stay dirty: their snapshots are older than the next
+    # round's base, which would otherwise vouch for them.
     state.applied = max(until, restored.start) - 1
-    state.dirty.clear()
     log.info("rebuilt %d reps of %s/%d: %d snapshots, then %d messages from %d",
              len(state.worlds), topic, partition, len(restored.worlds),
              read, restored.start)  # fmt: skip

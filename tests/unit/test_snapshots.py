@@ -116,3 +116,6 @@ def test_a_rebuild_from_snapshots_skips_what_each_world_already_holds(
         again.apply(forward, lambda rep, o=offset: restored.is_due(rep, o))
     assert len(again.worlds) > 1
     assert again.worlds == straight.worlds
+    # What was folded after the snapshot is due for the next round.
+    folded = {f.rep_id for f in forwards[half:]}
+    assert again.dirty == folded
