@@ -16,11 +16,12 @@ Topology:
 - ``award-periods`` makes a period's awards once every partition's share is in.
 
 State is in memory and is the fold of the log: when a worker takes a partition, it
-rebuilds that partition's state from the topic up to the group's committed offset
-(``streams.history``), then goes on from there. Each partition's state records the
-last offset it applied, so a message delivered again after a crash or a rebalance is
-skipped; ledger rows carry a version, so writing them again is harmless. Nothing
-depends on when faust commits.
+rebuilds that partition's state from what the faust tables ``deal-routes`` and
+``rep-worlds`` hold (``streams.snapshots``) and the topic after it, up to the group's
+committed offset (``streams.history``), then goes on from there. Each partition's
+state records the last offset it applied, so a message delivered again after a crash
+or a rebalance is skipped; ledger rows carry a version, so writing them again is
+harmless. Nothing depends on when faust commits.
 """
 
 from __future__ import annotations
@@ -129,6 +130,12 @@ class QuotaFlowApp:
             key_type=bytes,  # raw bytes both ways
             value_type=bytes,
         )
+        self.routes = self.app.Table(
+            topics.ROUTES_TABLE,
+            partitions=settings.topic_partitions,
+            key_type=bytes,
+            value_type=bytes,
+        )
         self._snapshot_at: dict[int, float] = {}
         self._shares_topic = topics.period_shares_topic(settings.app_id)
         self.period_shares = self.app.topic(self._shares_topic, partitions=1, **raw)
@@ -192,8 +199,12 @@ class QuotaFlowApp:
             for event in batch:
                 await self._route(Record.of(event.message))
             # The forwards are on the broker before the batch is acknowledged, so a
-            # committed offset never covers an event that was not forwarded.
+            # committed offset never covers an event that was not forwarded; the
+            # routes table follows them, so it never vouches for an unsent forward.
             await self._in_thread(self._forwards.flush)
+            for partition, event in {e.message.partition: e for e in batch}.items():
+                entries = self._routers[partition].table_entries(partition)
+                _write_table(self.routes, event, entries)
 
     async def _route(self, record: Record) -> None:
         topic, partition, offset = record.topic, record.partition, record.offset
@@ -205,6 +216,7 @@ class QuotaFlowApp:
                 self.settings.app_id,
                 topics.DEAL_KEYED,
                 partition,
+                _entries(self.routes, partition),
             )
             self._routers[partition] = state
             self.metrics.rebuilds.labels(topic).inc()
@@ -382,15 +394,7 @@ class QuotaFlowApp:
                 state.dirty.update(changed)
                 self.metrics.snapshots.labels("too_large").inc()
                 continue
-            # A table write goes to the changelog partition of the event being
-            # processed (and, with rocksdb://, to that partition's database): one
-            # of this partition's events is made the current one for the writes.
-            token = _current_event.set(weakref.ref(partitions[partition]))
-            try:
-                for key, value in entries:
-                    self.snapshots[key] = value
-            finally:
-                _current_event.reset(token)
+            _write_table(self.snapshots, partitions[partition], entries)
             self.metrics.snapshots.labels("written").inc()
             self.metrics.snapshot_bytes.inc(sum(len(value) for _, value in entries))
 
@@ -469,12 +473,7 @@ class QuotaFlowApp:
             self.metrics.lag_seconds.labels(*labels).set(max(age, 0.0))
 
     async def _rebuild_reps(self, partition: int) -> RepPartition:
-        prefix = f"{partition}/".encode()
-        snapshots = {
-            key: value
-            for key, value in self.snapshots.data.items()
-            if key.startswith(prefix)
-        }
+        snapshots = _entries(self.snapshots, partition)
         state: RepPartition = await self._in_thread(
             rebuild_reps,
             self.settings.confluent_config(),
@@ -540,6 +539,27 @@ class QuotaFlowApp:
     def close(self) -> None:
         self._forwards.flush(5)
         self._io.shutdown(wait=True)
+
+
+def _entries(table: Any, partition: int) -> dict[bytes, bytes]:
+    """A partition's entries in a table (keys start with ``<partition>/``)."""
+    prefix = f"{partition}/".encode()
+    return {key: value for key, value in table.data.items() if key.startswith(prefix)}
+
+
+def _write_table(
+    table: Any, event: EventT[bytes], entries: list[tuple[bytes, bytes]]
+) -> None:
+    """Write entries of a partition's state. A table write goes to the changelog
+    partition of the event being processed (and, with rocksdb://, to that
+    partition's database), so one of the partition's events is made the current
+    one for the writes."""
+    token = _current_event.set(weakref.ref(event))
+    try:
+        for key, value in entries:
+            table[key] = value
+    finally:
+        _current_event.reset(token)
 
 
 @dataclass

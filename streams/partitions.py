@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple
 
+import orjson
+
 from domain.engine import Rejection, World, evolve, start
 from domain.events import InvalidEvent, PeriodClosed, decode_event
 from domain.ledger import LedgerLine
@@ -36,6 +38,9 @@ log = logging.getLogger(__name__)
 Due = Callable[[str], bool]
 
 
+APPLIED = "@applied"
+
+
 @dataclass
 class RouterPartition:
     """One partition number of the three deal-keyed topics."""
@@ -45,6 +50,17 @@ class RouterPartition:
 
     def is_behind(self, topic: str, offset: int) -> bool:
         return offset > self.applied.get(topic, -1) + 1
+
+    def table_entries(self, partition: int) -> list[tuple[bytes, bytes]]:
+        """The ``deal-routes`` entries out of date: each changed deal's, then the
+        offsets they reflect (last, so an unfinished write leaves older offsets)."""
+        entries = [
+            (f"{partition}/{deal_id}".encode(), self.router.entry(deal_id))
+            for deal_id in sorted(self.router.changed)
+        ]
+        entries.append((f"{partition}/{APPLIED}".encode(), orjson.dumps(self.applied)))
+        self.router.changed.clear()
+        return entries
 
 
 class Applied(NamedTuple):
@@ -117,21 +133,38 @@ class RepPartition:
 
 
 def rebuild_router(
-    config: dict[str, Any], group: str, topics: tuple[str, ...], partition: int
+    config: dict[str, Any],
+    group: str,
+    topics: tuple[str, ...],
+    partition: int,
+    entries: Mapping[bytes, bytes],
 ) -> RouterPartition:
-    """Route the partition's history again, sending nothing: who each deal credits,
-    and what still waits for its deal."""
-    state = RouterPartition()
+    """The partition's routing from its ``deal-routes`` table entries, then the
+    topics after the offsets they reflect, up to the group's committed offsets,
+    sending nothing: who each deal credits, and what still waits for its deal."""
+    state, prefix = RouterPartition(), f"{partition}/"
+    for key, value in entries.items():
+        name = key.decode()
+        if not name.startswith(prefix):
+            continue
+        if name == prefix + APPLIED:
+            state.applied = orjson.loads(value)
+        else:
+            state.router.load(name[len(prefix) :], value)
     for topic in topics:
+        start = state.applied.get(topic, -1) + 1
         until = committed_offset(config, group, topic, partition)
-        for message in read_partition(config, topic, partition, until):
+        for message in read_partition(config, topic, partition, until, start=start):
             key = message.key() or b""
             origin = Origin(topic, partition, offset_of(message), 0.0, key)
             value = message.value() or b""
             with suppress(InvalidEvent):  # dead-lettered when it was first seen
                 state.router.route(decode_event(value), value, origin)
-        state.applied[topic] = until - 1
-        log.info("rebuilt routing of %s/%d from %d messages", topic, partition, until)
+        state.applied[topic] = max(until, start) - 1
+        log.info("rebuilt routing of %s/%d: %d deals from the table, then "
+                 "%d messages from %d", topic, partition, len(state.router.owners),
+                 max(until - start, 0), start)  # fmt: skip
+    # Deals routed here stay changed: the next batch writes their entries.
     return state
 
 

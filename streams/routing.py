@@ -96,43 +96,28 @@ def destination(event: Event, topic: str) -> str:
 
 
 def encode_forward(forward: Forward) -> bytes:
-    origin = forward.origin
-    return orjson.dumps(
-        {
-            "event": forward.value.decode(),
-            "topic": origin.topic,
-            "partition": origin.partition,
-            "offset": origin.offset,
-            "timestamp": origin.timestamp,
-            "key": origin.key.decode(errors="replace"),
-            "primary": forward.primary,
-        }
-    )
+    record = _origin_record(forward.origin, forward.value)
+    return orjson.dumps({**record, "primary": forward.primary})
 
 
 def decode_forward(rep_id: str, data: bytes) -> Forward:
     record: dict[str, Any] = orjson.loads(data)
-    origin = Origin(
-        topic=record["topic"],
-        partition=record["partition"],
-        offset=record["offset"],
-        timestamp=record["timestamp"],
-        key=record["key"].encode(),
-    )
     return Forward(
         rep_id=rep_id,
         value=record["event"].encode(),
-        origin=origin,
+        origin=_origin_of(record),
         primary=record["primary"],
     )
 
 
 @dataclass
 class DealRouter:
-    """The deals of one partition: their reps, and what waits for them."""
+    """The deals of one partition: their reps, and what waits for them. ``changed``
+    names the deals whose entry in the ``deal-routes`` table is out of date."""
 
     owners: dict[str, tuple[str, ...]] = field(default_factory=dict)
     waiting: dict[str, list[tuple[bytes, Origin]]] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)
 
     def route(self, event: Event, value: bytes, origin: Origin) -> list[Forward]:
         """The forwards for one event; ``InvalidEvent`` if it cannot be routed."""
@@ -150,17 +135,47 @@ class DealRouter:
             return self._send(event.deal_id, value, origin)
         if isinstance(event, PaymentReceived | SatisfactionRecorded):
             if event.deal_id not in self.owners:
-                self.waiting.setdefault(event.deal_id, []).append((value, origin))
+                self._wait(event.deal_id, value, origin)
                 return []
             return self._send(event.deal_id, value, origin)
         msg = f"{event.event_type} does not belong on {origin.topic}"
         raise InvalidEvent("wrong_topic", msg)
+
+    def entry(self, deal_id: str) -> bytes:
+        """The deal's table entry: the reps it credited and what waits for it."""
+        return orjson.dumps(
+            {
+                "reps": self.owners.get(deal_id, ()),
+                "waiting": [
+                    _origin_record(origin, value)
+                    for value, origin in self.waiting.get(deal_id, ())
+                ],
+            }
+        )
+
+    def load(self, deal_id: str, entry: bytes) -> None:
+        record: dict[str, Any] = orjson.loads(entry)
+        if record["reps"]:
+            self.owners[deal_id] = tuple(record["reps"])
+        if record["waiting"]:
+            self.waiting[deal_id] = [
+                (item["event"].encode(), _origin_of(item)) for item in record["waiting"]
+            ]
+
+    def _wait(self, deal_id: str, value: bytes, origin: Origin) -> None:
+        waiting = self.waiting.setdefault(deal_id, [])
+        where = (origin.topic, origin.offset)
+        # Read again after a restart, a message must not wait twice.
+        if all((o.topic, o.offset) != where for _, o in waiting):
+            waiting.append((value, origin))
+            self.changed.add(deal_id)
 
     def _credit(self, deal_id: str, reps: list[str]) -> None:
         # Every rep the deal ever credited keeps hearing of it: a rep removed by an
         # amendment must still see the cancellation that reverses nothing of theirs.
         known = self.owners.get(deal_id, ())
         self.owners[deal_id] = (*known, *(r for r in reps if r not in known))
+        self.changed.add(deal_id)
 
     def _send(self, deal_id: str, value: bytes, origin: Origin) -> list[Forward]:
         reps = self.owners[deal_id]
@@ -176,3 +191,24 @@ class DealRouter:
             for value, origin in released
             for forward in self._send(deal_id, value, origin)
         ]
+
+
+def _origin_record(origin: Origin, value: bytes) -> dict[str, Any]:
+    return {
+        "event": value.decode(),
+        "topic": origin.topic,
+        "partition": origin.partition,
+        "offset": origin.offset,
+        "timestamp": origin.timestamp,
+        "key": origin.key.decode(errors="replace"),
+    }
+
+
+def _origin_of(record: dict[str, Any]) -> Origin:
+    return Origin(
+        topic=record["topic"],
+        partition=record["partition"],
+        offset=record["offset"],
+        timestamp=record["timestamp"],
+        key=record["key"].encode(),
+    )

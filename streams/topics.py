@@ -41,6 +41,7 @@ def period_shares_topic(app_id: str) -> str:
 
 
 WORLDS_TABLE = "rep-worlds"
+ROUTES_TABLE = "deal-routes"
 
 
 def changelog_topic(app_id: str, table: str) -> str:
@@ -62,9 +63,10 @@ def topic_specs(app_id: str, partitions: int) -> list[TopicSpec]:
     # The rep topic is the log the reps' state is rebuilt from: kept forever too.
     specs.append(TopicSpec(rep_deals_topic(app_id), partitions))
     specs.append(TopicSpec(period_shares_topic(app_id), 1))
-    # Snapshots of the reps' worlds: only the newest value of a key matters.
-    worlds = changelog_topic(app_id, WORLDS_TABLE)
-    specs.append(TopicSpec(worlds, partitions, (("cleanup.policy", "compact"),)))
+    # The tables' changelogs: only the newest value of a key matters.
+    for table in (WORLDS_TABLE, ROUTES_TABLE):
+        name = changelog_topic(app_id, table)
+        specs.append(TopicSpec(name, partitions, (("cleanup.policy", "compact"),)))
     return specs
 
 

@@ -67,6 +67,21 @@ def _booked_via_api(port: int, reps: list[str]) -> Totals | None:
     return found
 
 
+def _assert_rebuilt_from_tables(log: str) -> None:
+    """The restarted worker took the first one's state from the faust tables and
+    read only the log after it, for at least one partition of each kind."""
+    worlds = re.findall(
+        r"rebuilt \d+ reps of \S+: (\d+) snapshots, then \d+ messages from (\d+)", log
+    )
+    assert any(int(found) and int(start) for found, start in worlds), worlds
+    routes = re.findall(
+        r"rebuilt routing of \S+: (\d+) deals from the table, then \d+ messages "
+        r"from (\d+)",
+        log,
+    )
+    assert any(int(found) and int(start) for found, start in routes), routes
+
+
 def _snapshot_rounds(port: int) -> float:
     wanted = 'quotaflow_snapshot_rounds_total{outcome="written"}'
     try:
@@ -151,13 +166,7 @@ def test_a_worker_killed_mid_stream_and_restarted_books_exactly_once(
     finally:
         second.send_signal(signal.SIGINT)
         assert second.wait(60) == 0, (tmp_path / "second.log").read_text()
-    # The restarted worker took the first one's snapshots from the rep-worlds table
-    # and read only the log after them, at least for one partition.
-    rebuilt = re.findall(
-        r"rebuilt \d+ reps of \S+: (\d+) snapshots, then \d+ messages from (\d+)",
-        (tmp_path / "second.log").read_text(),
-    )
-    assert any(int(worlds) and int(start) for worlds, start in rebuilt), rebuilt
+    _assert_rebuilt_from_tables((tmp_path / "second.log").read_text())
 
 
 def test_two_workers_sharing_the_partitions_book_exactly_once(
@@ -181,8 +190,15 @@ def test_two_workers_sharing_the_partitions_book_exactly_once(
         )
 
 
+@pytest.fixture
+def noida(tmp_path: Path) -> Iterator[BrokerProcess]:
+    # A broker of its own: the session's event topics hold the other tests' events.
+    with BrokerProcess(EmbeddedBroker.NOIDA, tmp_path / "noida") as running:
+        yield running
+
+
 def test_a_worker_restarted_on_its_rocksdb_table_goes_on_from_its_snapshots(
-    broker: BrokerProcess,
+    noida: BrokerProcess,
     store: Store,
     plan: Plan,
     tmp_path: Path,
@@ -192,7 +208,7 @@ def test_a_worker_restarted_on_its_rocksdb_table_goes_on_from_its_snapshots(
     # the consumer idle (seen with a 20-line faust app as well).
     own = Settings(
         broker_mode=BrokerMode.EXTERNAL,
-        bootstrap_servers=broker.bootstrap_servers,
+        bootstrap_servers=noida.bootstrap_servers,
         data_dir=tmp_path / "worker",
         app_id=unique("qf-rocks"),
         topic_partitions=2,
@@ -223,8 +239,4 @@ def test_a_worker_restarted_on_its_rocksdb_table_goes_on_from_its_snapshots(
             every=2,
             what="the restarted worker's totals to equal simulate's",
         )
-    rebuilt = re.findall(
-        r"rebuilt \d+ reps of \S+: (\d+) snapshots, then \d+ messages from (\d+)",
-        caplog.text,
-    )
-    assert any(int(worlds) and int(start) for worlds, start in rebuilt), rebuilt
+    _assert_rebuilt_from_tables(caplog.text)
