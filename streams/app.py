@@ -209,7 +209,7 @@ class QuotaFlowApp:
     async def _route(self, record: Record) -> None:
         topic, partition, offset = record.topic, record.partition, record.offset
         state = self._routers.get(partition)
-        if state is None or state.is_behind(topic, offset):
+        if state is None:
             state = await self._in_thread(
                 rebuild_router,
                 self.settings.confluent_config(),
@@ -220,6 +220,7 @@ class QuotaFlowApp:
             )
             self._routers[partition] = state
             self.metrics.rebuilds.labels(topic).inc()
+        if state.is_behind(topic, offset):
             for missed in await self._gap(record, state.applied.get(topic, -1) + 1):
                 await self._route(missed)
         if offset <= state.applied.get(topic, -1):
@@ -245,17 +246,16 @@ class QuotaFlowApp:
         self._progress(record)
 
     async def _gap(self, record: Record, start: int) -> list[Record]:
-        """The messages between the rebuilt state and ``record``. The group's
-        committed offset is where the consumer should resume, but a consumer can be
-        placed elsewhere (seen after a SIGKILL on Tansu, with a faust table in the
-        app): what lies between is handled like any message, outputs included,
-        rather than trusted to have been handled."""
+        """The messages between a partition's state and ``record``, handled like any
+        message, outputs included, rather than trusted to have been handled. A gap
+        opens when the partition was away and comes back (another worker had it),
+        or when the consumer resumes past the group's committed offset (seen after
+        a SIGKILL on Tansu, with faust tables in the app)."""
         if record.offset <= start:
             return []
-        log.warning("%s/%d resumed at %d, after the committed offset %d: "
-                    "handling the %d messages between", record.topic,
-                    record.partition, record.offset, start,
-                    record.offset - start)  # fmt: skip
+        log.warning("%s/%d resumed at %d, after its state's offset %d: handling "
+                    "the %d messages between", record.topic, record.partition,
+                    record.offset, start - 1, record.offset - start)  # fmt: skip
         self.metrics.events.labels(record.topic, "gap").inc(record.offset - start)
         return list(
             await self._in_thread(
@@ -333,8 +333,9 @@ class QuotaFlowApp:
 
     async def _fold(self, record: Record, out: _Folded) -> None:
         state = self._reps.get(record.partition)
-        if state is None or record.offset > state.applied + 1:
+        if state is None:
             state = await self._rebuild_reps(record.partition)
+        if record.offset > state.applied + 1:
             for missed in await self._gap(record, state.applied + 1):
                 await self._fold(missed, out)
         if record.offset <= state.applied:
@@ -409,7 +410,7 @@ class QuotaFlowApp:
 
     async def _gather(self, record: Record, lines: list[LedgerLine]) -> None:
         state = self._awarder
-        if state is None or record.offset > state.applied + 1:
+        if state is None:
             state = await self._in_thread(
                 rebuild_awarder,
                 self.settings.confluent_config(),
@@ -418,6 +419,7 @@ class QuotaFlowApp:
             )
             self._awarder = state
             self.metrics.rebuilds.labels(self._shares_topic).inc()
+        if record.offset > state.applied + 1:
             for missed in await self._gap(record, state.applied + 1):
                 await self._gather(missed, lines)
         if record.offset <= state.applied:

@@ -14,6 +14,7 @@ from confluent_kafka import Producer
 from projections.store import Store
 from streams import deadletter
 from streams.app import QuotaFlowApp
+from streams.routing import owner_partition
 from streams.settings import Settings
 from streams.topics import DEALS, DLQ
 from tests.factories import deal_event
@@ -173,9 +174,12 @@ def test_health_and_metrics_report_what_the_worker_did(
             if line and not line.startswith("#")
         }
 
-    # The lag gauges are refreshed every 5 s; the rep topic's show up once measured.
-    lag = f'kafka_consumergroup_lag{{consumergroup="{settings.app_id}",partition="0",'
-    lag += f'topic="{settings.app_id}-rep-deals"}}'
+    # The lag gauges are refreshed every 5 s; the gauge of the rep topic's partition
+    # that holds this rep shows up once measured (other partitions may not have had
+    # a message yet).
+    partition = owner_partition(rep, settings.topic_partitions)
+    lag = f'kafka_consumergroup_lag{{consumergroup="{settings.app_id}",'
+    lag += f'partition="{partition}",topic="{settings.app_id}-rep-deals"}}'
     found = wait_for(lambda: (s := samples()) and lag in s and s, 30, "lag gauges")
     assert found[lag] >= 0
     assert found['quotaflow_events_total{outcome="applied",topic="deals"}'] >= 1
