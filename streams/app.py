@@ -136,6 +136,10 @@ class QuotaFlowApp:
             key_type=bytes,
             value_type=bytes,
         )
+        # faust pauses the stream while more than 100 sends wait in its producer
+        # buffer; a batch writes a routes entry per changed deal, so room is made
+        # for a batch's worth.
+        self.app.producer.buffer.max_messages = max(100, 2 * settings.batch_size)
         self._snapshot_at: dict[int, float] = {}
         self._shares_topic = topics.period_shares_topic(settings.app_id)
         self.period_shares = self.app.topic(self._shares_topic, partitions=1, **raw)
