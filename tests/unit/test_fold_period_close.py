@@ -172,10 +172,9 @@ def test_support_staff_bonus_follows_their_teams_satisfaction_scores(
     assert by_rule(list(steps[-1].lines), "S") == {"support_bonus": D("4800.00")}
 
 
-def test_year_close_ranks_champions_and_pays_long_service(
-    full_plan: Plan,
-) -> None:
-    events = [
+def year_with_champions() -> list[Event]:
+    """Three reps over 2025 and 2026, and the close of 2026."""
+    return [
         hire("A"),
         hire("B"),
         hire("N", hired_at="2025-06-01T00:00:00+08:00"),
@@ -188,7 +187,12 @@ def test_year_close_ranks_champions_and_pays_long_service(
         sale(5, "350000.00", "N", "2026-03-01T09:00:00+08:00"),
         close("2026", "2027-01-01T00:00:00+08:00"),
     ]
-    _, steps = fold(full_plan, events)
+
+
+def test_year_close_ranks_champions_and_pays_long_service(
+    full_plan: Plan,
+) -> None:
+    _, steps = fold(full_plan, year_with_champions())
     lines = list(steps[-1].lines)
     champions = {
         line.rep_id: line.amount for line in lines if line.rule == "annual_champion"

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import zlib
 from decimal import Decimal
+from typing import get_args
 
 import pytest
 
+from domain.awards import AwardRule
 from domain.engine import World, evolve, start
 from domain.events import (
     ActivityLogged,
@@ -31,20 +33,18 @@ from domain.periodawards import (
 from domain.plan import Plan
 from tests.factories import envelope
 from tests.unit.test_engine import event
-from tests.unit.test_fold_period_close import AT, LATER, close, hire, sale, tree
+from tests.unit.test_fold_period_close import (
+    AT,
+    LATER,
+    close,
+    hire,
+    sale,
+    tree,
+    year_with_champions,
+)
 
 D = Decimal
-AWARD_RULES = {
-    "base_performance_bonus",
-    "leader_bonus",
-    "support_bonus",
-    "team_pool",
-    "cross_functional_pool",
-    "dark_horse",
-    "long_service",
-    "annual_champion",
-    "innovation_award",
-}
+AWARD_RULES = set(get_args(AwardRule))
 
 
 def score(n: int, value: str) -> Event:
@@ -75,22 +75,6 @@ def quarter_with_teams() -> list[Event]:
         score(4, "40"),
         mentee(1, "A"),
         close(q, "2026-04-01T00:00:00+08:00"),
-    ]
-
-
-def year_with_champions() -> list[Event]:
-    return [
-        hire("A"),
-        hire("B"),
-        hire("N", hired_at="2025-06-01T00:00:00+08:00"),
-        *tree("2025", "1000000", {"A": "100000", "B": "100000", "N": "100000"}),
-        *tree("2026", "1000000", {"A": "100000", "B": "100000", "N": "100000"}),
-        sale(1, "150000.00", "A", "2025-05-01T09:00:00+08:00"),
-        sale(2, "100000.00", "N", "2025-07-01T09:00:00+08:00"),
-        sale(3, "150000.00", "A", "2026-05-01T09:00:00+08:00"),
-        sale(4, "150000.00", "B", "2026-04-01T09:00:00+08:00"),
-        sale(5, "350000.00", "N", "2026-03-01T09:00:00+08:00"),
-        close("2026", "2027-01-01T00:00:00+08:00"),
     ]
 
 
