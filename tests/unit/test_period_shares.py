@@ -96,6 +96,14 @@ def split_fold(
         worlds[rep_id], step = evolve(worlds.get(rep_id) or base, item)
         lines.extend(line for line in step.lines if line.rep_id == rep_id)
 
+    def share(base: World, closing: PeriodClosed, part: int) -> PeriodShare:
+        return period_share(
+            base,
+            closing,
+            owned=lambda rep: owner(rep, parts) == part,
+            world_of=lambda rep: worlds.get(rep, base),
+        )
+
     for item in events:
         if isinstance(item, DealClosed):
             credited[item.deal_id] = tuple(s.rep_id for s in item.splits)
@@ -111,15 +119,8 @@ def split_fold(
             for rep_id in list(worlds):
                 into(rep_id, item)
             if isinstance(item, PeriodClosed):
-                for part in range(parts):
-                    shares.append(
-                        period_share(
-                            base,
-                            item,
-                            owned=lambda rep, p=part: owner(rep, parts) == p,
-                            world_of=lambda rep, b=base: worlds.get(rep, b),
-                        )
-                    )
+                shares += (share(base, item, part) for part in range(parts))
+
     return lines, shares
 
 
