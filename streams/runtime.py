@@ -94,7 +94,7 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
         live = stack.enter_context(broker_ready(settings))
         store = open_store(live)
         stack.callback(store.close)
-        applied = migrate(store)
+        applied = migrate(store, settings.clickhouse_cluster)
         if applied:
             log.info("applied ClickHouse migrations: %s", ", ".join(applied))
         yield Runtime(live, store, plan)

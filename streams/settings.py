@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     clickhouse_password: SecretStr = SecretStr("")
     clickhouse_database: str = "quotaflow"
     clickhouse_secure: bool = False
+    # With a cluster name, migrations create replicated tables on every node and
+    # Distributed tables over them (``projections.cluster``).
+    clickhouse_cluster: str | None = Field(default=None, pattern=r"^[A-Za-z_]\w*$")
 
     web_host: str = "127.0.0.1"
     web_port: int = 6066

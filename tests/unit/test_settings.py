@@ -60,3 +60,20 @@ def test_partition_count_below_one_is_refused(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("QUOTAFLOW_TOPIC_PARTITIONS", "0")
     with pytest.raises(ValueError, match="topic_partitions"):
         Settings()
+
+
+def test_store_and_cluster_settings_refuse_what_they_cannot_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QUOTAFLOW_STORE", "rocksdb://")
+    monkeypatch.setenv("QUOTAFLOW_CLICKHOUSE_CLUSTER", "qf_cluster")
+    settings = Settings()
+    assert (settings.store, settings.clickhouse_cluster) == ("rocksdb://", "qf_cluster")
+    for name, value in (
+        ("QUOTAFLOW_STORE", "redis://"),
+        ("QUOTAFLOW_CLICKHOUSE_CLUSTER", "c; DROP TABLE x"),
+    ):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ValueError, match=name.removeprefix("QUOTAFLOW_").lower()):
+            Settings()
+        monkeypatch.delenv(name)
