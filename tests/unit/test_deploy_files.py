@@ -243,6 +243,8 @@ def test_alert_rules_use_only_exported_metrics() -> None:
         "QuotaFlowDeadLetters",
         "QuotaFlowWorkerDown",
         "QuotaFlowSlowProcessing",
+        "QuotaFlowLagGrowing",
+        "QuotaFlowClickHouseWriteErrors",
     }
     known = _exported_series() | {"up"}
     for name, rule in rules.items():
@@ -252,6 +254,9 @@ def test_alert_rules_use_only_exported_metrics() -> None:
         assert rule["labels"]["severity"] in {"critical", "warning", "info"}
         assert {"summary", "description"} <= set(rule["annotations"])
     assert rules["QuotaFlowWorkerDown"]["expr"].startswith('up{job="quotaflow"}')
+    assert "kafka_consumergroup_lag_seconds" in rules["QuotaFlowLagGrowing"]["expr"]
+    write_errors = rules["QuotaFlowClickHouseWriteErrors"]["expr"]
+    assert "quotaflow_clickhouse_write_errors_total" in write_errors
 
 
 def test_grafana_provisions_both_datasources(services: dict[str, Any]) -> None:
@@ -295,3 +300,18 @@ def test_no_literal_secrets_in_compose(services: dict[str, Any]) -> None:
         for key, value in _env(service).items():
             if SECRET_KEY.search(key):
                 assert _variable(value), f"{name}.{key}"
+
+
+def test_the_board_dashboard_reads_clickhouse(services: dict[str, Any]) -> None:
+    (provider,) = _yaml(DEPLOY / "grafana/provisioning/dashboards/dashboards.yml")[
+        "providers"
+    ]
+    folder = ROOT / _bind_mounts(services["grafana"])[provider["options"]["path"]]
+    dashboard = json.loads((folder / "quotaflow-board.json").read_text())
+    assert dashboard["uid"] == "quotaflow-board"
+    sources = _datasources()
+    for panel in dashboard["panels"]:
+        uid = panel["datasource"]["uid"]
+        assert sources[uid]["type"] == "grafana-clickhouse-datasource"
+        (target,) = panel["targets"]
+        assert "FROM ledger_lines FINAL" in target["rawSql"]
