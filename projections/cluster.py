@@ -18,6 +18,10 @@ import re
 
 LOCAL = "_local"
 SHARDING_KEY = "cityHash64(rep_id)"
+# Tables without a rep: sharded by where their rows come from.
+SHARDING_KEYS = {
+    "dead_letters": "cityHash64(source_topic, source_partition, source_offset)",
+}
 
 _CREATE = re.compile(
     r"^CREATE TABLE IF NOT EXISTS (?P<name>\w+)\s*(?P<body>\(.*\))\s*"
@@ -52,7 +56,7 @@ def on_cluster(statement: str, cluster: str, *, distributed: bool = True) -> lis
             replicated,
             f"CREATE TABLE IF NOT EXISTS {name} ON CLUSTER {cluster} AS {local}\n"
             f"ENGINE = Distributed({cluster}, currentDatabase(), {local}, "
-            f"{SHARDING_KEY})",
+            f"{SHARDING_KEYS.get(name, SHARDING_KEY)})",
         ]
     if altered := _ALTER.match(text):
         name, rest = altered["name"], altered["rest"]

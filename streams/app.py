@@ -33,6 +33,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import faust
@@ -45,6 +46,7 @@ from domain.ledger import LedgerLine
 from domain.periodawards import Awarded
 from domain.plan import Plan
 from domain.world import Refused
+from projections.deadletters import dead_letters, write_dead_letter
 from projections.ledger import leaderboard, rep_statement, write_lines
 from projections.store import Store
 from streams import topics
@@ -509,6 +511,19 @@ class QuotaFlowApp:
                 offset=origin.offset,
             ),
         )
+        await self._in_io(
+            partial(
+                write_dead_letter,
+                self.store,
+                topic=origin.topic,
+                partition=origin.partition,
+                offset=origin.offset,
+                reason=exc.code,
+                detail=exc.detail,
+                key=key,
+                value=value,
+            )
+        )
         self.metrics.dead_letters.labels(exc.code).inc()
         self.metrics.events.labels(origin.topic, "dead_lettered").inc()
 
@@ -535,6 +550,12 @@ class QuotaFlowApp:
             except ValueError:
                 return web.json({"error": "limit must be a whole number"}, status=400)
             rows = await self._in_io(leaderboard, self.store, limit)
+            return web.json([row.model_dump(mode="json") for row in rows])
+
+        @app.page("/api/dead-letters")
+        async def set_aside(web: Any, request: Any) -> Any:
+            reason = request.query.get("reason") or None
+            rows = await self._in_io(dead_letters, self.store, reason)
             return web.json([row.model_dump(mode="json") for row in rows])
 
         @app.page("/api/reps/{rep_id}/statement")

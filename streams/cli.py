@@ -190,6 +190,7 @@ def _banner(settings: Settings, rate: float) -> None:
         f"  leaderboard  quotaflow query leaderboard{port_flag}"
         f"   ({web}/api/leaderboard)\n"
         f"  statement    quotaflow query statement R-E101{port_flag}\n"
+        f"  set aside    {web}/api/dead-letters\n"
         "Press Ctrl-C to stop.\n"
     )
 

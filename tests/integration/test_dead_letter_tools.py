@@ -3,9 +3,11 @@ after a fix, and the fold books it once."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
@@ -74,3 +76,31 @@ def test_an_amendment_sent_before_its_deal_is_set_aside_and_replayed_after(
     later = {**amendment, "event_id": unique("am"), "amount": "300000.00"}
     send(producer, DEALS, deal.encode(), orjson.dumps(later))
     wait_for(lambda: earned(store, rep) == Decimal("9000.00"), 60, "the later one")
+
+
+def _on_the_board(settings: Settings, reason: str) -> list[dict[str, str]]:
+    port = settings.web_port
+    url = f"http://127.0.0.1:{port}/api/dead-letters?reason={reason}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        rows: list[dict[str, str]] = json.load(response)
+    return rows
+
+
+def test_the_board_lists_what_was_set_aside_with_its_reason_and_origin(
+    worker: QuotaFlowApp, producer: Producer, settings: Settings
+) -> None:
+    key = unique("bad")
+    garbage = b'{"event_type": "DealClosed", "deal_id": '  # cut short
+    send(producer, DEALS, key.encode(), garbage)
+
+    def listed() -> list[dict[str, str]]:
+        rows = _on_the_board(settings, "undecodable")
+        return [row for row in rows if row["event_key"] == key]
+
+    (row,) = wait_for(listed, 60, "the dead letter on the board")
+    assert row["source_topic"] == DEALS
+    assert row["reason"] == "undecodable"
+    assert row["event_preview"] == garbage.decode()
+    assert row["detail"]
+    # Another reason's list does not show it.
+    assert all(r["event_key"] != key for r in _on_the_board(settings, "unknown_deal"))

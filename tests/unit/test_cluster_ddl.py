@@ -79,3 +79,11 @@ def test_what_cannot_be_made_on_cluster_is_refused_with_the_reason(
 ) -> None:
     with pytest.raises(UnsupportedStatement, match=reason):
         on_cluster(statement, cluster)
+
+
+def test_a_table_without_reps_is_sharded_by_where_its_rows_come_from() -> None:
+    sql = dict(migration_files())["003_dead_letters.sql"]
+    _, distributed = planned(sql, CLUSTER)
+    assert distributed.endswith(
+        "cityHash64(source_topic, source_partition, source_offset))"
+    )

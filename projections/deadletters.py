@@ -1,0 +1,74 @@
+"""The dead-letter projection: what was set aside, why, and from where."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from projections.store import Store
+
+PREVIEW_BYTES = 4096
+_COLUMNS = (
+    "source_topic",
+    "source_partition",
+    "source_offset",
+    "reason",
+    "detail",
+    "event_key",
+    "event_preview",
+)
+
+
+class DeadLetterRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    reason: str
+    detail: str
+    event_key: str
+    event_preview: str
+    set_aside_at: datetime
+
+
+def write_dead_letter(  # noqa: PLR0913 - one row: where, why, what
+    store: Store,
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    reason: str,
+    detail: str,
+    key: bytes | None,
+    value: bytes,
+) -> None:
+    """One dead letter; the bytes are shown as text, cut at ``PREVIEW_BYTES``."""
+    row: list[Any] = [
+        topic,
+        partition,
+        offset,
+        reason,
+        detail,
+        (key or b"").decode(errors="replace"),
+        value[:PREVIEW_BYTES].decode(errors="replace"),
+    ]
+    store.insert("dead_letters", [row], _COLUMNS)
+
+
+def dead_letters(
+    store: Store, reason: str | None = None, limit: int = 100
+) -> list[DeadLetterRow]:
+    """The newest dead letters first, of one ``reason`` or of all."""
+    rows = store.rows(
+        "SELECT source_topic, source_partition, source_offset, reason, detail, "
+        "event_key, event_preview, set_aside_at FROM dead_letters FINAL "
+        "WHERE {reason:String} = '' OR reason = {reason:String} "
+        "ORDER BY set_aside_at DESC, source_topic, source_partition, source_offset "
+        "LIMIT {limit:UInt32}",
+        {"reason": reason or "", "limit": limit},
+    )
+    fields = DeadLetterRow.model_fields
+    return [DeadLetterRow(**dict(zip(fields, row, strict=True))) for row in rows]
