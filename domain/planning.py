@@ -130,3 +130,20 @@ def node_attainment(world: World, node_id: str, period: str) -> Decimal | None:
 def rep_attainment(world: World, rep_id: str, period: str) -> Decimal | None:
     """达成率 of one rep (``node_attainment`` of the rep's node)."""
     return node_attainment(world, rep_id, period)
+
+
+def placed_targets(
+    before: World, after: World, event: QuotaAssigned
+) -> list[TargetNode]:
+    """The target nodes ``event`` put in the tree: its own (new or changed) and the
+    children that waited for it, and theirs, as they now stand."""
+    placed, pending = [], [event.node_id]
+    while pending:
+        node_id = pending.pop()
+        node = after.targets.get(node_id, event.period)
+        if node is None:
+            continue
+        placed.append(node)
+        waited = before.orphans.get(f"{node_id}@{event.period}", ())
+        pending += (child.node_id for child in waited)
+    return placed

@@ -21,6 +21,7 @@ SHARDING_KEY = "cityHash64(rep_id)"
 # Tables without a rep: sharded by where their rows come from.
 SHARDING_KEYS = {
     "dead_letters": "cityHash64(source_topic, source_partition, source_offset)",
+    "targets": "cityHash64(node_id)",
 }
 
 _CREATE = re.compile(

@@ -28,25 +28,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import weakref
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, get_args
 
 import faust
 from confluent_kafka import Producer
 from faust.streams import _current_event
 from faust.types import EventT, StreamT
 
+from domain.credits import DealCredit
 from domain.events import InvalidEvent, decode_event
 from domain.ledger import LedgerLine
 from domain.periodawards import Awarded
 from domain.plan import Plan
-from domain.world import Refused
+from domain.targets import TargetNode
+from domain.world import Person, Refused
 from projections.deadletters import dead_letters, write_dead_letter
+from projections.dimensions import Level, attainment, heatmap, write_dimensions
 from projections.ledger import leaderboard, rep_statement, write_lines
 from projections.store import Store
 from streams import topics
@@ -79,6 +83,7 @@ from streams.settings import Settings
 from streams.snapshots import snapshot_round
 
 log = logging.getLogger(__name__)
+_PERIOD = re.compile(r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?")
 Agent = Callable[[StreamT[bytes]], Awaitable[None]]
 
 
@@ -330,6 +335,9 @@ class QuotaFlowApp:
             # the batch is folded again from the rebuilt state and gives the same
             # lines (same ids, same versions), so the rewrite is harmless.
             await self._write(out.lines)
+            await self._in_io(
+                write_dimensions, self.store, out.credits, out.people, out.targets
+            )
             if out.shares_sent:  # on the broker before the batch is acknowledged
                 await self._in_thread(self._forwards.flush)
             await self._snapshot({event.message.partition: event for event in batch})
@@ -354,6 +362,9 @@ class QuotaFlowApp:
         state.applied = record.offset
         self._progress(record)
         out.lines.extend(applied.lines)
+        out.credits.extend((record.offset, credit) for credit in applied.credits)
+        out.people.extend((record.offset, person) for person in applied.people)
+        out.targets.extend((record.offset, node) for node in applied.targets)
         out.arrivals.append(forward.origin.timestamp)
         if applied.share is not None:
             report = ShareReport(
@@ -552,6 +563,29 @@ class QuotaFlowApp:
             rows = await self._in_io(leaderboard, self.store, limit)
             return web.json([row.model_dump(mode="json") for row in rows])
 
+        @app.page("/api/attainment")
+        async def attained(web: Any, request: Any) -> Any:
+            level = request.query.get("level", "rep")
+            period = request.query.get("period", "")
+            if level not in get_args(Level) or not _PERIOD.fullmatch(period):
+                return web.json(
+                    {"error": "level is rep, team, region or product_line; period "
+                              "is like 2026, 2026-Q1 or 2026-03"},
+                    status=400,
+                )  # fmt: skip
+            rows = await self._in_io(attainment, self.store, level, period)
+            return web.json([row.model_dump(mode="json") for row in rows])
+
+        @app.page("/api/heatmap")
+        async def heat(web: Any, request: Any) -> Any:
+            period = request.query.get("period", "")
+            if not _PERIOD.fullmatch(period):
+                return web.json(
+                    {"error": "period is like 2026, 2026-Q1 or 2026-03"}, status=400
+                )
+            rows = await self._in_io(heatmap, self.store, period)
+            return web.json([row.model_dump(mode="json") for row in rows])
+
         @app.page("/api/dead-letters")
         async def set_aside(web: Any, request: Any) -> Any:
             reason = request.query.get("reason") or None
@@ -596,6 +630,10 @@ class _Folded:
     lines: list[LedgerLine] = field(default_factory=list)
     arrivals: list[float] = field(default_factory=list)
     shares_sent: bool = False
+    # Read-side rows, each with the rep-topic offset that produced it (its version).
+    credits: list[tuple[int, DealCredit]] = field(default_factory=list)
+    people: list[tuple[int, Person]] = field(default_factory=list)
+    targets: list[tuple[int, TargetNode]] = field(default_factory=list)
 
 
 def _announce(period: str, awarded: Awarded) -> None:

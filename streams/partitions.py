@@ -16,12 +16,27 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from domain.credits import DealCredit, deal_credit
 from domain.engine import Rejection, World, evolve, start
-from domain.events import InvalidEvent, PeriodClosed, decode_event
+from domain.events import (
+    DealAmended,
+    DealCancelled,
+    DealClosed,
+    Event,
+    InvalidEvent,
+    PeriodClosed,
+    QuotaAssigned,
+    RepHired,
+    RepLeft,
+    RepMoved,
+    decode_event,
+)
 from domain.ledger import LedgerLine
 from domain.periodawards import PeriodShare, period_share
 from domain.plan import Plan
-from domain.world import Step
+from domain.planning import placed_targets
+from domain.targets import TargetNode
+from domain.world import Person, Step
 from streams.history import committed_offset, offset_of, read_partition
 from streams.routing import (
     BROADCAST,
@@ -68,6 +83,12 @@ class Applied(NamedTuple):
     lines: list[LedgerLine]
     refused: list[Rejection]
     share: PeriodShare | None = None
+    # For the read side: a rep's credit on the deal the event concerned, a person
+    # whose record changed (from the partition that owns them), the targets an
+    # assignment placed (from the primary copy).
+    credits: tuple[DealCredit, ...] = ()
+    people: tuple[Person, ...] = ()
+    targets: tuple[TargetNode, ...] = ()
 
 
 @dataclass
@@ -106,12 +127,16 @@ class RepPartition:
             self.dirty.add(rep_id)
             lines = [line for line in step.lines if line.rep_id == rep_id]
             refused = list(step.rejected) if forward.primary else []
-            return Applied(event.event_type, lines, refused)
+            credit = None
+            if isinstance(event, DealClosed | DealAmended | DealCancelled):
+                credit = deal_credit(world, event.deal_id, rep_id)
+            credits = (credit,) if credit is not None else ()
+            return Applied(event.event_type, lines, refused, credits=credits)
         was_open = (
             isinstance(event, PeriodClosed)
             and event.period not in self.base.closed_periods
         )
-        step = Step()
+        step, before = Step(), self.base
         if due is None or due(BROADCAST):
             self.base, step = evolve(self.base, event)
         lines = []
@@ -129,7 +154,29 @@ class RepPartition:
                 owned=lambda rep: owner_partition(rep, self.partitions) == self.number,
                 world_of=lambda rep: self.worlds.get(rep, self.base),
             )
-        return Applied(event.event_type, lines, refused, share)
+        return Applied(
+            event.event_type,
+            lines,
+            refused,
+            share,
+            people=self._person(event, step),
+            targets=self._targets(before, event, step, forward.primary),
+        )
+
+    def _person(self, event: Event, step: Step) -> tuple[Person, ...]:
+        if step.rejected or not isinstance(event, RepHired | RepMoved | RepLeft):
+            return ()
+        if owner_partition(event.rep_id, self.partitions) != self.number:
+            return ()
+        person = self.base.people.get(event.rep_id)
+        return (person,) if person is not None else ()
+
+    def _targets(
+        self, before: World, event: Event, step: Step, primary: bool
+    ) -> tuple[TargetNode, ...]:
+        if step.rejected or not primary or not isinstance(event, QuotaAssigned):
+            return ()
+        return tuple(placed_targets(before, self.base, event))
 
 
 def rebuild_router(

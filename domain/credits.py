@@ -1,0 +1,57 @@
+"""What one deal credits one rep, as the read side shows it: the revenue behind
+attainment, leaderboards and the region × product-line heatmap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from domain.money import ZERO, to_cents
+from domain.world import World
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DealCredit:
+    """A rep's stake in a deal as it stands (zero once an amendment removed the rep;
+    ``cancelled`` once the deal was cancelled). Periods are the rep's plan periods of
+    the deal, in the deal's own UTC offset, as attainment counts them."""
+
+    deal_id: str
+    rep_id: str
+    customer_id: str
+    product_line: str
+    region: str
+    closed_at: datetime
+    year: str
+    quarter: str
+    month: str
+    credited: Decimal
+    margin: Decimal
+    cancelled: bool
+
+
+def deal_credit(world: World, deal_id: str, rep_id: str) -> DealCredit | None:
+    """The rep's credit on the deal, or ``None`` if the world has no such deal or the
+    rep never had a stake in it."""
+    record = world.deals.get(deal_id)
+    rep = world.reps.get(rep_id)
+    position = rep.positions.get(deal_id) if rep is not None else None
+    if record is None or position is None:
+        return None
+    share = sum((s.share for s in record.splits if s.rep_id == rep_id), ZERO)
+    closed = record.closed
+    return DealCredit(
+        deal_id=deal_id,
+        rep_id=rep_id,
+        customer_id=closed.customer_id,
+        product_line=closed.product_line,
+        region=closed.region,
+        closed_at=position.facts.closed_at,
+        year=position.year,
+        quarter=position.quarter,
+        month=position.month,
+        credited=to_cents(record.amount * share),
+        margin=to_cents(record.margin * share),
+        cancelled=record.cancelled,
+    )

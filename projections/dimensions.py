@@ -1,0 +1,150 @@
+"""Deal credits, the rep directory and the target tree in ClickHouse, and what is
+read from them: attainment per rep, team, region and product line by period, and the
+region × product-line heatmap."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.credits import DealCredit
+from domain.targets import TargetNode
+from domain.world import Person
+from projections.store import Store
+
+Level = Literal["rep", "team", "region", "product_line"]
+
+_CREDIT_COLUMNS = (
+    "rep_id", "deal_id", "customer_id", "product_line", "region", "closed_at", "year",
+    "quarter", "month", "credited", "margin", "cancelled", "version",
+)  # fmt: skip
+_PERSON_COLUMNS = (
+    "rep_id", "team_id", "region", "role", "grade", "hired_at", "left_at", "version",
+)  # fmt: skip
+_TARGET_COLUMNS = (
+    "node_id", "period", "level", "parent_id", "amount", "currency", "version",
+)  # fmt: skip
+
+
+def write_dimensions(
+    store: Store,
+    credits: Sequence[tuple[int, DealCredit]],
+    people: Sequence[tuple[int, Person]],
+    targets: Sequence[tuple[int, TargetNode]],
+) -> None:
+    """Each row with the version (rep-topic offset) it was produced at."""
+    if credits:
+        store.insert(
+            "deal_credits", [_credit(v, c) for v, c in credits], _CREDIT_COLUMNS
+        )
+    if people:
+        store.insert(
+            "rep_directory", [_person(v, p) for v, p in people], _PERSON_COLUMNS
+        )
+    if targets:
+        store.insert("targets", [_target(v, t) for v, t in targets], _TARGET_COLUMNS)
+
+
+def _credit(version: int, c: DealCredit) -> list[Any]:
+    return [
+        c.rep_id, c.deal_id, c.customer_id, c.product_line, c.region,
+        c.closed_at.astimezone(UTC), c.year, c.quarter, c.month, c.credited,
+        c.margin, c.cancelled, version,
+    ]  # fmt: skip
+
+
+def _person(version: int, p: Person) -> list[Any]:
+    left = p.left_at.astimezone(UTC) if p.left_at is not None else None
+    return [
+        p.rep_id, p.team_id, p.region, p.role, p.grade, p.hired_at.astimezone(UTC),
+        left, version,
+    ]  # fmt: skip
+
+
+def _target(version: int, t: TargetNode) -> list[Any]:
+    return [t.node_id, t.period, t.level, t.parent_id, t.amount, t.currency, version]
+
+
+class Attainment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    revenue: Decimal
+    target: Decimal | None
+    attainment: Decimal | None  # revenue / target; None without a target
+
+
+class HeatCell(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    region: str
+    product_line: str
+    revenue: Decimal
+    deals: int
+
+
+# A period names a year, a quarter or a month ("2026", "2026-Q1", "2026-03"): the forms
+# differ, so one parameter matches exactly one of a credit's periods.
+_ATTAINMENT = """
+SELECT r.key, r.revenue, t.amount
+FROM (
+    SELECT multiIf({level:String} = 'rep', c.rep_id,
+                   {level:String} = 'team', d.team_id,
+                   {level:String} = 'region', d.region,
+                   c.product_line) AS key,
+           sum(c.credited) AS revenue
+    FROM deal_credits AS c FINAL
+    LEFT JOIN (SELECT rep_id, team_id, region FROM rep_directory FINAL) AS d
+        ON d.rep_id = c.rep_id
+    WHERE (c.year = {period:String} OR c.quarter = {period:String}
+           OR c.month = {period:String})
+      AND NOT c.cancelled
+    GROUP BY key
+) AS r
+LEFT JOIN (
+    SELECT node_id, amount FROM targets FINAL
+    WHERE period = {period:String} AND level = {level:String}
+) AS t ON t.node_id = r.key
+ORDER BY r.revenue DESC, r.key
+"""
+_HEATMAP = """
+SELECT c.region, c.product_line, sum(c.credited), uniqExact(c.deal_id)
+FROM deal_credits AS c FINAL
+WHERE (c.year = {period:String} OR c.quarter = {period:String}
+       OR c.month = {period:String})
+  AND NOT c.cancelled
+GROUP BY c.region, c.product_line
+ORDER BY c.region, c.product_line
+"""
+
+
+def attainment(store: Store, level: Level, period: str) -> list[Attainment]:
+    """Credited revenue of ``period`` per rep, team, region or product line, against
+    that node's target. A team's and a region's revenue are their members' (the rep
+    directory as it stands); a product line's, its deals'."""
+    rows = store.rows(_ATTAINMENT, {"period": period, "level": level})
+    found = []
+    for key, revenue, target in rows:
+        goal = Decimal(target) if target else None
+        found.append(
+            Attainment(
+                key=key,
+                revenue=Decimal(revenue),
+                target=goal,
+                attainment=Decimal(revenue) / goal if goal else None,
+            )
+        )
+    return found
+
+
+def heatmap(store: Store, period: str) -> list[HeatCell]:
+    """Credited revenue of ``period`` by the deals' region and product line."""
+    rows = store.rows(_HEATMAP, {"period": period})
+    return [
+        HeatCell(region=r, product_line=p, revenue=Decimal(v), deals=n)
+        for r, p, v, n in rows
+    ]

@@ -1,0 +1,145 @@
+"""Attainment per rep, team, region and product line, and the region × product-line
+heatmap, as the worker's API serves them from ClickHouse."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import pytest
+from confluent_kafka import Producer
+
+from streams.app import QuotaFlowApp
+from streams.settings import Settings
+from streams.topics import DEALS, ORG, TARGETS
+from tests.factories import deal_event, envelope
+from tests.integration.conftest import routed, send, unique, wait_for
+
+pytestmark = pytest.mark.integration
+YEAR = "2033"  # no other test sells in 2033
+Q = f"{YEAR}-Q1"
+AT = f"{YEAR}-01-01T00:00:00+08:00"
+
+
+def _api(settings: Settings, path: str) -> Any:
+    url = f"http://127.0.0.1:{settings.web_port}/api/{path}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def _by_key(settings: Settings, level: str) -> dict[str, tuple[str, Any]]:
+    rows = _api(settings, f"attainment?level={level}&period={Q}")
+    return {row["key"]: (row["revenue"], row["attainment"]) for row in rows}
+
+
+def _quota(node: str, level: str, parent: str | None, amount: str) -> Any:
+    return envelope("QuotaAssigned", unique("q"), AT, node_id=node, level=level,
+                    parent_id=parent, period=Q, amount=amount,
+                    currency="CNY")  # fmt: skip
+
+
+def _hire(rep: str, team: str, region: str) -> Any:
+    return envelope("RepHired", unique("h"), AT, rep_id=rep, team_id=team,
+                    region=region, role="account_manager", grade="P5",
+                    hired_at="2030-01-01T00:00:00+08:00")  # fmt: skip
+
+
+def _deal(reps: dict[str, str], amount: str, line: str, region: str) -> Any:
+    first = next(iter(reps))
+    return deal_event(
+        event_id=unique("e"), deal_id=unique("D"), rep_id=first, amount=amount,
+        margin="0.00", new_customer=False, product_line=line, region=region,
+        occurred_at=f"{YEAR}-02-10T09:00:00+08:00",
+        payment_due_at=f"{YEAR}-12-31T00:00:00+08:00",
+        splits=[{"rep_id": rep, "share": share} for rep, share in reps.items()],
+    )  # fmt: skip
+
+
+def test_attainment_and_heatmap_follow_deals_targets_and_the_organisation(
+    worker: QuotaFlowApp, producer: Producer, settings: Settings
+) -> None:
+    a, b, c = unique("A"), unique("B"), unique("C")
+    team1, team2, east, west = unique("T"), unique("T"), unique("E"), unique("W")
+    company, line1, line2 = unique("ACME"), unique("cloud"), unique("iot")
+    organisation = [_hire(a, team1, east), _hire(b, team1, east), _hire(c, team2, west)]
+    targets = [
+        _quota(company, "company", None, "1000000"),
+        _quota(line1, "product_line", company, "400000"),
+        _quota(line2, "product_line", company, "100000"),
+        _quota(east, "region", line1, "300000"),
+        _quota(team1, "team", east, "300000"),
+        _quota(a, "rep", team1, "100000"),
+    ]
+    assert len(targets) == 6
+    before = {topic: routed(settings, topic) for topic in (ORG, TARGETS)}
+    for topic, events in ((ORG, organisation), (TARGETS, targets)):
+        for event in events:
+            send(producer, topic, event["event_id"].encode(), orjson.dumps(event))
+    wanted = {ORG: before[ORG] + len(organisation)}
+    wanted[TARGETS] = before[TARGETS] + len(targets)
+    wait_for(
+        lambda: all(routed(settings, t) >= n for t, n in wanted.items()),
+        60,
+        "the organisation and the targets routed",
+    )
+    split = _deal({a: "0.5", b: "0.5"}, "50000.00", line2, east)
+    cancelled = _deal({c: "1"}, "999000.00", line1, west)
+    deals = [
+        _deal({a: "1"}, "100000.00", line1, east),
+        split,
+        _deal({c: "1"}, "80000.00", line1, west),
+        cancelled,
+    ]
+    cancel = envelope("DealCancelled", unique("x"), f"{YEAR}-02-11T09:00:00+08:00",
+                      deal_id=cancelled["deal_id"], reason="lost")  # fmt: skip
+    for event in [*deals, cancel]:
+        send(producer, DEALS, event["deal_id"].encode(), orjson.dumps(event))
+
+    expected_reps = {
+        a: ("125000.00", "1.25"),  # 100,000 + half of 50,000, target 100,000
+        b: ("25000.00", None),  # no target of its own
+        c: ("80000.00", None),  # the cancelled deal does not count
+    }
+
+    def reps_seen() -> dict[str, tuple[str, Any]] | None:
+        found = {k: v for k, v in _by_key(settings, "rep").items() if k in (a, b, c)}
+        return found if found == expected_reps else None
+
+    wait_for(reps_seen, 60, "every rep's attainment")
+    assert _by_key(settings, "team")[team1] == ("150000.00", "0.5")
+    assert _by_key(settings, "team")[team2] == ("80000.00", None)
+    assert _by_key(settings, "region")[east] == ("150000.00", "0.5")
+    lines = _by_key(settings, "product_line")
+    assert lines[line1] == ("180000.00", "0.45")
+    assert lines[line2] == ("50000.00", "0.5")
+
+    cells = {
+        (cell["region"], cell["product_line"]): (cell["revenue"], cell["deals"])
+        for cell in _api(settings, f"heatmap?period={Q}")
+    }
+    assert cells[(east, line1)] == ("100000.00", 1)
+    assert cells[(east, line2)] == ("50000.00", 1)
+    assert cells[(west, line1)] == ("80000.00", 1)
+    assert Decimal(cells[(east, line2)][0]) == Decimal(split["amount"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "attainment?level=galaxy&period=2033-Q1",
+        "attainment?level=rep&period=2033-Q5",
+        "attainment?level=rep&period=2033'%20OR%201=1%20--",
+        "heatmap?period=",
+    ],
+)
+def test_a_bad_level_or_period_is_refused_with_the_reason(
+    worker: QuotaFlowApp, settings: Settings, path: str
+) -> None:
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        _api(settings, path)
+    assert refused.value.code == 400
+    assert "period" in json.load(refused.value)["error"]

@@ -1,0 +1,59 @@
+"""A rep's credit on a deal follows amendments and cancellations."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from domain.credits import deal_credit
+from domain.plan import Plan
+from tests.factories import envelope
+from tests.unit.test_engine import deal, event, fold
+
+D = Decimal
+AT = "2026-03-02T10:00:00+08:00"
+
+
+def test_a_split_deal_credits_each_rep_their_share_in_their_periods(
+    reference_plan: Plan,
+) -> None:
+    splits = [{"rep_id": "R-a", "share": "0.75"}, {"rep_id": "R-b", "share": "0.25"}]
+    signed = deal(1, "1000.00", rep="R-a", splits=splits, margin="400.00",
+                  occurred_at=AT)  # fmt: skip
+    world, _ = fold(reference_plan, [signed])
+    a, b = deal_credit(world, "D-1", "R-a"), deal_credit(world, "D-1", "R-b")
+    assert a is not None
+    assert b is not None
+    assert (a.credited, a.margin, b.credited) == (D("750.00"), D("300.00"), D("250.00"))
+    assert (a.year, a.quarter, a.month) == ("2026", "2026-Q1", "2026-03")
+    assert not a.cancelled
+    assert deal_credit(world, "D-1", "R-nobody") is None
+    assert deal_credit(world, "D-404", "R-a") is None
+
+
+def test_an_amendment_that_removes_a_rep_leaves_them_zero_and_a_cancel_flags_it(
+    reference_plan: Plan,
+) -> None:
+    both = [{"rep_id": "R-a", "share": "0.5"}, {"rep_id": "R-b", "share": "0.5"}]
+    only_a = [{"rep_id": "R-a", "share": "1"}]
+    amended = event(
+        envelope("DealAmended", "am-1", "2026-03-05T10:00:00+08:00", deal_id="D-1",
+                 amount="2000.00", margin="0.00", currency="CNY", splits=only_a)
+    )  # fmt: skip
+    cancelled = event(
+        envelope("DealCancelled", "c-1", "2026-03-06T10:00:00+08:00", deal_id="D-1",
+                 reason="customer withdrew")
+    )  # fmt: skip
+    world, _ = fold(
+        reference_plan, [deal(1, "1000.00", rep="R-a", splits=both), amended]
+    )
+    a, b = deal_credit(world, "D-1", "R-a"), deal_credit(world, "D-1", "R-b")
+    assert a is not None
+    assert b is not None
+    assert (a.credited, b.credited) == (D("2000.00"), D("0.00"))
+    world, _ = fold(
+        reference_plan,
+        [deal(1, "1000.00", rep="R-a", splits=both), amended, cancelled],
+    )
+    gone = deal_credit(world, "D-1", "R-a")
+    assert gone is not None
+    assert gone.cancelled
