@@ -67,6 +67,15 @@ def _bind_mounts(service: dict[str, Any]) -> dict[str, str]:
     return {target: source for source, target, *_ in mounts}
 
 
+def _dashboard(services: dict[str, Any], name: str) -> Any:
+    """A dashboard as Grafana's provisioning finds it in the mounted folder."""
+    (provider,) = _yaml(DEPLOY / "grafana/provisioning/dashboards/dashboards.yml")[
+        "providers"
+    ]
+    folder = ROOT / _bind_mounts(services["grafana"])[provider["options"]["path"]]
+    return json.loads((folder / name).read_text())
+
+
 def _listeners(value: str) -> dict[str, tuple[str, int]]:
     """``NAME://host:port,...`` -> {NAME: (host, port)}."""
     found = re.findall(r"(\w+)://([^:,]*):(\d+)", value)
@@ -275,11 +284,7 @@ def test_grafana_provisions_both_datasources(services: dict[str, Any]) -> None:
 
 
 def test_dashboard_charts_every_worker_metric(services: dict[str, Any]) -> None:
-    (provider,) = _yaml(DEPLOY / "grafana/provisioning/dashboards/dashboards.yml")[
-        "providers"
-    ]
-    folder = ROOT / _bind_mounts(services["grafana"])[provider["options"]["path"]]
-    dashboard = json.loads((folder / "quotaflow-operations.json").read_text())
+    dashboard = _dashboard(services, "quotaflow-operations.json")
     assert dashboard["uid"] == "quotaflow-ops"
     panels = dashboard["panels"]
     assert len({panel["id"] for panel in panels}) == len(panels)
@@ -303,11 +308,7 @@ def test_no_literal_secrets_in_compose(services: dict[str, Any]) -> None:
 
 
 def test_the_board_dashboard_reads_clickhouse(services: dict[str, Any]) -> None:
-    (provider,) = _yaml(DEPLOY / "grafana/provisioning/dashboards/dashboards.yml")[
-        "providers"
-    ]
-    folder = ROOT / _bind_mounts(services["grafana"])[provider["options"]["path"]]
-    dashboard = json.loads((folder / "quotaflow-board.json").read_text())
+    dashboard = _dashboard(services, "quotaflow-board.json")
     assert dashboard["uid"] == "quotaflow-board"
     sources = _datasources()
     for panel in dashboard["panels"]:
