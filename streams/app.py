@@ -81,6 +81,7 @@ from streams.routing import (
 )
 from streams.settings import Settings
 from streams.snapshots import snapshot_round
+from streams.tables import partition_entries
 
 log = logging.getLogger(__name__)
 _PERIOD = re.compile(r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?")
@@ -602,10 +603,9 @@ class QuotaFlowApp:
         self._io.shutdown(wait=True)
 
 
-def _entries(table: Any, partition: int) -> dict[bytes, bytes]:
-    """A partition's entries in a table (keys start with ``<partition>/``)."""
-    prefix = f"{partition}/".encode()
-    return {key: value for key, value in table.data.items() if key.startswith(prefix)}
+def _entries(table: Any, partition: int) -> dict[str, bytes]:
+    """A partition's entries in a table, by name."""
+    return partition_entries(table.data.items(), partition)
 
 
 def _write_table(

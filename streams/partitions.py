@@ -47,6 +47,7 @@ from streams.routing import (
     owner_partition,
 )
 from streams.snapshots import Restored
+from streams.tables import table_key
 
 log = logging.getLogger(__name__)
 # Whether the world of a rep (or the base, ``BROADCAST``) still needs a message.
@@ -70,10 +71,10 @@ class RouterPartition:
         """The ``deal-routes`` entries out of date: each changed deal's, then the
         offsets they reflect (last, so an unfinished write leaves older offsets)."""
         entries = [
-            (f"{partition}/{deal_id}".encode(), self.router.entry(deal_id))
+            (table_key(partition, deal_id), self.router.entry(deal_id))
             for deal_id in sorted(self.router.changed)
         ]
-        entries.append((f"{partition}/{APPLIED}".encode(), orjson.dumps(self.applied)))
+        entries.append((table_key(partition, APPLIED), orjson.dumps(self.applied)))
         self.router.changed.clear()
         return entries
 
@@ -184,20 +185,17 @@ def rebuild_router(
     group: str,
     topics: tuple[str, ...],
     partition: int,
-    entries: Mapping[bytes, bytes],
+    entries: Mapping[str, bytes],
 ) -> RouterPartition:
     """The partition's routing from its ``deal-routes`` table entries, then the
     topics after the offsets they reflect, up to the group's committed offsets,
     sending nothing: who each deal credits, and what still waits for its deal."""
-    state, prefix = RouterPartition(), f"{partition}/"
-    for key, value in entries.items():
-        name = key.decode()
-        if not name.startswith(prefix):
-            continue
-        if name == prefix + APPLIED:
+    state = RouterPartition()
+    for name, value in entries.items():
+        if name == APPLIED:
             state.applied = orjson.loads(value)
         else:
-            state.router.load(name[len(prefix) :], value)
+            state.router.load(name, value)
     for topic in topics:
         start = state.applied.get(topic, -1) + 1
         until = committed_offset(config, group, topic, partition)
@@ -222,12 +220,12 @@ def rebuild_reps(
     partition: int,
     plans: tuple[Plan, ...],
     partitions: int,
-    snapshots: Mapping[bytes, bytes],
+    snapshots: Mapping[str, bytes],
 ) -> RepPartition:
     """The partition's worlds from its snapshots and the log after them, up to the
     group's committed offset, writing nothing."""
     state = RepPartition.starting(plans, partition, partitions)
-    restored = Restored(partition, snapshots)
+    restored = Restored(snapshots)
     if restored.base is not None:
         state.base = restored.base
     state.worlds.update(restored.worlds)

@@ -24,16 +24,13 @@ from collections.abc import Mapping
 
 from domain.world import WORLD, World
 from streams.routing import BROADCAST
+from streams.tables import table_key
 
 log = logging.getLogger(__name__)
 
 _OFFSET = struct.Struct(">q")
 # Below the 1 MiB message size brokers accept by default.
 LIMIT = 900_000
-
-
-def snapshot_key(partition: int, rep_id: str) -> bytes:
-    return f"{partition}/{rep_id}".encode()
 
 
 def encode_snapshot(offset: int, world: World) -> bytes:
@@ -52,10 +49,8 @@ def snapshot_round(
     ``None`` when a world is too large for one message (the round is skipped)."""
     entries = []
     for rep_id, world in sorted(changed.items()):
-        entries.append(
-            (snapshot_key(partition, rep_id), encode_snapshot(offset, world))
-        )
-    entries.append((snapshot_key(partition, BROADCAST), encode_snapshot(offset, base)))
+        entries.append((table_key(partition, rep_id), encode_snapshot(offset, world)))
+    entries.append((table_key(partition, BROADCAST), encode_snapshot(offset, base)))
     too_large = [key.decode() for key, value in entries if len(value) > LIMIT]
     if too_large:
         log.warning("snapshot round of partition %d skipped: %s over %d bytes",
@@ -67,13 +62,9 @@ def snapshot_round(
 class Restored:
     """The worlds a partition's snapshots hold, and from which offset each is due."""
 
-    def __init__(self, partition: int, entries: Mapping[bytes, bytes]) -> None:
-        prefix = f"{partition}/"
-        found: dict[str, tuple[int, World]] = {}
-        for key, value in entries.items():
-            name = key.decode()
-            if name.startswith(prefix):
-                found[name[len(prefix) :]] = decode_snapshot(value)
+    def __init__(self, entries: Mapping[str, bytes]) -> None:
+        """From one partition's ``rep-worlds`` entries, by name."""
+        found = {name: decode_snapshot(value) for name, value in entries.items()}
         base = found.pop(BROADCAST, None)
         self.base = base[1] if base is not None else None
         self.start = base[0] + 1 if base is not None else 0

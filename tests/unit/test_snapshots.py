@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from domain.engine import evolve, start
@@ -15,9 +17,9 @@ from streams.snapshots import (
     Restored,
     decode_snapshot,
     encode_snapshot,
-    snapshot_key,
     snapshot_round,
 )
+from streams.tables import partition_entries, table_key
 
 
 def _world(plan: Plan, count: int) -> object:
@@ -57,12 +59,12 @@ def test_recovery_starts_after_the_base_and_older_reps_count_as_of_it(
 ) -> None:
     base, world = start([reference_plan]), start([reference_plan])
     entries = {
-        snapshot_key(1, "R-old"): encode_snapshot(10, world),
-        snapshot_key(1, "R-new"): encode_snapshot(40, world),  # an unfinished round
-        snapshot_key(1, BROADCAST): encode_snapshot(30, base),
-        snapshot_key(2, "R-elsewhere"): encode_snapshot(3, world),
+        table_key(1, "R-old"): encode_snapshot(10, world),
+        table_key(1, "R-new"): encode_snapshot(40, world),  # an unfinished round
+        table_key(1, BROADCAST): encode_snapshot(30, base),
+        table_key(2, "R-elsewhere"): encode_snapshot(3, world),
     }
-    restored = Restored(1, entries)
+    restored = Restored(partition_entries(entries.items(), 1))
     assert restored.start == 31
     assert set(restored.worlds) == {"R-old", "R-new"}
     assert not restored.is_due("R-old", 30)
@@ -75,7 +77,7 @@ def test_recovery_starts_after_the_base_and_older_reps_count_as_of_it(
 
 def test_without_a_base_recovery_reads_the_whole_log(reference_plan: Plan) -> None:
     world = start([reference_plan])
-    restored = Restored(0, {snapshot_key(0, "R-a"): encode_snapshot(7, world)})
+    restored = Restored({"R-a": encode_snapshot(7, world)})
     assert restored.base is None
     assert restored.start == 0
     assert not restored.is_due("R-a", 7)
@@ -104,16 +106,16 @@ def test_a_rebuild_from_snapshots_skips_what_each_world_already_holds(
     for forward in forwards[:half]:
         early.apply(forward)
     entries = dict(snapshot_round(0, half - 1, early.base, early.worlds) or [])
-    restored = Restored(0, entries)
+    restored = Restored(partition_entries(entries.items(), 0))
     again = RepPartition.starting((reference_plan,), 0, 1)
     again.base = restored.base or again.base
     again.worlds.update(restored.worlds)
     # Replaying from the start folds nothing twice: the snapshots say what is due.
     for offset, forward in enumerate(forwards[:half]):
-        again.apply(forward, lambda rep, o=offset: restored.is_due(rep, o))
+        again.apply(forward, partial(restored.is_due, offset=offset))
     assert again.dirty == set()  # every world already held the first half
     for offset, forward in enumerate(forwards[half:], start=half):
-        again.apply(forward, lambda rep, o=offset: restored.is_due(rep, o))
+        again.apply(forward, partial(restored.is_due, offset=offset))
     assert len(again.worlds) > 1
     assert again.worlds == straight.worlds
     # What was folded after the snapshot is due for the next round.
