@@ -17,7 +17,7 @@ import orjson
 from domain.periodawards import Awarded, PeriodShare, award_period
 from domain.world import Refused
 from streams.history import committed_offset, read_partition
-from streams.routing import Origin
+from streams.routing import Origin, origin_of, origin_record
 
 log = logging.getLogger(__name__)
 
@@ -35,36 +35,25 @@ class ShareReport:
 
 
 def encode_report(report: ShareReport) -> bytes:
-    origin = report.origin
     return orjson.dumps(
         {
             "partition": report.partition,
             "partitions": report.partitions,
             "share": report.share.model_dump(mode="json"),
-            "event": report.event.decode(),
-            "topic": origin.topic,
-            "source_partition": origin.partition,
-            "offset": origin.offset,
-            "timestamp": origin.timestamp,
-            "key": origin.key.decode(errors="replace"),
+            "close": origin_record(report.origin, report.event),
         }
     )
 
 
 def decode_report(data: bytes) -> ShareReport:
     record: dict[str, Any] = orjson.loads(data)
+    close = record["close"]
     return ShareReport(
         partition=record["partition"],
         partitions=record["partitions"],
         share=PeriodShare.model_validate(record["share"]),
-        event=record["event"].encode(),
-        origin=Origin(
-            topic=record["topic"],
-            partition=record["source_partition"],
-            offset=record["offset"],
-            timestamp=record["timestamp"],
-            key=record["key"].encode(),
-        ),
+        event=close["event"].encode(),
+        origin=origin_of(close),
     )
 
 

@@ -96,7 +96,7 @@ def destination(event: Event, topic: str) -> str:
 
 
 def encode_forward(forward: Forward) -> bytes:
-    record = _origin_record(forward.origin, forward.value)
+    record = origin_record(forward.origin, forward.value)
     return orjson.dumps({**record, "primary": forward.primary})
 
 
@@ -105,7 +105,7 @@ def decode_forward(rep_id: str, data: bytes) -> Forward:
     return Forward(
         rep_id=rep_id,
         value=record["event"].encode(),
-        origin=_origin_of(record),
+        origin=origin_of(record),
         primary=record["primary"],
     )
 
@@ -147,7 +147,7 @@ class DealRouter:
             {
                 "reps": self.owners.get(deal_id, ()),
                 "waiting": [
-                    _origin_record(origin, value)
+                    origin_record(origin, value)
                     for value, origin in self.waiting.get(deal_id, ())
                 ],
             }
@@ -159,7 +159,7 @@ class DealRouter:
             self.owners[deal_id] = tuple(record["reps"])
         if record["waiting"]:
             self.waiting[deal_id] = [
-                (item["event"].encode(), _origin_of(item)) for item in record["waiting"]
+                (item["event"].encode(), origin_of(item)) for item in record["waiting"]
             ]
 
     def _wait(self, deal_id: str, value: bytes, origin: Origin) -> None:
@@ -193,7 +193,8 @@ class DealRouter:
         ]
 
 
-def _origin_record(origin: Origin, value: bytes) -> dict[str, Any]:
+def origin_record(origin: Origin, value: bytes) -> dict[str, Any]:
+    """An event's bytes and where it was read, as JSON-ready values."""
     return {
         "event": value.decode(),
         "topic": origin.topic,
@@ -204,7 +205,7 @@ def _origin_record(origin: Origin, value: bytes) -> dict[str, Any]:
     }
 
 
-def _origin_of(record: dict[str, Any]) -> Origin:
+def origin_of(record: dict[str, Any]) -> Origin:
     return Origin(
         topic=record["topic"],
         partition=record["partition"],
