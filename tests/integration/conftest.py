@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.request
 import uuid
@@ -130,20 +131,34 @@ def earned(store: Store, rep: str, kind: str = "earned") -> Decimal:
     return Decimal(rows[0][0])
 
 
+def fetch(port: int, path: str) -> bytes:
+    """A page of the worker listening on ``port``."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as page:
+        return bytes(page.read())
+
+
+def get_json(settings: Settings, path: str) -> Any:
+    """A JSON page of the session's worker (``path`` starts with ``/``)."""
+    return json.loads(fetch(settings.web_port, path))
+
+
 def metrics_text(settings: Settings) -> str:
     """The worker's /metrics page."""
-    url = f"http://127.0.0.1:{settings.web_port}/metrics"
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return str(response.read().decode())
+    return fetch(settings.web_port, "/metrics").decode()
+
+
+def sample(text: str, series: str) -> float:
+    """The value of ``series`` (name and labels) in a /metrics page; 0 before any."""
+    for line in text.splitlines():
+        if line.startswith(series):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
 
 
 def routed(settings: Settings, topic: str) -> float:
     """How many events of ``topic`` the worker has routed so far."""
-    prefix = f'quotaflow_events_total{{outcome="routed",topic="{topic}"}}'
-    for line in metrics_text(settings).splitlines():
-        if line.startswith(prefix):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
+    series = f'quotaflow_events_total{{outcome="routed",topic="{topic}"}}'
+    return sample(metrics_text(settings), series)
 
 
 def unique(prefix: str) -> str:

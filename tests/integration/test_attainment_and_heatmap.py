@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import urllib.error
-import urllib.request
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +16,7 @@ from streams.app import QuotaFlowApp
 from streams.settings import Settings
 from streams.topics import DEALS, ORG, TARGETS
 from tests.factories import deal_event, envelope
-from tests.integration.conftest import routed, send, unique, wait_for
+from tests.integration.conftest import get_json, routed, send, unique, wait_for
 
 pytestmark = pytest.mark.integration
 YEAR = "2033"  # no other test sells in 2033
@@ -25,14 +24,8 @@ Q = f"{YEAR}-Q1"
 AT = f"{YEAR}-01-01T00:00:00+08:00"
 
 
-def _api(settings: Settings, path: str) -> Any:
-    url = f"http://127.0.0.1:{settings.web_port}/api/{path}"
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.load(response)
-
-
 def _by_key(settings: Settings, level: str) -> dict[str, tuple[str, Any]]:
-    rows = _api(settings, f"attainment?level={level}&period={Q}")
+    rows = get_json(settings, f"/api/attainment?level={level}&period={Q}")
     return {row["key"]: (row["revenue"], row["attainment"]) for row in rows}
 
 
@@ -119,7 +112,7 @@ def test_attainment_and_heatmap_follow_deals_targets_and_the_organisation(
 
     cells = {
         (cell["region"], cell["product_line"]): (cell["revenue"], cell["deals"])
-        for cell in _api(settings, f"heatmap?period={Q}")
+        for cell in get_json(settings, f"/api/heatmap?period={Q}")
     }
     assert cells[(east, line1)] == ("100000.00", 1)
     assert cells[(east, line2)] == ("50000.00", 1)
@@ -140,6 +133,6 @@ def test_a_bad_level_or_period_is_refused_with_the_reason(
     worker: QuotaFlowApp, settings: Settings, path: str
 ) -> None:
     with pytest.raises(urllib.error.HTTPError) as refused:
-        _api(settings, path)
+        get_json(settings, f"/api/{path}")
     assert refused.value.code == 400
     assert "period" in json.load(refused.value)["error"]

@@ -3,11 +3,9 @@ after a fix, and the fold books it once."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from streams.app import QuotaFlowApp
 from streams.settings import Settings
 from streams.topics import DEALS
 from tests.factories import deal_event, envelope
-from tests.integration.conftest import earned, send, unique, wait_for
+from tests.integration.conftest import earned, get_json, send, unique, wait_for
 
 pytestmark = pytest.mark.integration
 QUOTAFLOW = str(Path(sys.executable).parent / "quotaflow")
@@ -78,14 +76,6 @@ def test_an_amendment_sent_before_its_deal_is_set_aside_and_replayed_after(
     wait_for(lambda: earned(store, rep) == Decimal("9000.00"), 60, "the later one")
 
 
-def _on_the_board(settings: Settings, reason: str) -> list[dict[str, str]]:
-    port = settings.web_port
-    url = f"http://127.0.0.1:{port}/api/dead-letters?reason={reason}"
-    with urllib.request.urlopen(url, timeout=10) as response:
-        rows: list[dict[str, str]] = json.load(response)
-    return rows
-
-
 def test_the_board_lists_what_was_set_aside_with_its_reason_and_origin(
     worker: QuotaFlowApp, producer: Producer, settings: Settings
 ) -> None:
@@ -94,7 +84,7 @@ def test_the_board_lists_what_was_set_aside_with_its_reason_and_origin(
     send(producer, DEALS, key.encode(), garbage)
 
     def listed() -> list[dict[str, str]]:
-        rows = _on_the_board(settings, "undecodable")
+        rows = get_json(settings, "/api/dead-letters?reason=undecodable")
         return [row for row in rows if row["event_key"] == key]
 
     (row,) = wait_for(listed, 60, "the dead letter on the board")
@@ -103,4 +93,7 @@ def test_the_board_lists_what_was_set_aside_with_its_reason_and_origin(
     assert row["event_preview"] == garbage.decode()
     assert row["detail"]
     # Another reason's list does not show it.
-    assert all(r["event_key"] != key for r in _on_the_board(settings, "unknown_deal"))
+    assert all(
+        r["event_key"] != key
+        for r in get_json(settings, "/api/dead-letters?reason=unknown_deal")
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +16,14 @@ from streams.routing import owner_partition
 from streams.settings import Settings
 from streams.topics import DEALS, DLQ
 from tests.factories import deal_event
-from tests.integration.conftest import read_topic, send, unique, wait_for
+from tests.integration.conftest import (
+    get_json,
+    metrics_text,
+    read_topic,
+    send,
+    unique,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -52,12 +57,6 @@ def _deals_booked(store: Store, rep: str) -> int:
     return len({line_id.split("/")[0] for line_id, _, _ in _lines(store, rep)})
 
 
-def _get(settings: Settings, path: str) -> Any:
-    url = f"http://127.0.0.1:{settings.web_port}{path}"
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.load(response)
-
-
 def test_deals_on_the_topic_book_54000_of_band_commission_in_clickhouse(
     worker: QuotaFlowApp, producer: Producer, store: Store, settings: Settings
 ) -> None:
@@ -73,10 +72,10 @@ def test_deals_on_the_topic_book_54000_of_band_commission_in_clickhouse(
     assert sum(amount for _, amount, _ in lines) == Decimal("54000.00")
     assert lines[-1][2] == "200,000.00 of revenue in band 1,000,000.00–∞ × 7%"
 
-    board = _get(settings, "/api/leaderboard?limit=1000")
+    board = get_json(settings, "/api/leaderboard?limit=1000")
     mine = next(row for row in board if row["rep_id"] == rep)
     assert (mine["commission"], mine["deals"]) == ("54000.00", 3)
-    statement = _get(settings, f"/api/reps/{rep}/statement")
+    statement = get_json(settings, f"/api/reps/{rep}/statement")
     assert [line["amount"] for line in statement] == [
         "12000.00", "3000.00", "10000.00", "15000.00", "14000.00",
     ]  # fmt: skip
@@ -162,12 +161,10 @@ def test_health_and_metrics_report_what_the_worker_did(
     _publish(producer, _deal(rep, 1, "5000.00"))
     wait_for(lambda: _lines(store, rep), what="the deal in ClickHouse")
 
-    assert _get(settings, "/health") == {"live": True, "ready": True}
+    assert get_json(settings, "/health") == {"live": True, "ready": True}
 
     def samples() -> dict[str, float]:
-        url = f"http://127.0.0.1:{settings.web_port}/metrics"
-        with urllib.request.urlopen(url, timeout=10) as response:
-            text = response.read().decode()
+        text = metrics_text(settings)
         return {
             line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
             for line in text.splitlines()

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +27,7 @@ from streams.generator import sample_events
 from streams.settings import BrokerMode, EmbeddedBroker, Settings
 from streams.topics import ensure_topics, topic_specs
 from streams.worker import WorkerThread
-from tests.integration.conftest import unique, wait_for
+from tests.integration.conftest import fetch, sample, unique, wait_for
 from tests.integration.test_stream_equals_simulate import (
     KINDS,
     Totals,
@@ -42,13 +41,13 @@ QUOTAFLOW = str(Path(sys.executable).parent / "quotaflow")
 
 
 def _statement(port: int, rep: str) -> list[dict[str, str]] | None:
-    url = f"http://127.0.0.1:{port}/api/reps/{rep}/statement"
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            lines: list[dict[str, str]] = json.load(response)
-            return lines
+        lines: list[dict[str, str]] = json.loads(
+            fetch(port, f"/api/reps/{rep}/statement")
+        )
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return None
+    return lines
 
 
 def _booked_via_api(port: int, reps: list[str]) -> Totals | None:
@@ -83,16 +82,11 @@ def _assert_rebuilt_from_tables(log: str) -> None:
 
 
 def _snapshot_rounds(port: int) -> float:
-    wanted = 'quotaflow_snapshot_rounds_total{outcome="written"}'
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics") as response:
-            text = response.read().decode()
+        text = fetch(port, "/metrics").decode()
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return 0.0
-    for line in text.splitlines():
-        if line.startswith(wanted):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
+    return sample(text, 'quotaflow_snapshot_rounds_total{outcome="written"}')
 
 
 @pytest.fixture
