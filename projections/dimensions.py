@@ -148,3 +148,12 @@ def heatmap(store: Store, period: str) -> list[HeatCell]:
         HeatCell(region=r, product_line=p, revenue=Decimal(v), deals=n)
         for r, p, v, n in rows
     ]
+
+
+def team_of(store: Store, rep_id: str) -> str | None:
+    """The rep's team as the directory stands, or None for a rep it does not know."""
+    rows = store.rows(
+        "SELECT team_id FROM rep_directory FINAL WHERE rep_id = {rep:String}",
+        {"rep": rep_id},
+    )
+    return str(rows[0][0]) if rows else None

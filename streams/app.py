@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 import weakref
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, get_args
+from typing import Any
 
 import faust
 from confluent_kafka import Producer
@@ -49,11 +48,12 @@ from domain.periodawards import Awarded
 from domain.plan import Plan
 from domain.targets import TargetNode
 from domain.world import Person, Refused
-from projections.deadletters import dead_letters, write_dead_letter
-from projections.dimensions import Level, attainment, heatmap, write_dimensions
-from projections.ledger import leaderboard, rep_statement, write_lines
+from projections.deadletters import write_dead_letter
+from projections.dimensions import write_dimensions
+from projections.ledger import write_lines
 from projections.store import Store
-from streams import topics
+from streams import pages, topics
+from streams.access import AccessList
 from streams.deadletter import dead_letter_headers
 from streams.history import Record, read_gap
 from streams.metrics import Metrics
@@ -84,7 +84,6 @@ from streams.snapshots import snapshot_round
 from streams.tables import partition_entries
 
 log = logging.getLogger(__name__)
-_PERIOD = re.compile(r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?")
 Agent = Callable[[StreamT[bytes]], Awaitable[None]]
 
 
@@ -161,6 +160,9 @@ class QuotaFlowApp:
         self._reps: dict[int, RepPartition] = {}
         self._awarder: PeriodAwarder | None = None
         self.failure: BaseException | None = None
+        self.access = AccessList(settings.access_path)
+        # Moves with every write to ClickHouse; the board polls it to stay live.
+        self.changes = 0
         self.failed = asyncio.Event()
         for channel, name, fun in (
             (self.deal_topics, "route-deals", self.route_deals),
@@ -169,7 +171,7 @@ class QuotaFlowApp:
             (self.period_shares, "award-periods", self.award_periods),
         ):
             self.app.agent(channel, name=name, concurrency=1)(self._guarded(fun))
-        self._pages()
+        pages.register(self)
         self.app.timer(5.0)(self._measure_lag)
         self.app.on_partitions_assigned.connect(self._assigned)
 
@@ -194,7 +196,8 @@ class QuotaFlowApp:
         guarded.__doc__ = fun.__doc__
         return guarded
 
-    async def _in_io(self, fn: Any, *args: Any) -> Any:
+    async def in_io(self, fn: Any, *args: Any) -> Any:
+        """Run a ClickHouse call on the store's one thread, off the loop."""
         return await asyncio.get_running_loop().run_in_executor(self._io, fn, *args)
 
     async def _in_thread(self, fn: Any, *args: Any) -> Any:
@@ -336,9 +339,11 @@ class QuotaFlowApp:
             # the batch is folded again from the rebuilt state and gives the same
             # lines (same ids, same versions), so the rewrite is harmless.
             await self._write(out.lines)
-            await self._in_io(
+            await self.in_io(
                 write_dimensions, self.store, out.credits, out.people, out.targets
             )
+            if out.credits or out.people or out.targets:
+                self.changes += 1
             if out.shares_sent:  # on the broker before the batch is acknowledged
                 await self._in_thread(self._forwards.flush)
             await self._snapshot({event.message.partition: event for event in batch})
@@ -459,13 +464,14 @@ class QuotaFlowApp:
     async def _write(self, lines: list[LedgerLine]) -> None:
         started = time.perf_counter()
         try:
-            await self._in_io(write_lines, self.store, lines)
+            await self.in_io(write_lines, self.store, lines)
         except Exception:
             self.metrics.write_errors.inc()
             raise
         if lines:
             self.metrics.write_latency.observe(time.perf_counter() - started)
             self.metrics.write_rows.observe(len(lines))
+            self.changes += 1
 
     def _progress(self, record: Record) -> None:
         """Remember the last processed message of a partition, for the lag gauges."""
@@ -523,7 +529,7 @@ class QuotaFlowApp:
                 offset=origin.offset,
             ),
         )
-        await self._in_io(
+        await self.in_io(
             partial(
                 write_dead_letter,
                 self.store,
@@ -537,66 +543,8 @@ class QuotaFlowApp:
             )
         )
         self.metrics.dead_letters.labels(exc.code).inc()
+        self.changes += 1
         self.metrics.events.labels(origin.topic, "dead_lettered").inc()
-
-    def _pages(self) -> None:
-        app = self.app
-
-        @app.page("/metrics")
-        async def metrics(web: Any, _request: Any) -> Any:
-            # aiohttp refuses a charset inside content_type; text exposition is UTF-8.
-            return web.bytes(
-                self.metrics.exposition(), content_type="text/plain; version=0.0.4"
-            )
-
-        @app.page("/health")
-        async def health(web: Any, _request: Any) -> Any:
-            ready = app.started and not app.rebalancing
-            body = {"live": self.failure is None, "ready": bool(ready)}
-            return web.json(body, status=200 if ready else 503)
-
-        @app.page("/api/leaderboard")
-        async def board(web: Any, request: Any) -> Any:
-            try:
-                limit = min(max(int(request.query.get("limit", "10")), 1), 1000)
-            except ValueError:
-                return web.json({"error": "limit must be a whole number"}, status=400)
-            rows = await self._in_io(leaderboard, self.store, limit)
-            return web.json([row.model_dump(mode="json") for row in rows])
-
-        @app.page("/api/attainment")
-        async def attained(web: Any, request: Any) -> Any:
-            level = request.query.get("level", "rep")
-            period = request.query.get("period", "")
-            if level not in get_args(Level) or not _PERIOD.fullmatch(period):
-                return web.json(
-                    {"error": "level is rep, team, region or product_line; period "
-                              "is like 2026, 2026-Q1 or 2026-03"},
-                    status=400,
-                )  # fmt: skip
-            rows = await self._in_io(attainment, self.store, level, period)
-            return web.json([row.model_dump(mode="json") for row in rows])
-
-        @app.page("/api/heatmap")
-        async def heat(web: Any, request: Any) -> Any:
-            period = request.query.get("period", "")
-            if not _PERIOD.fullmatch(period):
-                return web.json(
-                    {"error": "period is like 2026, 2026-Q1 or 2026-03"}, status=400
-                )
-            rows = await self._in_io(heatmap, self.store, period)
-            return web.json([row.model_dump(mode="json") for row in rows])
-
-        @app.page("/api/dead-letters")
-        async def set_aside(web: Any, request: Any) -> Any:
-            reason = request.query.get("reason") or None
-            rows = await self._in_io(dead_letters, self.store, reason)
-            return web.json([row.model_dump(mode="json") for row in rows])
-
-        @app.page("/api/reps/{rep_id}/statement")
-        async def statement(web: Any, _request: Any, rep_id: str) -> Any:
-            lines = await self._in_io(rep_statement, self.store, rep_id)
-            return web.json([line.model_dump(mode="json") for line in lines])
 
     def close(self) -> None:
         self._forwards.flush(5)

@@ -27,6 +27,7 @@ from streams.generator import SampleWorld, produce
 from streams.plancheck import check_plan
 from streams.runtime import PlanFileError, Runtime, load_plan, open_store, runtime
 from streams.settings import BrokerMode, ClickHouseMode, EmbeddedBroker, Settings
+from streams.tokencli import admin_token, token_cli, token_for_query
 from streams.topics import DEALS, messages_on
 from streams.worker import run_until_signalled
 
@@ -45,6 +46,7 @@ dlq_cli = typer.Typer(
     no_args_is_help=True,
 )
 cli.add_typer(dlq_cli, name="dlq")
+cli.add_typer(token_cli, name="token")
 ReasonOpt = Annotated[
     str | None, typer.Option(help="Only dead letters with this reason code.")
 ]
@@ -142,6 +144,7 @@ def run(
 
     def main() -> None:
         with runtime(settings) as rt:
+            token_file = admin_token(rt.settings)
             stop = threading.Event()
             producer = Producer(rt.settings.confluent_config())
             world = SampleWorld(seed=seed)
@@ -162,7 +165,7 @@ def run(
 
             def started(_app: QuotaFlowApp) -> None:
                 generator.start()
-                _banner(rt.settings, rate)
+                _banner(rt.settings, rate, token_file)
 
             try:
                 _serve(rt, started)
@@ -175,7 +178,7 @@ def run(
     _run_guarded(main)
 
 
-def _banner(settings: Settings, rate: float) -> None:
+def _banner(settings: Settings, rate: float, token_file: Path) -> None:
     web = f"http://{settings.web_host}:{settings.web_port}"
     port_flag = (
         f" --worker-url {web}" if settings.web_port != Settings().web_port else ""
@@ -185,6 +188,7 @@ def _banner(settings: Settings, rate: float) -> None:
         f"{settings.bootstrap_servers}, ClickHouse engine in "
         f"{settings.clickhouse_dir}, "
         f"~{rate:g} sample deals/s.\n"
+        f"  board        {web}/board   (admin token: {token_file})\n"
         f"  metrics      {web}/metrics\n"
         f"  health       {web}/health\n"
         f"  leaderboard  quotaflow query leaderboard{port_flag}"
@@ -359,12 +363,31 @@ DirectOpt = Annotated[
 ]
 
 
-def _from_worker(url: str | None, path: str) -> Any:
+TokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        envvar="QUOTAFLOW_TOKEN",
+        help="Access token (default: the embedded run's admin token, if here).",
+    ),
+]
+
+
+def _from_worker(url: str | None, path: str, token: str | None) -> Any:
     settings = Settings()
     base = url or f"http://{settings.web_host}:{settings.web_port}"
+    request = urllib.request.Request(f"{base}{path}")  # noqa: S310 - the worker's URL
+    sent = token_for_query(settings, token)
+    if sent:
+        request.add_header("Authorization", f"Bearer {sent}")
     try:
-        with urllib.request.urlopen(f"{base}{path}", timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return json.load(response)
+    except urllib.error.HTTPError as exc:
+        refusal = json.load(exc).get("error", exc.reason)
+        typer.secho(
+            f"the worker refused ({exc.code}): {refusal}", fg=typer.colors.RED, err=True
+        )
+        raise typer.Exit(1) from exc
     except (urllib.error.URLError, OSError) as exc:
         typer.secho(
             f"cannot reach the QuotaFlow worker at {base} ({exc}); is `quotaflow run` "
@@ -385,13 +408,16 @@ def _direct(fn: Any, *args: Any) -> Any:
 
 @query_cli.command("leaderboard")
 def query_leaderboard(
-    limit: int = 10, worker_url: WorkerUrlOpt = None, direct: DirectOpt = False
+    limit: int = 10,
+    worker_url: WorkerUrlOpt = None,
+    direct: DirectOpt = False,
+    token: TokenOpt = None,
 ) -> None:
     """Reps ranked by commission booked so far."""
     rows = (
         _direct(leaderboard, limit)
         if direct
-        else _from_worker(worker_url, f"/api/leaderboard?limit={limit}")
+        else _from_worker(worker_url, f"/api/leaderboard?limit={limit}", token)
     )
     typer.echo(f"{'rank':>4}  {'rep':<10} {'commission':>14} {'deals':>6}")
     for row in rows:
@@ -403,14 +429,17 @@ def query_leaderboard(
 
 @query_cli.command("statement")
 def query_statement(
-    rep_id: str, worker_url: WorkerUrlOpt = None, direct: DirectOpt = False
+    rep_id: str,
+    worker_url: WorkerUrlOpt = None,
+    direct: DirectOpt = False,
+    token: TokenOpt = None,
 ) -> None:
     """Every ledger line of one rep, with why it is that amount."""
     quoted = urllib.parse.quote(rep_id, safe="")
     lines = (
         _direct(rep_statement, rep_id)
         if direct
-        else _from_worker(worker_url, f"/api/reps/{quoted}/statement")
+        else _from_worker(worker_url, f"/api/reps/{quoted}/statement", token)
     )
     _echo_statement(rep_id, lines)
 

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
 
     web_host: str = "127.0.0.1"
     web_port: int = 6066
+    # The digests of the API's bearer tokens (`quotaflow token issue`); by default
+    # ``<data_dir>/access.json``.
+    access_file: Path | None = None
 
     @property
     def broker_dir(self) -> Path:
@@ -80,6 +83,10 @@ class Settings(BaseSettings):
     @property
     def clickhouse_dir(self) -> Path:
         return self.data_dir / "clickhouse"
+
+    @property
+    def access_path(self) -> Path:
+        return self.access_file or self.data_dir / "access.json"
 
     @property
     def faust_dir(self) -> Path:

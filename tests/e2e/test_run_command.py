@@ -54,11 +54,16 @@ def test_run_starts_everything_shows_live_figures_and_stops_cleanly_on_ctrl_c(
         )  # fmt: skip
     try:
         wait_for(lambda: _get(f"{web}/health"), 90, "the worker's health page", 0.5)
+        # The run issued its admin token into the data dir, for the board and queries.
+        token = (data_dir / "admin.token").read_text().strip()
+        assert token not in log_path.read_text()
+        assert "<title>QuotaFlow board</title>" in (_get(f"{web}/board") or "")
+        assert _get(f"{web}/api/leaderboard") is None  # 401 without the token
 
         def board() -> str | None:
             out = subprocess.run(
                 [QUOTAFLOW, "query", "leaderboard", "--worker-url", web,
-                 "--limit", "5"],
+                 "--limit", "5", "--token", token],
                 capture_output=True, text=True, check=True,
             ).stdout  # fmt: skip
             return out if len(out.strip().splitlines()) == 6 else None
@@ -67,7 +72,8 @@ def test_run_starts_everything_shows_live_figures_and_stops_cleanly_on_ctrl_c(
         assert table.splitlines()[0].split() == ["rank", "rep", "commission", "deals"]
         top_rep = table.splitlines()[1].split()[1]
         statement = subprocess.run(
-            [QUOTAFLOW, "query", "statement", top_rep, "--worker-url", web],
+            [QUOTAFLOW, "query", "statement", top_rep, "--worker-url", web,
+             "--token", token],
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
         assert "revenue_band_commission (reference v1)" in statement

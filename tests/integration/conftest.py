@@ -22,6 +22,7 @@ from streams.app import QuotaFlowApp
 from streams.embedded import BrokerProcess, free_port
 from streams.runtime import load_plan
 from streams.settings import BrokerMode, EmbeddedBroker, Settings
+from streams.tokencli import admin_token
 from streams.topics import ensure_topics, topic_specs
 from streams.worker import WorkerThread
 from tests.polling import wait_for
@@ -131,15 +132,24 @@ def earned(store: Store, rep: str, kind: str = "earned") -> Decimal:
     return Decimal(rows[0][0])
 
 
-def fetch(port: int, path: str) -> bytes:
-    """A page of the worker listening on ``port``."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as page:
+def fetch(port: int, path: str, token: str | None = None) -> bytes:
+    """A page of the worker listening on ``port``, asked with ``token``."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=10) as page:  # noqa: S310 - loopback
         return bytes(page.read())
 
 
-def get_json(settings: Settings, path: str) -> Any:
-    """A JSON page of the session's worker (``path`` starts with ``/``)."""
-    return json.loads(fetch(settings.web_port, path))
+def get_json(settings: Settings, path: str, token: str | None = None) -> Any:
+    """A JSON page of the session's worker (``path`` starts with ``/``), asked with
+    ``token`` or else the admin token the settings fixture issued."""
+    return json.loads(fetch(settings.web_port, path, token or admin_of(settings)))
+
+
+def admin_of(settings: Settings) -> str:
+    """The admin token of a worker's data dir (issued on first use)."""
+    return admin_token(settings).read_text().strip()
 
 
 def metrics_text(settings: Settings) -> str:

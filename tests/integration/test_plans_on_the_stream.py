@@ -3,8 +3,6 @@ a rep's activities reach that rep."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +17,7 @@ from streams.topics import ACTIVITIES, DEALS, ORG, PLANS
 from tests.factories import deal_event, envelope
 from tests.integration.conftest import (
     earned,
+    get_json,
     metrics_text,
     routed,
     send,
@@ -73,9 +72,7 @@ def test_a_published_plan_prices_later_deals_and_a_spiff_window_doubles_them(
         send(producer, DEALS, deal["deal_id"].encode(), orjson.dumps(deal))
     # March: 100,000 at v2's 4% = 4,000; June: 100,000 at 4% x 2 (SPIFF) = 8,000.
     wait_for(lambda: earned(store, rep) == Decimal("12000.00"), 60, "v2 and SPIFF")
-    statement = f"http://127.0.0.1:{settings.web_port}/api/reps/{rep}/statement"
-    with urllib.request.urlopen(statement, timeout=10) as response:
-        lines = json.load(response)
+    lines = get_json(settings, f"/api/reps/{rep}/statement")
     assert {line["plan"] for line in lines} == {"reference v2"}
 
     def misplaced_set_aside() -> bool:

@@ -27,7 +27,7 @@ from streams.generator import sample_events
 from streams.settings import BrokerMode, EmbeddedBroker, Settings
 from streams.topics import ensure_topics, topic_specs
 from streams.worker import WorkerThread
-from tests.integration.conftest import fetch, sample, unique, wait_for
+from tests.integration.conftest import admin_of, fetch, sample, unique, wait_for
 from tests.integration.test_stream_equals_simulate import (
     KINDS,
     Totals,
@@ -40,20 +40,20 @@ pytestmark = pytest.mark.integration
 QUOTAFLOW = str(Path(sys.executable).parent / "quotaflow")
 
 
-def _statement(port: int, rep: str) -> list[dict[str, str]] | None:
+def _statement(port: int, rep: str, token: str) -> list[dict[str, str]] | None:
     try:
         lines: list[dict[str, str]] = json.loads(
-            fetch(port, f"/api/reps/{rep}/statement")
+            fetch(port, f"/api/reps/{rep}/statement", token)
         )
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return None
     return lines
 
 
-def _booked_via_api(port: int, reps: list[str]) -> Totals | None:
+def _booked_via_api(port: int, reps: list[str], token: str) -> Totals | None:
     found: Totals = {}
     for rep in reps:
-        lines = _statement(port, rep)
+        lines = _statement(port, rep, token)
         if lines is None:
             return None
         if lines:
@@ -125,6 +125,7 @@ def test_a_worker_killed_mid_stream_and_restarted_books_exactly_once(
     # partition's state (from the tables) whatever the first one got done.
     publish(producer, events[:12_000])
     port = int(worker_env["QUOTAFLOW_WEB_PORT"])
+    token = admin_of(Settings(data_dir=tmp_path / "worker"))
     reps = sorted(expected)
 
     def start(name: str) -> subprocess.Popen[bytes]:
@@ -142,7 +143,9 @@ def test_a_worker_killed_mid_stream_and_restarted_books_exactly_once(
             what="the first worker's first snapshot round",
         )
         partial = wait_for(
-            lambda: (found := _booked_via_api(port, reps)) and found != {} and found,
+            lambda: (
+                (found := _booked_via_api(port, reps, token)) and found != {} and found
+            ),
             timeout=120,
             every=0.5,
             what="the first worker booking some lines",
@@ -155,7 +158,7 @@ def test_a_worker_killed_mid_stream_and_restarted_books_exactly_once(
     second = start("second")
     try:
         wait_for(
-            lambda: _booked_via_api(port, reps) == expected,
+            lambda: _booked_via_api(port, reps, token) == expected,
             timeout=400,
             every=2,
             what="the restarted worker's totals to equal simulate's",

@@ -1,0 +1,138 @@
+"""The worker's web pages: metrics and health for operations, the JSON API behind
+the board, and the board itself.
+
+Every ``/api`` page asks for a bearer token (``streams.access``): none, or one the
+worker does not know, gets 401; a token whose grant does not cover the page gets
+403. Request values reach ClickHouse only as server-side query parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import TYPE_CHECKING, Any, get_args
+
+from projections.deadletters import dead_letters
+from projections.dimensions import Level, attainment, heatmap, team_of
+from projections.ledger import leaderboard, rep_statement
+from streams.access import Grant, Role, bearer, may_read_statement
+
+if TYPE_CHECKING:
+    from streams.app import QuotaFlowApp
+
+PERIOD = re.compile(r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?")
+_PERIOD_HELP = "period is like 2026, 2026-Q1 or 2026-03"
+Handler = Callable[..., Awaitable[Any]]
+
+
+def board_html() -> bytes:
+    return resources.files("streams").joinpath("board.html").read_bytes()
+
+
+def register(quotaflow: QuotaFlowApp) -> None:
+    """Add the pages to the faust app's web server."""
+    app = quotaflow.app
+    store = quotaflow.store
+    io = quotaflow.in_io
+
+    def guarded(*, admin: bool = False) -> Callable[[Handler], Handler]:
+        """Answer 401 without a known token and 403 where admin is needed; the
+        handler gets the grant."""
+
+        def wrap(handler: Handler) -> Handler:
+            async def page(web: Any, request: Any, **kwargs: Any) -> Any:
+                token = bearer(request.headers.get("Authorization"))
+                grant = quotaflow.access.grant_for(token)
+                if grant is None:
+                    return web.json(
+                        {"error": "a valid access token is needed "
+                                  "(Authorization: Bearer <token>)"},
+                        status=401,
+                        headers={"WWW-Authenticate": "Bearer"},
+                    )  # fmt: skip
+                if admin and grant.role is not Role.ADMIN:
+                    return web.json({"error": "this page is for admins"}, status=403)
+                return await handler(web, request, grant, **kwargs)
+
+            return page
+
+        return wrap
+
+    @app.page("/metrics")
+    async def metrics(web: Any, _request: Any) -> Any:
+        # aiohttp refuses a charset inside content_type; text exposition is UTF-8.
+        return web.bytes(
+            quotaflow.metrics.exposition(), content_type="text/plain; version=0.0.4"
+        )
+
+    @app.page("/health")
+    async def health(web: Any, _request: Any) -> Any:
+        ready = app.started and not app.rebalancing
+        body = {"live": quotaflow.failure is None, "ready": bool(ready)}
+        return web.json(body, status=200 if ready else 503)
+
+    @app.page("/board")
+    async def board(web: Any, _request: Any) -> Any:
+        # The page holds no data: it asks the API with the token typed into it.
+        return web.html(board_html().decode())
+
+    @app.page("/api/me")
+    @guarded()
+    async def me(web: Any, _request: Any, grant: Grant) -> Any:
+        return web.json(grant.model_dump(mode="json"))
+
+    @app.page("/api/changes")
+    @guarded()
+    async def changes(web: Any, _request: Any, _grant: Grant) -> Any:
+        # The board polls this cheap counter and reloads its views when it moves.
+        return web.json({"changes": quotaflow.changes})
+
+    @app.page("/api/leaderboard")
+    @guarded()
+    async def ranked(web: Any, request: Any, _grant: Grant) -> Any:
+        try:
+            limit = min(max(int(request.query.get("limit", "10")), 1), 1000)
+        except ValueError:
+            return web.json({"error": "limit must be a whole number"}, status=400)
+        rows = await io(leaderboard, store, limit)
+        return web.json([row.model_dump(mode="json") for row in rows])
+
+    @app.page("/api/attainment")
+    @guarded()
+    async def attained(web: Any, request: Any, _grant: Grant) -> Any:
+        level = request.query.get("level", "rep")
+        period = request.query.get("period", "")
+        if level not in get_args(Level) or not PERIOD.fullmatch(period):
+            levels = "level is rep, team, region or product_line"
+            return web.json({"error": f"{levels}; {_PERIOD_HELP}"}, status=400)
+        rows = await io(attainment, store, level, period)
+        return web.json([row.model_dump(mode="json") for row in rows])
+
+    @app.page("/api/heatmap")
+    @guarded()
+    async def heat(web: Any, request: Any, _grant: Grant) -> Any:
+        period = request.query.get("period", "")
+        if not PERIOD.fullmatch(period):
+            return web.json({"error": _PERIOD_HELP}, status=400)
+        rows = await io(heatmap, store, period)
+        return web.json([row.model_dump(mode="json") for row in rows])
+
+    @app.page("/api/dead-letters")
+    @guarded(admin=True)
+    async def set_aside(web: Any, request: Any, _grant: Grant) -> Any:
+        reason = request.query.get("reason") or None
+        rows = await io(dead_letters, store, reason)
+        return web.json([row.model_dump(mode="json") for row in rows])
+
+    @app.page("/api/reps/{rep_id}/statement")
+    @guarded()
+    async def statement(web: Any, _request: Any, grant: Grant, rep_id: str) -> Any:
+        team = await io(team_of, store, rep_id) if grant.role is Role.MANAGER else None
+        if not may_read_statement(grant, rep_id, team):
+            return web.json(
+                {"error": f"{grant.name} may not read this rep's statement"},
+                status=403,
+            )
+        lines = await io(rep_statement, store, rep_id)
+        return web.json([line.model_dump(mode="json") for line in lines])
