@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install QuotaFlow with its development tools into ./.venv and run every check CI runs:
 # lint, format, types, the import contract, and the whole test suite (unit,
-# integration against a real broker and the real ClickHouse engine, end to end).
+# integration against a real broker and the real ClickHouse engine, the board in
+# headless Chromium, end to end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 QUOTAFLOW_EXTRAS=dev source scripts/venv.sh
+source scripts/browser.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy domain streams projections

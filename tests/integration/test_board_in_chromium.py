@@ -1,0 +1,168 @@
+"""The board in real headless Chromium (Debian's, through its ChromeDriver): a rep
+signs in with a token, reads the statement with its explanations, sees a new deal
+appear without reloading, and is refused another rep's statement. Screenshots are
+kept in ``test-artifacts/board`` (or ``$QUOTAFLOW_TEST_ARTIFACTS``)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from confluent_kafka import Producer
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from projections.store import Store
+from streams.access import Grant, Role, issue
+from streams.app import QuotaFlowApp
+from streams.settings import Settings
+from streams.topics import DEALS, ORG, TARGETS
+from tests.factories import deal_event, envelope
+from tests.integration.conftest import ROOT, earned, send, unique, wait_for
+
+pytestmark = pytest.mark.integration
+YEAR = "2035"  # no other test sells in 2035
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = (
+    Path(os.environ.get("QUOTAFLOW_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "board"
+)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.fail("Debian's chromium and chromium-driver are needed: see "
+                    "scripts/browser.sh, which scripts/test.sh runs")  # fmt: skip
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                 "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--window-size=1280,1000",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def _deal(rep: str, amount: str, line: str) -> dict[str, Any]:
+    return deal_event(event_id=unique("e"), deal_id=unique("D"), rep_id=rep,
+                      amount=amount, product_line=line, region="north",
+                      occurred_at=f"{YEAR}-03-01T09:00:00+08:00",
+                      payment_due_at=f"{YEAR}-12-31T00:00:00+08:00",
+                      splits=[{"rep_id": rep, "share": "1"}])  # fmt: skip
+
+
+def _statement_rows(driver: Any) -> list[list[str]]:
+    # Read in one script: the board re-renders the table as updates arrive.
+    rows: list[list[str]] = driver.execute_script(
+        "return [...document.querySelectorAll('#statement tbody tr')]"
+        ".map((tr) => [...tr.cells].map((td) => td.textContent));"
+    )
+    return rows
+
+
+def _text(driver: Any, element_id: str) -> str:
+    return str(
+        driver.execute_script(
+            "return document.getElementById(arguments[0]).innerText;", element_id
+        )
+    )
+
+
+def _wait(driver: Any, what: str, probe: Any, timeout: float = 30) -> Any:
+    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(
+        probe, message=what
+    )
+
+
+def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
+    worker: QuotaFlowApp,
+    producer: Producer,
+    settings: Settings,
+    store: Store,
+    browser: Any,
+) -> None:
+    rep, other, team = unique("R-BRD"), unique("R-OTH"), unique("T-brd")
+    for person in (rep, other):
+        hire = envelope("RepHired", unique("h"), f"{YEAR}-01-01T00:00:00+08:00",
+                        rep_id=person, team_id=team, region="north",
+                        role="account_manager", grade="P5",
+                        hired_at="2030-01-01T00:00:00+08:00")  # fmt: skip
+        send(producer, ORG, person.encode(), orjson.dumps(hire))
+    # The target tree grows top-down: company → product line → region → team → rep.
+    company, line, region = unique("CO"), unique("PL"), unique("RG")
+    chain = (
+        (company, "company", None),
+        (line, "product_line", company),
+        (region, "region", line),
+        (team, "team", region),
+        (rep, "rep", team),
+    )
+    for node, level, parent in chain:
+        quota = envelope("QuotaAssigned", unique("q"), f"{YEAR}-01-01T00:00:00+08:00",
+                         node_id=node, level=level, parent_id=parent, period=YEAR,
+                         amount="400000.00", currency="CNY")  # fmt: skip
+        send(producer, TARGETS, node.encode(), orjson.dumps(quota))
+    first, theirs = _deal(rep, "100000.00", "cloud"), _deal(other, "50000.00", "iot")
+    for deal in (first, theirs):
+        send(producer, DEALS, deal["deal_id"].encode(), orjson.dumps(deal))
+    wait_for(lambda: earned(store, rep) > 0, 60, "the rep's first deal booked")
+    token = issue(settings.access_path, Grant(name="Rita", role=Role.REP, rep_id=rep))
+
+    browser.get(f"http://127.0.0.1:{settings.web_port}/board?period={YEAR}")
+    browser.find_element(By.ID, "token").send_keys(token)
+    browser.find_element(By.ID, "sign-in").click()
+    _wait(browser, "the signed-in rep's name", lambda d: "Rita (rep)" in
+          _text(d, "who"))  # fmt: skip
+    rows = _wait(browser, "the statement's lines", _statement_rows)
+    deals = {row[0] for row in rows}
+    assert first["deal_id"] in deals
+    assert theirs["deal_id"] not in deals
+    for deal_id, kind, rule, plan, amount, why in rows:
+        assert rule and plan.startswith("reference v") and amount.endswith("CNY")
+        assert why, f"line of {deal_id} ({kind}) shows no explanation"
+    assert any("of revenue in band" in row[5] for row in rows)
+    # 100,000 credited of a 400,000 target.
+    _wait(browser, "the progress bar to target", lambda d: (
+        f"{rep}: 100000.00 of 400000.00 = 25.0%"
+        in _text(d, "progress")))  # fmt: skip
+    heat = _text(browser, "heatmap")
+    assert "north" in heat
+    assert "cloud" in heat
+    browser.save_screenshot(str(ARTIFACTS / "1-signed-in-statement.png"))
+
+    second = _deal(rep, "200000.00", "cloud")
+    sent = time.monotonic()
+    send(producer, DEALS, second["deal_id"].encode(), orjson.dumps(second))
+    _wait(browser, "the new deal's lines, without reloading", lambda d: any(
+        row[0] == second["deal_id"] for row in _statement_rows(d)))  # fmt: skip
+    seen_after = time.monotonic() - sent
+    # A figure to read, not a timed assertion: kept beside the screenshots.
+    (ARTIFACTS / "live-latency.txt").write_text(
+        f"new deal on the board {seen_after * 1000:.0f} ms after it was sent\n"
+    )
+    _wait(browser, "the progress bar moved by the new deal", lambda d: (
+        "300000.00 of 400000.00 = 75.0%" in _text(d, "progress")
+    ))  # fmt: skip
+    browser.save_screenshot(str(ARTIFACTS / "2-new-deal-live.png"))
+
+    field = browser.find_element(By.ID, "statement-rep")
+    field.clear()
+    field.send_keys(other)
+    browser.execute_script("arguments[0].dispatchEvent(new Event('change'))", field)
+    refusal = _wait(browser, "the refusal of another rep's statement", lambda d: (
+        _text(d, "statement-error")))  # fmt: skip
+    assert "may not read this rep's statement" in refusal
+    assert _statement_rows(browser) == []
+    browser.save_screenshot(str(ARTIFACTS / "3-other-rep-refused.png"))
