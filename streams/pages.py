@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from importlib import resources
 from typing import TYPE_CHECKING, Any, get_args
 
 from projections.deadletters import dead_letters
 from projections.dimensions import Level, attainment, heatmap, team_of
+from projections.forecast import ForecastLevel, forecast
 from projections.ledger import leaderboard, rep_statement
+from projections.points import points_balances, redemptions
+from projections.tracking import GroupLevel, budget_accrual, group_leaderboard
 from streams.access import Grant, Role, bearer, may_read_statement
 
 if TYPE_CHECKING:
@@ -32,14 +36,16 @@ def board_html() -> bytes:
 
 def register(quotaflow: QuotaFlowApp) -> None:
     """Add the pages to the faust app's web server."""
-    app = quotaflow.app
-    store = quotaflow.store
-    io = quotaflow.in_io
+    _operations(quotaflow)
+    _views(quotaflow)
+    _records(quotaflow)
+
+
+def _guard(quotaflow: QuotaFlowApp) -> Callable[..., Callable[[Handler], Handler]]:
+    """The decorator of the /api pages: 401 without a known token, 403 where
+    admin is needed; the handler gets the grant."""
 
     def guarded(*, admin: bool = False) -> Callable[[Handler], Handler]:
-        """Answer 401 without a known token and 403 where admin is needed; the
-        handler gets the grant."""
-
         def wrap(handler: Handler) -> Handler:
             async def page(web: Any, request: Any, **kwargs: Any) -> Any:
                 token = bearer(request.headers.get("Authorization"))
@@ -58,6 +64,14 @@ def register(quotaflow: QuotaFlowApp) -> None:
             return page
 
         return wrap
+
+    return guarded
+
+
+def _operations(quotaflow: QuotaFlowApp) -> None:
+    """Metrics, health, the board page, and who the token is."""
+    app = quotaflow.app
+    guarded = _guard(quotaflow)
 
     @app.page("/metrics")
     async def metrics(web: Any, _request: Any) -> Any:
@@ -88,14 +102,31 @@ def register(quotaflow: QuotaFlowApp) -> None:
         # The board polls this cheap counter and reloads its views when it moves.
         return web.json({"changes": quotaflow.changes})
 
+
+def _views(quotaflow: QuotaFlowApp) -> None:
+    """The shared views: leaderboards, attainment, heatmap, forecasts, budget."""
+    app, store, io = quotaflow.app, quotaflow.store, quotaflow.in_io
+    guarded = _guard(quotaflow)
+
     @app.page("/api/leaderboard")
     @guarded()
     async def ranked(web: Any, request: Any, _grant: Grant) -> Any:
+        """Reps by commission so far; with level=team or region, groups by the
+        commission of a period."""
         try:
             limit = min(max(int(request.query.get("limit", "10")), 1), 1000)
         except ValueError:
             return web.json({"error": "limit must be a whole number"}, status=400)
-        rows = await io(leaderboard, store, limit)
+        level = request.query.get("level", "rep")
+        if level == "rep":
+            rows: list[Any] = await io(leaderboard, store, limit)
+        elif level in get_args(GroupLevel):
+            period = request.query.get("period", "")
+            if not PERIOD.fullmatch(period):
+                return web.json({"error": _PERIOD_HELP}, status=400)
+            rows = await io(group_leaderboard, store, level, period, limit)
+        else:
+            return web.json({"error": "level is rep, team or region"}, status=400)
         return web.json([row.model_dump(mode="json") for row in rows])
 
     @app.page("/api/attainment")
@@ -118,6 +149,43 @@ def register(quotaflow: QuotaFlowApp) -> None:
         rows = await io(heatmap, store, period)
         return web.json([row.model_dump(mode="json") for row in rows])
 
+    @app.page("/api/forecast")
+    @guarded()
+    async def forecasts(web: Any, request: Any, _grant: Grant) -> Any:
+        """Run-rate forecasts of reps or teams for a period, at ``as_of`` (an
+        ISO time with its offset; now by default), with their alerts."""
+        level = request.query.get("level", "rep")
+        period = request.query.get("period", "")
+        if level not in get_args(ForecastLevel) or not PERIOD.fullmatch(period):
+            return web.json(
+                {"error": f"level is rep or team; {_PERIOD_HELP}"}, status=400
+            )
+        try:
+            as_of = _as_of(request.query.get("as_of"))
+        except ValueError as exc:
+            return web.json({"error": str(exc)}, status=400)
+        rows = await io(forecast, store, level, period, as_of)
+        return web.json([row.model_dump(mode="json") for row in rows])
+
+    @app.page("/api/budget")
+    @guarded(admin=True)
+    async def budget(web: Any, request: Any, _grant: Grant) -> Any:
+        """What the plan has accrued against its budget and the reserve."""
+        rules = quotaflow.plan.budget
+        if rules is None:
+            return web.json({"error": "the plan sets no budget"}, status=404)
+        period = request.query.get("period") or None
+        if period is not None and not PERIOD.fullmatch(period):
+            return web.json({"error": _PERIOD_HELP}, status=400)
+        found = await io(budget_accrual, store, rules, quotaflow.plan.plan_id, period)
+        return web.json(found.model_dump(mode="json"))
+
+
+def _records(quotaflow: QuotaFlowApp) -> None:
+    """Records of one rep or of the worker: statements, points, dead letters."""
+    app, store, io = quotaflow.app, quotaflow.store, quotaflow.in_io
+    guarded = _guard(quotaflow)
+
     @app.page("/api/dead-letters")
     @guarded(admin=True)
     async def set_aside(web: Any, request: Any, _grant: Grant) -> Any:
@@ -136,3 +204,31 @@ def register(quotaflow: QuotaFlowApp) -> None:
             )
         lines = await io(rep_statement, store, rep_id)
         return web.json([line.model_dump(mode="json") for line in lines])
+
+    @app.page("/api/reps/{rep_id}/points")
+    @guarded()
+    async def points(web: Any, _request: Any, grant: Grant, rep_id: str) -> Any:
+        """A rep's points balance and redemptions, to whoever reads the statement."""
+        team = await io(team_of, store, rep_id) if grant.role is Role.MANAGER else None
+        if not may_read_statement(grant, rep_id, team):
+            return web.json(
+                {"error": f"{grant.name} may not read this rep's points"}, status=403
+            )
+        balances = await io(points_balances, store, rep_id)
+        spent = await io(redemptions, store, rep_id)
+        return web.json(
+            {
+                "balance": balances[0].model_dump(mode="json") if balances else None,
+                "redemptions": [row.model_dump(mode="json") for row in spent],
+            }
+        )
+
+
+def _as_of(given: str | None) -> datetime:
+    if not given:
+        return datetime.now(UTC)
+    at = datetime.fromisoformat(given)
+    if at.tzinfo is None:
+        msg = "as_of needs its UTC offset, like 2026-03-31T18:00:00+08:00"
+        raise ValueError(msg)
+    return at

@@ -39,6 +39,10 @@ PAGES = (
     "/api/heatmap?period=2034",
     "/api/dead-letters",
     "/api/reps/R-1/statement",
+    "/api/reps/R-1/points",
+    "/api/leaderboard?level=team&period=2034",
+    "/api/forecast?level=team&period=2034",
+    "/api/budget",
 )
 
 
@@ -90,6 +94,7 @@ def team(
     return {
         "ana": ana, "bo": bo, "cy": cy,
         "ana_token": issue(path, Grant(name="Ana", role=Role.REP, rep_id=ana)),
+        "east": east,
         "east_token": issue(path, Grant(name="Mo", role=Role.MANAGER, team_id=east)),
     }  # fmt: skip
 
@@ -121,7 +126,15 @@ def test_a_rep_reads_their_own_statement_and_no_one_elses(
     for other in (team["bo"], team["cy"]):
         assert _status(settings, f"/api/reps/{other}/statement", token) == 403
     assert _status(settings, "/api/dead-letters", token) == 403
+    assert _status(settings, "/api/budget", token) == 403
     assert _status(settings, "/api/leaderboard", token) == 200
+    # The reference plan books no points: the rep's own balance is empty, and
+    # another rep's is refused like their statement.
+    assert get_json(settings, f"/api/reps/{team['ana']}/points", token) == {
+        "balance": None,
+        "redemptions": [],
+    }
+    assert _status(settings, f"/api/reps/{team['cy']}/points", token) == 403
 
 
 def test_a_manager_reads_their_teams_statements_only(
@@ -133,6 +146,32 @@ def test_a_manager_reads_their_teams_statements_only(
     assert _status(settings, f"/api/reps/{team['cy']}/statement", token) == 403
     assert _status(settings, "/api/reps/nobody-at-all/statement", token) == 403
     assert _status(settings, "/api/dead-letters", token) == 403
+    assert _status(settings, f"/api/reps/{team['bo']}/points", token) == 200
+    assert _status(settings, f"/api/reps/{team['cy']}/points", token) == 403
+
+
+def test_the_shared_views_rank_teams_and_forecast_against_targets(
+    settings: Settings, team: dict[str, str]
+) -> None:
+    token = team["ana_token"]
+    teams = get_json(settings, "/api/leaderboard?level=team&period=2034", token)
+    # Each rep's 100,000 deal earns 4,500 under the reference plan (3% + 1.5% new).
+    east = next(row for row in teams if row["key"] == team["east"])
+    assert (east["commission"], east["reps"]) == ("9000.00", 2)
+    at = urllib.parse.quote("2034-07-02T00:00:00+08:00")
+    reps = get_json(settings, f"/api/forecast?level=rep&period=2034&as_of={at}", token)
+    ana = next(row for row in reps if row["key"] == team["ana"])
+    # No target for the rep: a forecast (100,000 × 365 / 182), never an alert.
+    assert (ana["forecast"], ana["target"], ana["alert"]) == ("200549.45", None, False)
+
+
+def test_the_budget_is_for_admins_and_says_when_the_plan_sets_none(
+    settings: Settings, team: dict[str, str]
+) -> None:
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        get_json(settings, "/api/budget", admin_of(settings))
+    assert missing.value.code == 404
+    assert json.load(missing.value)["error"] == "the plan sets no budget"
 
 
 @pytest.mark.parametrize(
@@ -166,6 +205,9 @@ def _path(rep: str) -> str:
         "/api/leaderboard?limit=1%20OR%201=1",
         "/api/attainment?level=rep%27%20OR%201=1&period=2034",
         "/api/heatmap?period=2034%27)%20OR%20(1=1",
+        "/api/leaderboard?level=team&period=2034%27%20OR%201=1",
+        "/api/leaderboard?level=team%27--&period=2034",
+        "/api/forecast?level=rep&period=2034&as_of=2034-01-01%27%20OR%201=1",
     ],
 )
 def test_injection_strings_in_query_parameters_are_refused_with_400(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,11 @@ def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
     wait_for(lambda: earned(store, rep) > 0, 60, "the rep's first deal booked")
     token = issue(settings.access_path, Grant(name="Rita", role=Role.REP, rep_id=rep))
 
-    browser.get(f"http://127.0.0.1:{settings.web_port}/board?period={YEAR}")
+    # Half the year gone (182 of 365 days): the forecast is twice the revenue so far.
+    as_of = urllib.parse.quote(f"{YEAR}-07-02T00:00:00+08:00")
+    browser.get(
+        f"http://127.0.0.1:{settings.web_port}/board?period={YEAR}&as_of={as_of}"
+    )
     browser.find_element(By.ID, "token").send_keys(token)
     browser.find_element(By.ID, "sign-in").click()
     _wait(browser, "the signed-in rep's name", lambda d: "Rita (rep)" in
@@ -137,6 +142,13 @@ def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
     _wait(browser, "the progress bar to target", lambda d: (
         f"{rep}: 100000.00 of 400000.00 = 25.0%"
         in _text(d, "progress")))  # fmt: skip
+    # 100,000 so far forecasts 100,000 × 365 / 182 = 200,549.45 < 400,000: alert.
+    _wait(browser, "the rep's forecast alert", lambda d: (
+        f"rep {rep}: run rate forecasts 200549.45, short of the 400000.00 target"
+        in _text(d, "forecast")))  # fmt: skip
+    assert f"team {team}:" in _text(browser, "forecast")
+    assert other not in _text(browser, "forecast")  # a rep sees only their own
+    assert team in _text(browser, "teams")
     heat = _text(browser, "heatmap")
     assert "north" in heat
     assert "cloud" in heat
@@ -155,6 +167,9 @@ def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
     _wait(browser, "the progress bar moved by the new deal", lambda d: (
         "300000.00 of 400000.00 = 75.0%" in _text(d, "progress")
     ))  # fmt: skip
+    # 300,000 forecasts about 601,600: the rep's alert is gone, live.
+    _wait(browser, "the rep's alert gone", lambda d: (
+        f"rep {rep}:" not in _text(d, "forecast")))  # fmt: skip
     browser.save_screenshot(str(ARTIFACTS / "2-new-deal-live.png"))
 
     field = browser.find_element(By.ID, "statement-rep")
