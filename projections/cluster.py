@@ -9,7 +9,8 @@ With a cluster name set, a table ``t`` of a migration becomes two:
   ``cityHash64(rep_id)``: one rep's lines are on one shard, so a rep's statement
   and a rep's totals are read from one place.
 
-Readers and writers keep using ``t``; an ``ALTER TABLE t`` changes both.
+Readers and writers keep using ``t``; an ``ALTER TABLE t`` changes both, except
+``MODIFY SETTING``, which is a setting of the storage: it changes ``t_local`` only.
 """
 
 from __future__ import annotations
@@ -61,10 +62,10 @@ def on_cluster(statement: str, cluster: str, *, distributed: bool = True) -> lis
         ]
     if altered := _ALTER.match(text):
         name, rest = altered["name"], altered["rest"]
-        return [
-            f"ALTER TABLE {name}{LOCAL} ON CLUSTER {cluster} {rest}",
-            f"ALTER TABLE {name} ON CLUSTER {cluster} {rest}",
-        ]
+        local = f"ALTER TABLE {name}{LOCAL} ON CLUSTER {cluster} {rest}"
+        if rest.lstrip().upper().startswith("MODIFY SETTING"):
+            return [local]
+        return [local, f"ALTER TABLE {name} ON CLUSTER {cluster} {rest}"]
     msg = f"cannot apply on a cluster: {text.splitlines()[0][:80]}"
     raise UnsupportedStatement(msg)
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from projections.store import Store
+from projections.writer import Span, insert
 
 PREVIEW_BYTES = 4096
 _COLUMNS = (
@@ -55,7 +56,13 @@ def write_dead_letter(  # noqa: PLR0913 - one row: where, why, what
         (key or b"").decode(errors="replace"),
         value[:PREVIEW_BYTES].decode(errors="replace"),
     ]
-    store.insert("dead_letters", [row], _COLUMNS)
+    insert(
+        store,
+        "dead_letters",
+        [row],
+        _COLUMNS,
+        (Span(topic, partition, offset, offset),),
+    )
 
 
 def dead_letters(

@@ -15,6 +15,7 @@ from domain.credits import DealCredit
 from domain.targets import TargetNode
 from domain.world import Person
 from projections.store import Store
+from projections.writer import Span, insert
 
 Level = Literal["rep", "team", "region", "product_line"]
 
@@ -35,18 +36,15 @@ def write_dimensions(
     credits: Sequence[tuple[int, DealCredit]],
     people: Sequence[tuple[int, Person]],
     targets: Sequence[tuple[int, TargetNode]],
+    source: Sequence[Span] = (),
 ) -> None:
     """Each row with the version (rep-topic offset) it was produced at."""
-    if credits:
-        store.insert(
-            "deal_credits", [_credit(v, c) for v, c in credits], _CREDIT_COLUMNS
-        )
-    if people:
-        store.insert(
-            "rep_directory", [_person(v, p) for v, p in people], _PERSON_COLUMNS
-        )
-    if targets:
-        store.insert("targets", [_target(v, t) for v, t in targets], _TARGET_COLUMNS)
+    credit_rows = [_credit(v, c) for v, c in credits]
+    insert(store, "deal_credits", credit_rows, _CREDIT_COLUMNS, source)
+    people_rows = [_person(v, p) for v, p in people]
+    insert(store, "rep_directory", people_rows, _PERSON_COLUMNS, source)
+    target_rows = [_target(v, t) for v, t in targets]
+    insert(store, "targets", target_rows, _TARGET_COLUMNS, source)
 
 
 def _credit(version: int, c: DealCredit) -> list[Any]:

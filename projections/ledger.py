@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.ledger import LedgerLine
 from projections.store import Store
+from projections.writer import Span, insert
 
 LEDGER_COLUMNS = (
     "line_id",
@@ -51,13 +52,13 @@ def ledger_row(line: LedgerLine) -> list[Any]:
     ]
 
 
-def write_lines(store: Store, lines: Sequence[LedgerLine]) -> int:
-    """Write ledger lines; rewriting the same lines is harmless (ReplacingMergeTree)."""
-    if lines:
-        store.insert(
-            "ledger_lines", [ledger_row(line) for line in lines], LEDGER_COLUMNS
-        )
-    return len(lines)
+def write_lines(
+    store: Store, lines: Sequence[LedgerLine], source: Sequence[Span] = ()
+) -> int:
+    """Write ledger lines folded from ``source``; rewriting the same lines is
+    harmless (a repeated insert is dropped, and ReplacingMergeTree collapses)."""
+    rows = [ledger_row(line) for line in lines]
+    return insert(store, "ledger_lines", rows, LEDGER_COLUMNS, source)
 
 
 class LeaderboardRow(BaseModel):

@@ -52,11 +52,20 @@ class Store:
             return self._client.command(sql, parameters=parameters)
 
     def insert(
-        self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]
+        self,
+        table: str,
+        rows: Sequence[Sequence[Any]],
+        columns: Sequence[str],
+        token: str | None = None,
     ) -> None:
+        """One insert; with a ``token``, ClickHouse drops a repeat of it
+        (``projections.writer``)."""
+        settings = dict(INSERT_SETTINGS)
+        if token is not None:
+            settings["insert_deduplication_token"] = token
         with self._lock:
             self._client.insert(
-                table, rows, column_names=list(columns), settings=INSERT_SETTINGS
+                table, rows, column_names=list(columns), settings=settings
             )
 
     def rows(

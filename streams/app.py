@@ -52,6 +52,7 @@ from projections.deadletters import write_dead_letter
 from projections.dimensions import write_dimensions
 from projections.ledger import write_lines
 from projections.store import Store
+from projections.writer import Span, spans
 from streams import pages, topics
 from streams.access import AccessList
 from streams.deadletter import dead_letter_headers
@@ -338,9 +339,15 @@ class QuotaFlowApp:
             # Lines reach ClickHouse before the batch is acknowledged: after a crash
             # the batch is folded again from the rebuilt state and gives the same
             # lines (same ids, same versions), so the rewrite is harmless.
-            await self._write(out.lines)
+            source = _spans(self._rep_topic, batch)
+            await self._write(out.lines, source)
             await self.in_io(
-                write_dimensions, self.store, out.credits, out.people, out.targets
+                write_dimensions,
+                self.store,
+                out.credits,
+                out.people,
+                out.targets,
+                source,
             )
             if out.credits or out.people or out.targets:
                 self.changes += 1
@@ -429,7 +436,7 @@ class QuotaFlowApp:
             lines: list[LedgerLine] = []
             for event in batch:
                 await self._gather(Record.of(event.message), lines)
-            await self._write(lines)
+            await self._write(lines, _spans(self._shares_topic, batch))
 
     async def _gather(self, record: Record, lines: list[LedgerLine]) -> None:
         state = self._awarder
@@ -461,10 +468,10 @@ class QuotaFlowApp:
             _announce(report.share.period, outcome)
         self.metrics.events.labels(record.topic, "gathered").inc()
 
-    async def _write(self, lines: list[LedgerLine]) -> None:
+    async def _write(self, lines: list[LedgerLine], source: tuple[Span, ...]) -> None:
         started = time.perf_counter()
         try:
-            await self.in_io(write_lines, self.store, lines)
+            await self.in_io(write_lines, self.store, lines, source)
         except Exception:
             self.metrics.write_errors.inc()
             raise
@@ -549,6 +556,11 @@ class QuotaFlowApp:
     def close(self) -> None:
         self._forwards.flush(5)
         self._io.shutdown(wait=True)
+
+
+def _spans(topic: str, batch: list[EventT[bytes]]) -> tuple[Span, ...]:
+    """Where a batch came from, for its inserts' deduplication tokens."""
+    return spans(topic, [(e.message.partition, e.message.offset) for e in batch])
 
 
 def _entries(table: Any, partition: int) -> dict[str, bytes]:

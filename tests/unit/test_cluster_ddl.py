@@ -87,3 +87,13 @@ def test_a_table_without_reps_is_sharded_by_where_its_rows_come_from() -> None:
     assert distributed.endswith(
         "cityHash64(source_topic, source_partition, source_offset))"
     )
+
+
+def test_a_storage_setting_changes_only_the_local_tables() -> None:
+    statement = (
+        "ALTER TABLE targets MODIFY SETTING non_replicated_deduplication_window = 9"
+    )
+    assert on_cluster(statement, "qf") == [
+        "ALTER TABLE targets_local ON CLUSTER qf "
+        "MODIFY SETTING non_replicated_deduplication_window = 9"
+    ]
