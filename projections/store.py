@@ -15,15 +15,23 @@ INSERT_SETTINGS: dict[str, Any] = {"async_insert": 0}
 
 
 class Store:
-    """A clickhouse-connect client behind a lock (chDB is not re-entrant)."""
+    """A clickhouse-connect client behind a lock (chDB is not re-entrant), used in
+    one database. Stores of other databases can share the client
+    (``in_database``): each call names its store's database."""
 
-    def __init__(self, client: Any, database: str) -> None:
+    def __init__(
+        self, client: Any, database: str, lock: threading.Lock | None = None
+    ) -> None:
         self._client = client
-        self._lock = threading.Lock()
+        self._lock = lock or threading.Lock()
         self.database = database
         with self._lock:
             client.command(f"CREATE DATABASE IF NOT EXISTS `{database}`")
             client.database = database
+
+    def in_database(self, database: str) -> Store:
+        """A store of ``database`` (created if missing) on the same client."""
+        return Store(self._client, database, self._lock)
 
     @classmethod
     def embedded(cls, directory: Path, database: str) -> Store:
@@ -49,6 +57,7 @@ class Store:
 
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
         with self._lock:
+            self._client.database = self.database
             return self._client.command(sql, parameters=parameters)
 
     def insert(
@@ -64,6 +73,7 @@ class Store:
         if token is not None:
             settings["insert_deduplication_token"] = token
         with self._lock:
+            self._client.database = self.database
             self._client.insert(
                 table, rows, column_names=list(columns), settings=settings
             )
@@ -72,6 +82,7 @@ class Store:
         self, sql: str, parameters: dict[str, Any] | None = None
     ) -> list[tuple[Any, ...]]:
         with self._lock:
+            self._client.database = self.database
             return list(self._client.query(sql, parameters=parameters).result_rows)
 
     def close(self) -> None:

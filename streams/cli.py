@@ -25,6 +25,7 @@ from streams.benchstream import bench_stream
 from streams.dlq import dead_letters, resubmit, select
 from streams.generator import SampleWorld, produce
 from streams.plancheck import check_plan
+from streams.rebuildcli import rebuild_command
 from streams.runtime import PlanFileError, Runtime, load_plan, open_store, runtime
 from streams.settings import BrokerMode, ClickHouseMode, EmbeddedBroker, Settings
 from streams.tokencli import admin_token, token_cli, token_for_query
@@ -47,6 +48,7 @@ dlq_cli = typer.Typer(
 )
 cli.add_typer(dlq_cli, name="dlq")
 cli.add_typer(token_cli, name="token")
+cli.command("rebuild")(rebuild_command)
 ReasonOpt = Annotated[
     str | None, typer.Option(help="Only dead letters with this reason code.")
 ]

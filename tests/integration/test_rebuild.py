@@ -1,0 +1,187 @@
+"""`quotaflow rebuild` on the real broker and the real ClickHouse engine: the log
+replayed into new tables equals the live projections row for row, and the swap
+puts them in place and keeps the old ones until dropped."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
+
+from domain.plan import Plan
+from projections.migrations import migrate
+from projections.store import Store
+from streams.app import QuotaFlowApp
+from streams.embedded import BrokerProcess, free_port
+from streams.generator import sample_events
+from streams.rebuild import (
+    PROJECTED,
+    RebuildError,
+    compare,
+    drop_previous,
+    prepare,
+    replay,
+    sources,
+    swap,
+)
+from streams.settings import BrokerMode, EmbeddedBroker, Settings
+from streams.topics import CONTROL, DEALS, ORG, TARGETS, ensure_topics, topic_specs
+from streams.worker import WorkerThread
+from tests.factories import envelope
+from tests.integration.conftest import unique, wait_for
+from tests.integration.test_stream_equals_simulate import booked, publish, simulated
+
+pytestmark = pytest.mark.integration
+QUOTAFLOW = str(Path(sys.executable).parent / "quotaflow")
+AT = "2026-01-01T00:00:00+08:00"
+
+
+@pytest.fixture
+def noida(tmp_path: Path) -> Iterator[BrokerProcess]:
+    # A broker of its own: the dead-letter topic is shared by every app on a broker.
+    with BrokerProcess(EmbeddedBroker.NOIDA, tmp_path / "noida") as running:
+        yield running
+
+
+def _rows(store: Store, table: str) -> list[tuple[Any, ...]]:
+    stamps = {"written_at", "set_aside_at"}
+    columns = [
+        name
+        for (name,) in store.rows(
+            "SELECT name FROM system.columns WHERE database = {db:String} "
+            "AND table = {t:String} ORDER BY position",
+            {"db": store.database, "t": table},
+        )
+        if name not in stamps
+    ]
+    listed = ", ".join(f"`{c}`" for c in columns)
+    return sorted(store.rows(f"SELECT {listed} FROM `{table}` FINAL"), key=repr)  # noqa: S608
+
+
+def _org_and_close(rep: str) -> list[tuple[str, bytes, bytes]]:
+    """A hire, a target chain down to the rep, a quarter close, and two events
+    that cannot be read (dead letters)."""
+    company, line, region, team = (unique(x) for x in ("CO", "PL", "RG", "TM"))
+    hire = envelope("RepHired", unique("h"), AT, rep_id=rep, team_id=team,
+                    region="east", role="account_manager", grade="P5",
+                    hired_at="2025-01-01T00:00:00+08:00")  # fmt: skip
+    out = [(ORG, rep.encode(), orjson.dumps(hire))]
+    chain = (
+        (company, "company", None),
+        (line, "product_line", company),
+        (region, "region", line),
+        (team, "team", region),
+        (rep, "rep", team),
+    )
+    for node, level, parent in chain:
+        quota = envelope("QuotaAssigned", unique("q"), AT, node_id=node, level=level,
+                         parent_id=parent, period="2026-Q1", amount="500000.00",
+                         currency="CNY")  # fmt: skip
+        out.append((TARGETS, node.encode(), orjson.dumps(quota)))
+    close = envelope("PeriodClosed", unique("pc"), "2026-04-01T00:00:00+08:00",
+                     period="2026-Q1")  # fmt: skip
+    out.append((CONTROL, b"2026-Q1", orjson.dumps(close)))
+    out += [(DEALS, b"bad-1", b"{not json"), (DEALS, b"bad-2", b'{"event_type": 1}')]
+    return out
+
+
+def test_a_rebuild_equals_the_live_projections_row_for_row_and_swaps_them_in(
+    noida: BrokerProcess, store: Store, plan: Plan, tmp_path: Path
+) -> None:
+    own = Settings(
+        broker_mode=BrokerMode.EXTERNAL,
+        bootstrap_servers=noida.bootstrap_servers,
+        data_dir=tmp_path / "worker",
+        app_id=unique("qf-rebuild"),
+        topic_partitions=2,
+        web_port=free_port(),
+        clickhouse_database=f"qf_rebuild_{uuid.uuid4().hex[:8]}",
+        batch_size=300,
+    )
+    ensure_topics(AdminClient(own.confluent_config()), topic_specs(own.app_id, 2))
+    live = store.in_database(own.clickhouse_database)
+    migrate(live)
+    prefix = unique("rb") + "-"
+    events = sample_events(3_000, seed=31, prefix=prefix)
+    expected = simulated(plan, events)
+    producer = Producer(own.confluent_config())
+    publish(producer, events)
+    extra = _org_and_close(unique("R-RB"))
+    publish(producer, extra)
+    with WorkerThread(lambda: QuotaFlowApp(own, live, plan)):
+        wait_for(lambda: booked(live, prefix) == expected, 240, "the live totals", 1)
+
+        def settled() -> bool:
+            counts = {t: len(_rows(live, t)) for t in PROJECTED}
+            return (
+                counts["targets"] == 5
+                and counts["dead_letters"] == 2
+                and all(counts.values())
+            )
+
+        wait_for(settled, 120, "the hire, the targets and both dead letters", 1)
+    before = {table: _rows(live, table) for table in PROJECTED}
+
+    rebuilt = prepare(live)
+    replayed: list[int] = []
+    replay(own, plan, rebuilt, sources(own), replayed.append)
+    assert sum(replayed) > len(events)  # every message of the rep and share topics
+    compared = {row.table: row for row in compare(live, rebuilt)}
+    for table in PROJECTED:
+        assert compared[table].identical, compared[table]
+        assert compared[table].live == len(before[table]) > 0
+    assert swap(live, rebuilt) == f"{own.clickhouse_database}__previous"
+    for table in PROJECTED:
+        assert _rows(live, table) == before[table], table
+    previous = live.in_database(f"{own.clickhouse_database}__previous")
+    assert _rows(previous, "ledger_lines") == before["ledger_lines"]
+    with pytest.raises(RebuildError, match="drop them first"):
+        prepare(live)
+    assert drop_previous(live) is True
+    assert drop_previous(live) is False
+
+
+def test_the_rebuild_command_shows_progress_compares_and_keeps_the_old_tables(
+    noida: BrokerProcess, tmp_path: Path
+) -> None:
+    app_id = unique("qf-rbcli")
+    ensure_topics(
+        AdminClient({"bootstrap.servers": noida.bootstrap_servers}),
+        topic_specs(app_id, 2),
+    )
+    env = {
+        **os.environ,
+        "QUOTAFLOW_BROKER_MODE": "external",
+        "QUOTAFLOW_BOOTSTRAP_SERVERS": noida.bootstrap_servers,
+        "QUOTAFLOW_DATA_DIR": str(tmp_path / "qf"),
+        "QUOTAFLOW_APP_ID": app_id,
+        "QUOTAFLOW_TOPIC_PARTITIONS": "2",
+    }
+
+    def rebuild(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [QUOTAFLOW, "rebuild", *args], env=env, capture_output=True, text=True,
+            timeout=180, check=False,
+        )  # fmt: skip
+
+    first = rebuild()
+    assert first.returncode == 0, first.stderr
+    assert "ledger_lines   live         0  rebuilt         0  identical" in first.stdout
+    assert '"old_tables": "quotaflow__previous"' in first.stdout
+    again = rebuild()
+    assert again.returncode == 2
+    assert "drop them first: quotaflow rebuild --drop-previous" in again.stderr
+    dropped = rebuild("--drop-previous")
+    assert dropped.stdout.strip() == "dropped the old tables"
+    dry = rebuild("--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "dry run: the rebuilt tables are in quotaflow__rebuild" in dry.stdout
