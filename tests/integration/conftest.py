@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.request
 import uuid
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlparse
 
 import pytest
 from confluent_kafka import Consumer, Producer
@@ -30,6 +32,7 @@ from tests.polling import wait_for
 __all__ = ["earned", "read_topic", "send", "unique", "wait_for"]
 
 ROOT = Path(__file__).resolve().parents[2]
+SERVER_URL = "QUOTAFLOW_CLICKHOUSE_URL"
 T = TypeVar("T")
 
 
@@ -42,11 +45,45 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
 
 
 @pytest.fixture(scope="session")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def chdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The session's ClickHouse engine, in-process."""
     opened = Store.embedded(tmp_path_factory.mktemp("chdb"), "quotaflow_test")
     migrate(opened)
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def store(chdb: Store) -> Store:
+    """The store the session's worker writes (contract tests override it)."""
+    return chdb
+
+
+def _backends() -> list[str]:
+    """The projection contract runs on chDB, and on a server when one is named."""
+    return ["chdb", "server"] if os.environ.get(SERVER_URL) else ["chdb"]
+
+
+@pytest.fixture(scope="session", params=_backends())
+def contract_store(request: pytest.FixtureRequest, chdb: Store) -> Iterator[Store]:
+    """The store the projection contract tests write and read: the session's chDB
+    engine, or the ClickHouse server of ``QUOTAFLOW_CLICKHOUSE_URL``
+    (``http[s]://user:password@host:port``) in a database of its own."""
+    if request.param == "chdb":
+        yield chdb
+        return
+    url = urlparse(os.environ[SERVER_URL])
+    server = Store.server(
+        host=url.hostname or "localhost",
+        port=url.port or 8123,
+        user=unquote(url.username or "default"),
+        password=unquote(url.password or ""),
+        database="quotaflow_contract",
+        secure=url.scheme == "https",
+    )
+    migrate(server)
+    yield server
+    server.close()
 
 
 @pytest.fixture(scope="session")

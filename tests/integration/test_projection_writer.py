@@ -17,6 +17,12 @@ from tests.integration.rows import line
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture
+def store(contract_store: Store) -> Store:
+    """Part of the projection contract: run on chDB and on a named server."""
+    return contract_store
+
+
 class CountingStore(Store):
     """The session's real store, counting the inserts that pass through it."""
 

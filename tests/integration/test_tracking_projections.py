@@ -37,6 +37,14 @@ from tests.integration.conftest import unique
 from tests.integration.rows import VERSIONS, at, credit, line, person, target
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def store(contract_store: Store) -> Store:
+    """Part of the projection contract: run on chDB and on a named server."""
+    return contract_store
+
+
 D = Decimal
 ROOT = Path(__file__).resolve().parents[2]
 
