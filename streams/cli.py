@@ -19,8 +19,10 @@ from domain.ledger import line_as_json
 from domain.plan import Plan
 from domain.replay import replay, summary
 from projections.ledger import leaderboard, rep_statement
+from projections.store import Store
 from streams.app import QuotaFlowApp
 from streams.bench import bench_fold
+from streams.benchquery import bench_query
 from streams.benchstream import bench_stream
 from streams.dlq import dead_letters, resubmit, select
 from streams.generator import SampleWorld, produce
@@ -313,6 +315,35 @@ def bench_stream_command(
             batch_size,
             lambda text: typer.echo(text, err=True),
         )
+    typer.echo(json.dumps(figures))
+
+
+@bench_cli.command("query")
+def bench_query_command(
+    lines: Annotated[
+        int, typer.Option(min=1, help="Ledger lines to fill.")
+    ] = 10_000_000,
+    reps: Annotated[
+        int, typer.Option(min=1, help="Reps the lines belong to.")
+    ] = 100_000,
+    runs: Annotated[int, typer.Option(min=1, help="Timed calls of each query.")] = 200,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="An empty directory for the engine (kept); else a temp one."),
+    ] = None,
+) -> None:
+    """p50/p99/max ms of leaderboard, heatmap and statement over a filled ClickHouse."""
+    if data_dir is not None and data_dir.exists() and any(data_dir.iterdir()):
+        typer.secho(f"{data_dir} is not empty", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    with tempfile.TemporaryDirectory(prefix="quotaflow-bench-") as temporary:
+        store = Store.embedded(data_dir or Path(temporary), "quotaflow_bench")
+        try:
+            figures = bench_query(
+                store, lines, reps, runs, lambda text: typer.echo(text, err=True)
+            )
+        finally:
+            store.close()
     typer.echo(json.dumps(figures))
 
 
