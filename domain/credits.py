@@ -55,3 +55,27 @@ def deal_credit(world: World, deal_id: str, rep_id: str) -> DealCredit | None:
         margin=to_cents(record.margin * share),
         cancelled=record.cancelled,
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Standing:
+    """Where a rep stands on the leaderboard: earned commission so far (clawbacks
+    included) and the deals credited to them, as of the rep's ``sequence``th line."""
+
+    rep_id: str
+    earned: Decimal
+    deals: int
+    sequence: int
+
+
+def standing(world: World, rep_id: str) -> Standing | None:
+    """The rep's standing, or ``None`` for a rep the world has not met."""
+    rep = world.reps.get(rep_id)
+    if rep is None:
+        return None
+    return Standing(
+        rep_id=rep_id,
+        earned=rep.total("earned"),
+        deals=len(rep.positions),
+        sequence=rep.sequence,
+    )

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.credits import Standing
 from domain.ledger import LedgerLine
 from projections.store import Store
 from projections.writer import Span, insert
@@ -61,6 +62,17 @@ def write_lines(
     return insert(store, "ledger_lines", rows, LEDGER_COLUMNS, source)
 
 
+_STANDING_COLUMNS = ("rep_id", "earned", "deals", "version")
+
+
+def write_standings(
+    store: Store, standings: Sequence[Standing], source: Sequence[Span] = ()
+) -> int:
+    """Write reps' standings, each versioned by the rep's sequence."""
+    rows = [[s.rep_id, s.earned, s.deals, s.sequence] for s in standings]
+    return insert(store, "rep_totals", rows, _STANDING_COLUMNS, source)
+
+
 class LeaderboardRow(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -71,14 +83,13 @@ class LeaderboardRow(BaseModel):
 
 
 def leaderboard(store: Store, limit: int = 10) -> list[LeaderboardRow]:
-    """Reps ranked by earned commission so far (ties: rep id ascending)."""
+    """Reps ranked by earned commission so far (ties: rep id ascending), with the
+    deals credited to them: one ``rep_totals`` row per rep, not every line."""
     rows = store.rows(
         """
-        SELECT rep_id, sum(amount) AS commission, uniqExact(deal_id) AS deals
-        FROM ledger_lines FINAL
-        WHERE kind = 'earned'
-        GROUP BY rep_id
-        ORDER BY commission DESC, rep_id ASC
+        SELECT rep_id, earned, deals
+        FROM rep_totals FINAL
+        ORDER BY earned DESC, rep_id ASC
         LIMIT {limit:UInt32}
         """,
         {"limit": limit},
@@ -104,14 +115,17 @@ class StatementLine(BaseModel):
 
 
 def rep_statement(store: Store, rep_id: str) -> list[StatementLine]:
-    """Every ledger line of one rep, oldest first, with its explanation."""
+    """Every ledger line of one rep, oldest first (by when it happened; a period's
+    awards, booked by no rep's fold, carry sequence 0), with its explanation."""
     rows = store.rows(
         """
         SELECT line_id, deal_id, kind, rule, plan_id, plan_version, amount, currency,
                formula, source_event_ids
         FROM ledger_lines FINAL
-        WHERE rep_id = {rep:String}
-        ORDER BY version
+        -- rep_id leads the sorting key, so every version of a line has the same
+        -- one: filtering before FINAL's merge is safe, and reads far less.
+        PREWHERE rep_id = {rep:String}
+        ORDER BY occurred_at, version, line_id
         """,
         {"rep": rep_id},
     )

@@ -41,7 +41,7 @@ from confluent_kafka import Producer
 from faust.streams import _current_event
 from faust.types import EventT, StreamT
 
-from domain.credits import DealCredit
+from domain.credits import DealCredit, Standing
 from domain.events import InvalidEvent, decode_event
 from domain.ledger import LedgerLine
 from domain.periodawards import Awarded
@@ -50,7 +50,7 @@ from domain.targets import TargetNode
 from domain.world import Person, Refused
 from projections.deadletters import write_dead_letter
 from projections.dimensions import write_dimensions
-from projections.ledger import write_lines
+from projections.ledger import write_lines, write_standings
 from projections.store import Store
 from projections.writer import Span, spans
 from streams import pages, topics
@@ -341,6 +341,8 @@ class QuotaFlowApp:
             # lines (same ids, same versions), so the rewrite is harmless.
             source = _spans(self._rep_topic, batch)
             await self._write(out.lines, source)
+            standings = list(out.standings.values())
+            await self.in_io(write_standings, self.store, standings, source)
             await self.in_io(
                 write_dimensions,
                 self.store,
@@ -378,6 +380,7 @@ class QuotaFlowApp:
         out.credits.extend((record.offset, credit) for credit in applied.credits)
         out.people.extend((record.offset, person) for person in applied.people)
         out.targets.extend((record.offset, node) for node in applied.targets)
+        out.standings.update((s.rep_id, s) for s in applied.standings)
         out.arrivals.append(forward.origin.timestamp)
         if applied.share is not None:
             report = ShareReport(
@@ -594,6 +597,8 @@ class _Folded:
     credits: list[tuple[int, DealCredit]] = field(default_factory=list)
     people: list[tuple[int, Person]] = field(default_factory=list)
     targets: list[tuple[int, TargetNode]] = field(default_factory=list)
+    # Each rep's latest standing in the batch.
+    standings: dict[str, Standing] = field(default_factory=dict)
 
 
 def _announce(period: str, awarded: Awarded) -> None:

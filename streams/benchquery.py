@@ -106,9 +106,25 @@ FROM numbers({{count:UInt64}})
 """  # noqa: S608 - constants only
 
 
+# What the worker keeps as it books: each rep's standing (earned so far, deals
+# credited), versioned by the rep's latest line.
+_TOTALS = """
+INSERT INTO rep_totals (rep_id, earned, deals, version)
+SELECT l.rep_id, l.earned, ifNull(c.deals, 0), l.version
+FROM (
+    SELECT rep_id, sumIf(amount, kind = 'earned') AS earned, max(version) AS version
+    FROM ledger_lines FINAL GROUP BY rep_id
+) AS l
+LEFT JOIN (
+    SELECT rep_id, toUInt32(count()) AS deals FROM deal_credits FINAL GROUP BY rep_id
+) AS c ON c.rep_id = l.rep_id
+"""
+
+
 def fill(store: Store, lines: int, reps: int, progress: Progress) -> float:
     """Fill a migrated store with ``lines`` ledger lines of ``reps`` reps, their deal
-    credits and the rep directory; return the seconds it took."""
+    credits, the rep directory and the reps' standings; return the seconds it
+    took."""
     deals = max(1, lines // reps // LINES_PER_DEAL)
     started = time.perf_counter()
     store.command(_DIRECTORY, {"count": reps})
@@ -116,6 +132,8 @@ def fill(store: Store, lines: int, reps: int, progress: Progress) -> float:
     _chunked(
         store, _LEDGER, "ledger_lines", lines, {"reps": reps, "deals": deals}, progress
     )
+    store.command(_TOTALS)
+    progress(f"rep_totals: {reps:,} reps ({time.perf_counter() - started:.1f} s)")
     return time.perf_counter() - started
 
 

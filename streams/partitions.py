@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from domain.credits import DealCredit, deal_credit
+from domain.credits import DealCredit, Standing, deal_credit, standing
 from domain.engine import Rejection, World, evolve, start
 from domain.events import (
     DealAmended,
@@ -90,6 +90,8 @@ class Applied(NamedTuple):
     credits: tuple[DealCredit, ...] = ()
     people: tuple[Person, ...] = ()
     targets: tuple[TargetNode, ...] = ()
+    # The leaderboard standing of each rep this event booked lines for.
+    standings: tuple[Standing, ...] = ()
 
 
 @dataclass
@@ -132,7 +134,13 @@ class RepPartition:
             if isinstance(event, DealClosed | DealAmended | DealCancelled):
                 credit = deal_credit(world, event.deal_id, rep_id)
             credits = (credit,) if credit is not None else ()
-            return Applied(event.event_type, lines, refused, credits=credits)
+            return Applied(
+                event.event_type,
+                lines,
+                refused,
+                credits=credits,
+                standings=_standings(self.worlds, lines),
+            )
         was_open = (
             isinstance(event, PeriodClosed)
             and event.period not in self.base.closed_periods
@@ -162,6 +170,7 @@ class RepPartition:
             share,
             people=self._person(event, step),
             targets=self._targets(before, event, step, forward.primary),
+            standings=_standings(self.worlds, lines),
         )
 
     def _person(self, event: Event, step: Step) -> tuple[Person, ...]:
@@ -178,6 +187,15 @@ class RepPartition:
         if step.rejected or not primary or not isinstance(event, QuotaAssigned):
             return ()
         return tuple(placed_targets(before, self.base, event))
+
+
+def _standings(
+    worlds: Mapping[str, World], lines: list[LedgerLine]
+) -> tuple[Standing, ...]:
+    """The standing of each rep with new lines, in their own world."""
+    reps = dict.fromkeys(line.rep_id for line in lines)
+    found = (standing(worlds[rep], rep) for rep in reps if rep in worlds)
+    return tuple(s for s in found if s is not None)
 
 
 def rebuild_router(

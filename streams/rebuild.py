@@ -20,14 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.credits import DealCredit
+from domain.credits import DealCredit, Standing
 from domain.ledger import LedgerLine
 from domain.plan import Plan
 from domain.targets import TargetNode
 from domain.world import Person, Refused
 from projections.deadletters import write_dead_letter
 from projections.dimensions import write_dimensions
-from projections.ledger import write_lines
+from projections.ledger import write_lines, write_standings
 from projections.store import Store
 from projections.writer import MAX_ROWS, Span
 from streams import topics
@@ -38,7 +38,10 @@ from streams.periods import PeriodAwarder, decode_report
 from streams.routing import decode_forward
 from streams.settings import Settings
 
-PROJECTED = ("ledger_lines", "deal_credits", "rep_directory", "targets", "dead_letters")
+PROJECTED = (
+    "ledger_lines", "rep_totals", "deal_credits", "rep_directory", "targets",
+    "dead_letters",
+)  # fmt: skip
 # Set by ClickHouse when a row is written: not part of what a row says.
 _STAMPS = ("written_at", "set_aside_at")
 Advance = Callable[[int], None]
@@ -95,6 +98,7 @@ class _Pending:
     credits: list[tuple[int, DealCredit]] = field(default_factory=list)
     people: list[tuple[int, Person]] = field(default_factory=list)
     targets: list[tuple[int, TargetNode]] = field(default_factory=list)
+    standings: dict[str, Standing] = field(default_factory=dict)
 
     def took(self, offset: int) -> None:
         self.first = offset if self.first < 0 else self.first
@@ -110,6 +114,7 @@ class _Pending:
                 self.source.topic, self.source.partition, self.first, self.last
             )
             write_lines(store, self.lines, (where,))
+            write_standings(store, list(self.standings.values()), (where,))
             write_dimensions(store, self.credits, self.people, self.targets, (where,))
         return _Pending(self.source)
 
@@ -145,6 +150,7 @@ def replay(
             pending.credits.extend((offset, c) for c in applied.credits)
             pending.people.extend((offset, p) for p in applied.people)
             pending.targets.extend((offset, t) for t in applied.targets)
+            pending.standings.update((s.rep_id, s) for s in applied.standings)
             if pending.full():
                 pending = pending.flushed(into)
             advance(1)

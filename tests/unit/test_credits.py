@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from domain.credits import deal_credit
+from domain.credits import deal_credit, standing
 from domain.plan import Plan
 from tests.factories import envelope
-from tests.unit.test_engine import deal, event, fold
+from tests.unit.test_engine import deal, event, fold, lines_of
 
 D = Decimal
 AT = "2026-03-02T10:00:00+08:00"
@@ -57,3 +57,21 @@ def test_an_amendment_that_removes_a_rep_leaves_them_zero_and_a_cancel_flags_it(
     gone = deal_credit(world, "D-1", "R-a")
     assert gone is not None
     assert gone.cancelled
+
+
+def test_a_reps_standing_is_their_earned_total_and_credited_deals_so_far(
+    reference_plan: Plan,
+) -> None:
+    # Reference plan: 3% of revenue up to 500,000 (these are existing customers).
+    world, steps = fold(
+        reference_plan,
+        [deal(1, "100000.00", rep="R-a"), deal(2, "200000.00", rep="R-a")],
+    )
+    lines = lines_of(steps)
+    found = standing(world, "R-a")
+    assert found is not None
+    earned = sum((line.amount for line in lines if line.kind == "earned"), D(0))
+    assert (found.earned, found.deals) == (earned, 2)
+    assert found.earned == D("9000.00")  # 300,000 × 3%
+    assert found.sequence == max(line.sequence for line in lines)
+    assert standing(world, "R-nobody") is None
