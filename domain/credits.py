@@ -79,3 +79,40 @@ def standing(world: World, rep_id: str) -> Standing | None:
         deals=len(rep.positions),
         sequence=rep.sequence,
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeatShare:
+    """What one rep's credit on one deal adds to one heatmap cell: the credited
+    revenue, and the deal itself (1) when this rep is the one that counts it."""
+
+    period: str
+    region: str
+    product_line: str
+    revenue: Decimal
+    deals: int
+
+
+def heat_shares(world: World, deal_id: str, rep_id: str) -> tuple[HeatShare, ...]:
+    """The rep's shares of the heatmap for the deal, in each of its periods (year,
+    quarter, month); none for a cancelled deal or a stake the world does not know.
+
+    Each rep counts their own credited revenue. The deal is counted once, by the
+    rep with the lowest id among its current splits: every rep the deal ever
+    credited folds every change of it, so each knows who that is."""
+    credit = deal_credit(world, deal_id, rep_id)
+    record = world.deals.get(deal_id)
+    if credit is None or record is None or credit.cancelled:
+        return ()
+    counter = min((s.rep_id for s in record.splits), default=None)
+    deals = 1 if counter == rep_id else 0
+    return tuple(
+        HeatShare(
+            period=period,
+            region=credit.region,
+            product_line=credit.product_line,
+            revenue=credit.credited,
+            deals=deals,
+        )
+        for period in (credit.year, credit.quarter, credit.month)
+    )

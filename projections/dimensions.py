@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from domain.credits import DealCredit
 from domain.targets import TargetNode
 from domain.world import Person
+from projections.heatcells import HeatSum
 from projections.store import Store
 from projections.writer import Span, insert
 
@@ -110,13 +111,12 @@ LEFT JOIN (
 ORDER BY r.revenue DESC, r.key
 """
 _HEATMAP = """
-SELECT c.region, c.product_line, sum(c.credited), uniqExact(c.deal_id)
-FROM deal_credits AS c FINAL
-WHERE (c.year = {period:String} OR c.quarter = {period:String}
-       OR c.month = {period:String})
-  AND NOT c.cancelled
-GROUP BY c.region, c.product_line
-ORDER BY c.region, c.product_line
+SELECT region, product_line, sum(revenue) AS revenue, sum(deals) AS deals
+FROM heat_cells FINAL
+WHERE period = {period:String}
+GROUP BY region, product_line
+HAVING revenue != 0 OR deals != 0
+ORDER BY region, product_line
 """
 
 
@@ -140,12 +140,32 @@ def attainment(store: Store, level: Level, period: str) -> list[Attainment]:
 
 
 def heatmap(store: Store, period: str) -> list[HeatCell]:
-    """Credited revenue of ``period`` by the deals' region and product line."""
+    """Credited revenue of ``period`` by the deals' region and product line, and
+    the deals behind it: the sums the rep partitions keep (``heat_cells``)."""
     rows = store.rows(_HEATMAP, {"period": period})
     return [
         HeatCell(region=r, product_line=p, revenue=Decimal(v), deals=n)
         for r, p, v, n in rows
     ]
+
+
+_HEAT_COLUMNS = (
+    "period", "region", "product_line", "partition", "revenue", "deals", "version",
+)  # fmt: skip
+
+
+def write_heat(
+    store: Store,
+    partition: int,
+    cells: Sequence[HeatSum],
+    source: Sequence[Span] = (),
+) -> int:
+    """A rep partition's changed heatmap cells, each with its version."""
+    rows = [
+        [c.period, c.region, c.product_line, partition, c.revenue, c.deals, c.version]
+        for c in cells
+    ]
+    return insert(store, "heat_cells", rows, _HEAT_COLUMNS, source)
 
 
 def team_of(store: Store, rep_id: str) -> str | None:

@@ -49,7 +49,7 @@ from domain.plan import Plan
 from domain.targets import TargetNode
 from domain.world import Person, Refused
 from projections.deadletters import write_dead_letter
-from projections.dimensions import write_dimensions
+from projections.dimensions import write_dimensions, write_heat
 from projections.ledger import write_lines, write_standings
 from projections.store import Store
 from projections.writer import Span, spans
@@ -343,6 +343,10 @@ class QuotaFlowApp:
             await self._write(out.lines, source)
             standings = list(out.standings.values())
             await self.in_io(write_standings, self.store, standings, source)
+            for partition in sorted({event.message.partition for event in batch}):
+                if (state := self._reps.get(partition)) is not None:
+                    cells = state.heat.take()
+                    await self.in_io(write_heat, self.store, partition, cells, source)
             await self.in_io(
                 write_dimensions,
                 self.store,
@@ -372,7 +376,7 @@ class QuotaFlowApp:
             return
         forward = decode_forward(record.key.decode(), record.value)
         started = time.perf_counter()
-        applied = state.apply(forward)
+        applied = state.apply(forward, offset=record.offset)
         self.metrics.fold_latency.observe(time.perf_counter() - started)
         state.applied = record.offset
         self._progress(record)

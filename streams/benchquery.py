@@ -120,11 +120,24 @@ LEFT JOIN (
 ) AS c ON c.rep_id = l.rep_id
 """
 
+# And each rep partition's heatmap cells (six partitions; the bench's credits are
+# one per deal, so a credit is a deal).
+_HEAT = """
+INSERT INTO heat_cells
+    (period, region, product_line, partition, revenue, deals, version)
+SELECT period, region, product_line, cityHash64(rep_id) % 6 AS part,
+       sum(credited), count(), 1
+FROM deal_credits FINAL
+ARRAY JOIN [year, quarter, month] AS period
+WHERE NOT cancelled
+GROUP BY period, region, product_line, part
+"""
+
 
 def fill(store: Store, lines: int, reps: int, progress: Progress) -> float:
     """Fill a migrated store with ``lines`` ledger lines of ``reps`` reps, their deal
-    credits, the rep directory and the reps' standings; return the seconds it
-    took."""
+    credits, the rep directory, the reps' standings and the heatmap's cells;
+    return the seconds it took."""
     deals = max(1, lines // reps // LINES_PER_DEAL)
     started = time.perf_counter()
     store.command(_DIRECTORY, {"count": reps})
@@ -133,7 +146,8 @@ def fill(store: Store, lines: int, reps: int, progress: Progress) -> float:
         store, _LEDGER, "ledger_lines", lines, {"reps": reps, "deals": deals}, progress
     )
     store.command(_TOTALS)
-    progress(f"rep_totals: {reps:,} reps ({time.perf_counter() - started:.1f} s)")
+    store.command(_HEAT)
+    progress(f"rep_totals, heat_cells ({time.perf_counter() - started:.1f} s)")
     return time.perf_counter() - started
 
 

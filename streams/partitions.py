@@ -16,7 +16,13 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from domain.credits import DealCredit, Standing, deal_credit, standing
+from domain.credits import (
+    DealCredit,
+    Standing,
+    deal_credit,
+    heat_shares,
+    standing,
+)
 from domain.engine import Rejection, World, evolve, start
 from domain.events import (
     DealAmended,
@@ -37,6 +43,7 @@ from domain.plan import Plan
 from domain.planning import placed_targets
 from domain.targets import TargetNode
 from domain.world import Person, Step
+from projections.heatcells import HeatCells
 from streams.history import committed_offset, offset_of, read_partition
 from streams.routing import (
     BROADCAST,
@@ -108,6 +115,8 @@ class RepPartition:
     applied: int = -1
     # Reps whose world changed since the last snapshot round.
     dirty: set[str] = field(default_factory=set)
+    # The heatmap's cell sums of this partition's reps (``streams.heatcells``).
+    heat: HeatCells = field(default_factory=HeatCells)
 
     @classmethod
     def starting(
@@ -115,11 +124,14 @@ class RepPartition:
     ) -> RepPartition:
         return cls(start(plans, awards_elsewhere=True), number, partitions)
 
-    def apply(self, forward: Forward, due: Due | None = None) -> Applied:
+    def apply(
+        self, forward: Forward, due: Due | None = None, offset: int | None = None
+    ) -> Applied:
         """Fold one forwarded event into its rep's world (a broadcast into every
         world): the reps' own lines, what the fold refused (reported by the primary
         copy only) and, when a period closes, this partition's share of its facts.
-        When rebuilding from snapshots, ``due`` says which worlds still need it."""
+        When rebuilding from snapshots, ``due`` says which worlds still need it.
+        ``offset`` is the message's (by default the one after ``applied``)."""
         event = decode_event(forward.value)  # validated by the router already
         if forward.rep_id != BROADCAST:
             rep_id = forward.rep_id
@@ -133,6 +145,9 @@ class RepPartition:
             credit = None
             if isinstance(event, DealClosed | DealAmended | DealCancelled):
                 credit = deal_credit(world, event.deal_id, rep_id)
+                shares = heat_shares(world, event.deal_id, rep_id)
+                at = self.applied + 1 if offset is None else offset
+                self.heat.update(rep_id, event.deal_id, shares, at)
             credits = (credit,) if credit is not None else ()
             return Applied(
                 event.event_type,
@@ -255,11 +270,13 @@ def rebuild_reps(
         offset = offset_of(message)
         key = (message.key() or b"").decode()
         due = partial(restored.is_due, offset=offset)
-        state.apply(decode_forward(key, message.value() or b""), due)
+        state.apply(decode_forward(key, message.value() or b""), due, offset)
         read += 1
     # The worlds folded here stay dirty: their snapshots are older than the next
     # round's base, which would otherwise vouch for them.
     state.applied = max(until, restored.start) - 1
+    # The cells are rewritten whole: what the last owner wrote may be older.
+    state.heat.recount(state.worlds, state.applied)
     log.info("rebuilt %d reps of %s/%d: %d snapshots, then %d messages from %d",
              len(state.worlds), topic, partition, len(restored.worlds),
              read, restored.start)  # fmt: skip

@@ -26,7 +26,8 @@ from domain.plan import Plan
 from domain.targets import TargetNode
 from domain.world import Person, Refused
 from projections.deadletters import write_dead_letter
-from projections.dimensions import write_dimensions
+from projections.dimensions import write_dimensions, write_heat
+from projections.heatcells import HeatSum
 from projections.ledger import write_lines, write_standings
 from projections.store import Store
 from projections.writer import MAX_ROWS, Span
@@ -40,7 +41,7 @@ from streams.settings import Settings
 
 PROJECTED = (
     "ledger_lines", "rep_totals", "deal_credits", "rep_directory", "targets",
-    "dead_letters",
+    "heat_cells", "dead_letters",
 )  # fmt: skip
 # Set by ClickHouse when a row is written: not part of what a row says.
 _STAMPS = ("written_at", "set_aside_at")
@@ -107,8 +108,9 @@ class _Pending:
     def full(self) -> bool:
         return len(self.lines) + len(self.credits) >= MAX_ROWS
 
-    def flushed(self, store: Store) -> _Pending:
-        """Write what is pending; what comes next starts afresh."""
+    def flushed(self, store: Store, heat: list[HeatSum] | None = None) -> _Pending:
+        """Write what is pending (and the partition's changed heatmap cells); what
+        comes next starts afresh."""
         if self.first >= 0:
             where = Span(
                 self.source.topic, self.source.partition, self.first, self.last
@@ -116,6 +118,7 @@ class _Pending:
             write_lines(store, self.lines, (where,))
             write_standings(store, list(self.standings.values()), (where,))
             write_dimensions(store, self.credits, self.people, self.targets, (where,))
+            write_heat(store, self.source.partition, heat or [], (where,))
         return _Pending(self.source)
 
 
@@ -144,7 +147,8 @@ def replay(
         ):
             offset = offset_of(message)
             key = (message.key() or b"").decode()
-            applied = state.apply(decode_forward(key, message.value() or b""))
+            forward = decode_forward(key, message.value() or b"")
+            applied = state.apply(forward, offset=offset)
             pending.took(offset)
             pending.lines.extend(applied.lines)
             pending.credits.extend((offset, c) for c in applied.credits)
@@ -152,9 +156,9 @@ def replay(
             pending.targets.extend((offset, t) for t in applied.targets)
             pending.standings.update((s.rep_id, s) for s in applied.standings)
             if pending.full():
-                pending = pending.flushed(into)
+                pending = pending.flushed(into, state.heat.take())
             advance(1)
-        pending.flushed(into)
+        pending.flushed(into, state.heat.take())
     for letter in dead_letters(config):
         write_dead_letter(
             into,

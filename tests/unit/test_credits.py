@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from domain.credits import deal_credit, standing
+from domain.credits import deal_credit, heat_shares, standing
 from domain.plan import Plan
 from tests.factories import envelope
 from tests.unit.test_engine import deal, event, fold, lines_of
@@ -75,3 +75,38 @@ def test_a_reps_standing_is_their_earned_total_and_credited_deals_so_far(
     assert found.earned == D("9000.00")  # 300,000 × 3%
     assert found.sequence == max(line.sequence for line in lines)
     assert standing(world, "R-nobody") is None
+
+
+def test_a_split_deal_adds_each_reps_revenue_and_counts_once_until_cancelled(
+    reference_plan: Plan,
+) -> None:
+    splits = [{"rep_id": "R-b", "share": "0.4"}, {"rep_id": "R-a", "share": "0.6"}]
+    signed = deal(1, "1000.00", rep="R-b", splits=splits, occurred_at=AT)
+    world, _ = fold(reference_plan, [signed])
+    a, b = heat_shares(world, "D-1", "R-a"), heat_shares(world, "D-1", "R-b")
+    assert [s.period for s in a] == ["2026", "2026-Q1", "2026-03"]
+    assert {(s.revenue, s.deals) for s in a} == {(D("600.00"), 1)}  # lowest id
+    assert {(s.revenue, s.deals) for s in b} == {(D("400.00"), 0)}
+    assert heat_shares(world, "D-1", "R-nobody") == ()
+    cancelled = event(
+        envelope("DealCancelled", "c-1", "2026-03-06T10:00:00+08:00", deal_id="D-1",
+                 reason="customer withdrew")
+    )  # fmt: skip
+    world, _ = fold(reference_plan, [signed, cancelled])
+    assert heat_shares(world, "D-1", "R-a") == ()
+
+
+def test_when_an_amendment_drops_the_counting_rep_the_next_lowest_counts_the_deal(
+    reference_plan: Plan,
+) -> None:
+    both = [{"rep_id": "R-a", "share": "0.5"}, {"rep_id": "R-b", "share": "0.5"}]
+    only_b = [{"rep_id": "R-b", "share": "1"}]
+    amended = event(
+        envelope("DealAmended", "am-1", "2026-03-05T10:00:00+08:00", deal_id="D-1",
+                 amount="2000.00", margin="0.00", currency="CNY", splits=only_b)
+    )  # fmt: skip
+    world, _ = fold(reference_plan, [deal(1, "1000.00", rep="R-a", splits=both),
+                                     amended])  # fmt: skip
+    a, b = heat_shares(world, "D-1", "R-a"), heat_shares(world, "D-1", "R-b")
+    assert {(s.revenue, s.deals) for s in a} == {(D("0.00"), 0)}
+    assert {(s.revenue, s.deals) for s in b} == {(D("2000.00"), 1)}

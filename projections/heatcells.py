@@ -1,0 +1,79 @@
+"""The heatmap as a rep partition keeps it: the sums of its reps' shares per cell
+(period × region × product line), so the board reads a few rows per cell (one per
+partition) instead of every credit.
+
+Each (rep, deal) stake's shares are remembered, so a change replaces them: what a
+stake added before is taken out and what it adds now is put in. A cell's row is
+versioned by the rep-topic offset that last changed it, which a replay of the log
+gives again; after a restore every cell is written afresh at the restored offset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from domain.credits import HeatShare, heat_shares
+from domain.money import ZERO
+from domain.world import World
+
+CellKey = tuple[str, str, str]  # period, region, product line
+
+
+@dataclass(frozen=True, slots=True)
+class HeatSum:
+    """One cell's sums in one partition, as of the offset that last changed it."""
+
+    period: str
+    region: str
+    product_line: str
+    revenue: Decimal
+    deals: int
+    version: int
+
+
+@dataclass
+class HeatCells:
+    stakes: dict[tuple[str, str], tuple[HeatShare, ...]] = field(default_factory=dict)
+    sums: dict[CellKey, tuple[Decimal, int]] = field(default_factory=dict)
+    changed: dict[CellKey, int] = field(default_factory=dict)
+
+    def update(
+        self, rep_id: str, deal_id: str, shares: tuple[HeatShare, ...], offset: int
+    ) -> None:
+        """The stake's shares are now ``shares`` (after the message at ``offset``)."""
+        before = self.stakes.get((rep_id, deal_id), ())
+        if before == shares:
+            return
+        for share, sign in [*((s, -1) for s in before), *((s, 1) for s in shares)]:
+            key = (share.period, share.region, share.product_line)
+            revenue, deals = self.sums.get(key, (ZERO, 0))
+            revenue += sign * share.revenue
+            self.sums[key] = (revenue, deals + sign * share.deals)
+            self.changed[key] = offset
+        if shares:
+            self.stakes[(rep_id, deal_id)] = shares
+        else:
+            self.stakes.pop((rep_id, deal_id), None)
+
+    def recount(self, worlds: Mapping[str, World], offset: int) -> None:
+        """Every stake of the partition's reps again, from their worlds (after a
+        restore); every cell counts as changed at ``offset``."""
+        stale = set(self.sums)
+        self.stakes.clear()
+        self.sums.clear()
+        for rep_id, world in worlds.items():
+            rep = world.reps.get(rep_id)
+            for deal_id in rep.positions if rep is not None else ():
+                self.update(rep_id, deal_id, heat_shares(world, deal_id, rep_id), 0)
+        self.changed = dict.fromkeys(stale | set(self.sums), offset)
+
+    def take(self) -> list[HeatSum]:
+        """The cells changed since the last take, with their sums now."""
+        cells = [
+            HeatSum(key[0], key[1], key[2], *self.sums.get(key, (ZERO, 0)), version)
+            for key, version in self.changed.items()
+        ]
+        self.changed = {}
+        return cells
