@@ -32,6 +32,20 @@ def committed_offset(
         consumer.close()
 
 
+def end_offset(
+    config: dict[str, Any], topic: str, partition: int, timeout: float = 30
+) -> int:
+    """The offset the next message of ``topic``/``partition`` will get."""
+    consumer = Consumer({**config, "group.id": "quotaflow-offset-probe"})
+    try:
+        _, high = consumer.get_watermark_offsets(
+            TopicPartition(topic, partition), timeout=timeout
+        )
+        return int(high)
+    finally:
+        consumer.close()
+
+
 def read_partition(
     config: dict[str, Any],
     topic: str,

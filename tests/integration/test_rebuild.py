@@ -23,6 +23,7 @@ from projections.store import Store
 from streams.app import QuotaFlowApp
 from streams.embedded import BrokerProcess, free_port
 from streams.generator import sample_events
+from streams.history import end_offset
 from streams.rebuild import (
     PROJECTED,
     RebuildError,
@@ -34,7 +35,15 @@ from streams.rebuild import (
     swap,
 )
 from streams.settings import BrokerMode, EmbeddedBroker, Settings
-from streams.topics import CONTROL, DEALS, ORG, TARGETS, ensure_topics, topic_specs
+from streams.topics import (
+    CONTROL,
+    DEALS,
+    ORG,
+    TARGETS,
+    ensure_topics,
+    period_shares_topic,
+    topic_specs,
+)
 from streams.worker import WorkerThread
 from tests.factories import envelope
 from tests.integration.conftest import unique, wait_for
@@ -53,7 +62,9 @@ def noida(tmp_path: Path) -> Iterator[BrokerProcess]:
 
 
 def _rows(store: Store, table: str) -> list[tuple[Any, ...]]:
-    stamps = {"written_at", "set_aside_at"}
+    stamps = {"written_at", "set_aside_at"} | (
+        {"version"} if table == "heat_cells" else set()
+    )
     columns = [
         name
         for (name,) in store.rows(
@@ -67,9 +78,9 @@ def _rows(store: Store, table: str) -> list[tuple[Any, ...]]:
     return sorted(store.rows(f"SELECT {listed} FROM `{table}` FINAL"), key=repr)  # noqa: S608
 
 
-def _org_and_close(rep: str) -> list[tuple[str, bytes, bytes]]:
-    """A hire, a target chain down to the rep, a quarter close, and two events
-    that cannot be read (dead letters)."""
+def _org(rep: str) -> list[tuple[str, bytes, bytes]]:
+    """A hire, a target chain down to the rep, and two events that cannot be read
+    (dead letters)."""
     company, line, region, team = (unique(x) for x in ("CO", "PL", "RG", "TM"))
     hire = envelope("RepHired", unique("h"), AT, rep_id=rep, team_id=team,
                     region="east", role="account_manager", grade="P5",
@@ -87,9 +98,6 @@ def _org_and_close(rep: str) -> list[tuple[str, bytes, bytes]]:
                          parent_id=parent, period="2026-Q1", amount="500000.00",
                          currency="CNY")  # fmt: skip
         out.append((TARGETS, node.encode(), orjson.dumps(quota)))
-    close = envelope("PeriodClosed", unique("pc"), "2026-04-01T00:00:00+08:00",
-                     period="2026-Q1")  # fmt: skip
-    out.append((CONTROL, b"2026-Q1", orjson.dumps(close)))
     out += [(DEALS, b"bad-1", b"{not json"), (DEALS, b"bad-2", b'{"event_type": 1}')]
     return out
 
@@ -114,11 +122,23 @@ def test_a_rebuild_equals_the_live_projections_row_for_row_and_swaps_them_in(
     events = sample_events(3_000, seed=31, prefix=prefix)
     expected = simulated(plan, events)
     producer = Producer(own.confluent_config())
-    publish(producer, events)
-    extra = _org_and_close(unique("R-RB"))
+    publish(producer, events[:1_500])
+    with WorkerThread(lambda: QuotaFlowApp(own, live, plan)):
+        wait_for(lambda: booked(live, prefix), 120, "the first half booked", 1)
+    # The restarted worker restores its partitions (and counts their heatmap cells
+    # again) before it folds the rest.
+    publish(producer, events[1_500:])
+    extra = _org(unique("R-RB"))
     publish(producer, extra)
     with WorkerThread(lambda: QuotaFlowApp(own, live, plan)):
         wait_for(lambda: booked(live, prefix) == expected, 240, "the live totals", 1)
+        # The quarter closes after its deals: a deal after its period's close is
+        # refused, so an earlier close would leave the totals to the stream's order.
+        close = envelope("PeriodClosed", unique("pc"), "2026-04-01T00:00:00+08:00",
+                         period="2026-Q1")  # fmt: skip
+        publish(producer, [(CONTROL, b"2026-Q1", orjson.dumps(close))])
+
+        shares = period_shares_topic(own.app_id)
 
         def settled() -> bool:
             counts = {t: len(_rows(live, t)) for t in PROJECTED}
@@ -126,9 +146,11 @@ def test_a_rebuild_equals_the_live_projections_row_for_row_and_swaps_them_in(
                 counts["targets"] == 5
                 and counts["dead_letters"] == 2
                 and all(counts.values())
+                # every rep partition sent its share of the close
+                and end_offset(own.confluent_config(), shares, 0) == 2
             )
 
-        wait_for(settled, 120, "the hire, the targets and both dead letters", 1)
+        wait_for(settled, 120, "the hire, targets, dead letters and the close", 1)
     before = {table: _rows(live, table) for table in PROJECTED}
 
     rebuilt = prepare(live)
