@@ -193,15 +193,21 @@ def _records(quotaflow: QuotaFlowApp) -> None:
         rows = await io(dead_letters, store, reason)
         return web.json([row.model_dump(mode="json") for row in rows])
 
+    async def refused(web: Any, grant: Grant, rep_id: str, what: str) -> Any:
+        """403 unless the grant covers the rep's records (a manager's through the
+        rep's team as the directory stands); None when it does."""
+        team = await io(team_of, store, rep_id) if grant.role is Role.MANAGER else None
+        if may_read_statement(grant, rep_id, team):
+            return None
+        return web.json(
+            {"error": f"{grant.name} may not read this rep's {what}"}, status=403
+        )
+
     @app.page("/api/reps/{rep_id}/statement")
     @guarded()
     async def statement(web: Any, _request: Any, grant: Grant, rep_id: str) -> Any:
-        team = await io(team_of, store, rep_id) if grant.role is Role.MANAGER else None
-        if not may_read_statement(grant, rep_id, team):
-            return web.json(
-                {"error": f"{grant.name} may not read this rep's statement"},
-                status=403,
-            )
+        if (refusal := await refused(web, grant, rep_id, "statement")) is not None:
+            return refusal
         lines = await io(rep_statement, store, rep_id)
         return web.json([line.model_dump(mode="json") for line in lines])
 
@@ -209,11 +215,8 @@ def _records(quotaflow: QuotaFlowApp) -> None:
     @guarded()
     async def points(web: Any, _request: Any, grant: Grant, rep_id: str) -> Any:
         """A rep's points balance and redemptions, to whoever reads the statement."""
-        team = await io(team_of, store, rep_id) if grant.role is Role.MANAGER else None
-        if not may_read_statement(grant, rep_id, team):
-            return web.json(
-                {"error": f"{grant.name} may not read this rep's points"}, status=403
-            )
+        if (refusal := await refused(web, grant, rep_id, "points")) is not None:
+            return refusal
         balances = await io(points_balances, store, rep_id)
         spent = await io(redemptions, store, rep_id)
         return web.json(
