@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 
@@ -58,3 +59,42 @@ def envelope(event_type: str, event_id: str, at: str, **fields: Any) -> dict[str
         "source": "test",
         **fields,
     }
+
+
+def _event_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def hire_event(
+    rep: str,
+    team: str,
+    region: str,
+    at: str,
+    hired_at: str = "2030-01-01T00:00:00+08:00",
+) -> dict[str, Any]:
+    """A RepHired of an account manager, grade P5."""
+    return envelope("RepHired", _event_id("h"), at, rep_id=rep, team_id=team,
+                    region=region, role="account_manager", grade="P5",
+                    hired_at=hired_at)  # fmt: skip
+
+
+def quota_event(
+    node: str, level: str, parent: str | None, period: str, amount: str, at: str
+) -> dict[str, Any]:
+    """A QuotaAssigned in CNY."""
+    return envelope("QuotaAssigned", _event_id("q"), at, node_id=node, level=level,
+                    parent_id=parent, period=period, amount=amount,
+                    currency="CNY")  # fmt: skip
+
+
+def target_chain(
+    nodes: tuple[str, str, str, str, str], period: str, amount: str, at: str
+) -> list[dict[str, Any]]:
+    """The same target for a company, product line, region, team and rep (in that
+    order), each under the one before: the tree grows top-down."""
+    levels = ("company", "product_line", "region", "team", "rep")
+    parents = (None, *nodes[:-1])
+    return [
+        quota_event(node, level, parent, period, amount, at)
+        for node, level, parent in zip(nodes, levels, parents, strict=True)
+    ]

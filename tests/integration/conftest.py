@@ -126,6 +126,27 @@ def producer(settings: Settings) -> Iterator[Producer]:
     made.flush(10)
 
 
+def app_env(
+    broker: BrokerProcess, app_id: str, partitions: int, data_dir: Path, **more: str
+) -> dict[str, str]:
+    """The environment of a ``quotaflow`` subprocess running app ``app_id`` on
+    ``broker`` (its topics created here) with its data in ``data_dir``; ``more``
+    adds settings by their names without the prefix (``batch_size="200"``)."""
+    ensure_topics(
+        AdminClient({"bootstrap.servers": broker.bootstrap_servers}),
+        topic_specs(app_id, partitions),
+    )
+    return {
+        **os.environ,
+        "QUOTAFLOW_BROKER_MODE": "external",
+        "QUOTAFLOW_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+        "QUOTAFLOW_DATA_DIR": str(data_dir),
+        "QUOTAFLOW_APP_ID": app_id,
+        "QUOTAFLOW_TOPIC_PARTITIONS": str(partitions),
+        **{f"QUOTAFLOW_{name.upper()}": value for name, value in more.items()},
+    }
+
+
 def send(producer: Producer, topic: str, key: bytes, value: bytes) -> None:
     producer.produce(topic, key=key, value=value)
     producer.flush(10)

@@ -18,7 +18,7 @@ from streams.access import Grant, Role, issue
 from streams.app import QuotaFlowApp
 from streams.settings import Settings
 from streams.topics import DEALS, ORG
-from tests.factories import deal_event, envelope
+from tests.factories import deal_event, hire_event
 from tests.integration.conftest import (
     admin_of,
     earned,
@@ -69,9 +69,7 @@ def team(
     ana, bo, cy = unique("ANA"), unique("BO"), unique("CY")
     east, west = unique("T-east"), unique("T-west")
     for rep, team_id in ((ana, east), (bo, east), (cy, west)):
-        hire = envelope("RepHired", unique("h"), AT, rep_id=rep, team_id=team_id,
-                        region="east", role="account_manager", grade="P5",
-                        hired_at="2030-01-01T00:00:00+08:00")  # fmt: skip
+        hire = hire_event(rep, team_id, "east", AT)
         send(producer, ORG, rep.encode(), orjson.dumps(hire))
         deal = deal_event(event_id=unique("e"), deal_id=unique("D"), rep_id=rep,
                           amount="100000.00", occurred_at="2034-02-01T09:00:00+08:00",

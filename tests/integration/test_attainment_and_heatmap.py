@@ -15,7 +15,7 @@ from confluent_kafka import Producer
 from streams.app import QuotaFlowApp
 from streams.settings import Settings
 from streams.topics import DEALS, ORG, TARGETS
-from tests.factories import deal_event, envelope
+from tests.factories import deal_event, envelope, hire_event, quota_event
 from tests.integration.conftest import get_json, routed, send, unique, wait_for
 
 pytestmark = pytest.mark.integration
@@ -30,15 +30,11 @@ def _by_key(settings: Settings, level: str) -> dict[str, tuple[str, Any]]:
 
 
 def _quota(node: str, level: str, parent: str | None, amount: str) -> Any:
-    return envelope("QuotaAssigned", unique("q"), AT, node_id=node, level=level,
-                    parent_id=parent, period=Q, amount=amount,
-                    currency="CNY")  # fmt: skip
+    return quota_event(node, level, parent, Q, amount, AT)
 
 
 def _hire(rep: str, team: str, region: str) -> Any:
-    return envelope("RepHired", unique("h"), AT, rep_id=rep, team_id=team,
-                    region=region, role="account_manager", grade="P5",
-                    hired_at="2030-01-01T00:00:00+08:00")  # fmt: skip
+    return hire_event(rep, team, region, AT)
 
 
 def _deal(reps: dict[str, str], amount: str, line: str, region: str) -> Any:

@@ -25,7 +25,7 @@ from streams.access import Grant, Role, issue
 from streams.app import QuotaFlowApp
 from streams.settings import Settings
 from streams.topics import DEALS, ORG, TARGETS
-from tests.factories import deal_event, envelope
+from tests.factories import deal_event, hire_event, target_chain
 from tests.integration.conftest import ROOT, earned, send, unique, wait_for
 
 pytestmark = pytest.mark.integration
@@ -95,26 +95,13 @@ def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
     browser: Any,
 ) -> None:
     rep, other, team = unique("R-BRD"), unique("R-OTH"), unique("T-brd")
+    at = f"{YEAR}-01-01T00:00:00+08:00"
     for person in (rep, other):
-        hire = envelope("RepHired", unique("h"), f"{YEAR}-01-01T00:00:00+08:00",
-                        rep_id=person, team_id=team, region="north",
-                        role="account_manager", grade="P5",
-                        hired_at="2030-01-01T00:00:00+08:00")  # fmt: skip
+        hire = hire_event(person, team, "north", at)
         send(producer, ORG, person.encode(), orjson.dumps(hire))
-    # The target tree grows top-down: company → product line → region → team → rep.
-    company, line, region = unique("CO"), unique("PL"), unique("RG")
-    chain = (
-        (company, "company", None),
-        (line, "product_line", company),
-        (region, "region", line),
-        (team, "team", region),
-        (rep, "rep", team),
-    )
-    for node, level, parent in chain:
-        quota = envelope("QuotaAssigned", unique("q"), f"{YEAR}-01-01T00:00:00+08:00",
-                         node_id=node, level=level, parent_id=parent, period=YEAR,
-                         amount="400000.00", currency="CNY")  # fmt: skip
-        send(producer, TARGETS, node.encode(), orjson.dumps(quota))
+    nodes = (unique("CO"), unique("PL"), unique("RG"), team, rep)
+    for quota in target_chain(nodes, YEAR, "400000.00", at):
+        send(producer, TARGETS, quota["node_id"].encode(), orjson.dumps(quota))
     first, theirs = _deal(rep, "100000.00", "cloud"), _deal(other, "50000.00", "iot")
     for deal in (first, theirs):
         send(producer, DEALS, deal["deal_id"].encode(), orjson.dumps(deal))

@@ -4,7 +4,6 @@ puts them in place and keeps the old ones until dropped."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
@@ -45,8 +44,8 @@ from streams.topics import (
     topic_specs,
 )
 from streams.worker import WorkerThread
-from tests.factories import envelope
-from tests.integration.conftest import unique, wait_for
+from tests.factories import envelope, hire_event, target_chain
+from tests.integration.conftest import app_env, unique, wait_for
 from tests.integration.test_stream_equals_simulate import booked, publish, simulated
 
 pytestmark = pytest.mark.integration
@@ -82,22 +81,12 @@ def _org(rep: str) -> list[tuple[str, bytes, bytes]]:
     """A hire, a target chain down to the rep, and two events that cannot be read
     (dead letters)."""
     company, line, region, team = (unique(x) for x in ("CO", "PL", "RG", "TM"))
-    hire = envelope("RepHired", unique("h"), AT, rep_id=rep, team_id=team,
-                    region="east", role="account_manager", grade="P5",
-                    hired_at="2025-01-01T00:00:00+08:00")  # fmt: skip
+    hire = hire_event(rep, team, "east", AT, hired_at="2025-01-01T00:00:00+08:00")
     out = [(ORG, rep.encode(), orjson.dumps(hire))]
-    chain = (
-        (company, "company", None),
-        (line, "product_line", company),
-        (region, "region", line),
-        (team, "team", region),
-        (rep, "rep", team),
-    )
-    for node, level, parent in chain:
-        quota = envelope("QuotaAssigned", unique("q"), AT, node_id=node, level=level,
-                         parent_id=parent, period="2026-Q1", amount="500000.00",
-                         currency="CNY")  # fmt: skip
-        out.append((TARGETS, node.encode(), orjson.dumps(quota)))
+    for quota in target_chain(
+        (company, line, region, team, rep), "2026-Q1", "500000.00", AT
+    ):
+        out.append((TARGETS, quota["node_id"].encode(), orjson.dumps(quota)))
     out += [(DEALS, b"bad-1", b"{not json"), (DEALS, b"bad-2", b'{"event_type": 1}')]
     return out
 
@@ -180,19 +169,7 @@ def test_a_rebuild_equals_the_live_projections_row_for_row_and_swaps_them_in(
 def test_the_rebuild_command_shows_progress_compares_and_keeps_the_old_tables(
     noida: BrokerProcess, tmp_path: Path
 ) -> None:
-    app_id = unique("qf-rbcli")
-    ensure_topics(
-        AdminClient({"bootstrap.servers": noida.bootstrap_servers}),
-        topic_specs(app_id, 2),
-    )
-    env = {
-        **os.environ,
-        "QUOTAFLOW_BROKER_MODE": "external",
-        "QUOTAFLOW_BOOTSTRAP_SERVERS": noida.bootstrap_servers,
-        "QUOTAFLOW_DATA_DIR": str(tmp_path / "qf"),
-        "QUOTAFLOW_APP_ID": app_id,
-        "QUOTAFLOW_TOPIC_PARTITIONS": "2",
-    }
+    env = app_env(noida, unique("qf-rbcli"), 2, tmp_path / "qf")
 
     def rebuild(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

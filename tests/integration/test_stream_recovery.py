@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import signal
 import subprocess
@@ -27,7 +26,14 @@ from streams.generator import sample_events
 from streams.settings import BrokerMode, EmbeddedBroker, Settings
 from streams.topics import ensure_topics, topic_specs
 from streams.worker import WorkerThread
-from tests.integration.conftest import admin_of, fetch, sample, unique, wait_for
+from tests.integration.conftest import (
+    admin_of,
+    app_env,
+    fetch,
+    sample,
+    unique,
+    wait_for,
+)
 from tests.integration.test_stream_equals_simulate import (
     KINDS,
     Totals,
@@ -101,22 +107,10 @@ def tansu(tmp_path: Path) -> Iterator[BrokerProcess]:
 def test_a_worker_killed_mid_stream_and_restarted_books_exactly_once(
     tansu: BrokerProcess, plan: Plan, tmp_path: Path
 ) -> None:
-    app_id = unique("qf-kill")
-    ensure_topics(
-        AdminClient({"bootstrap.servers": tansu.bootstrap_servers}),
-        topic_specs(app_id, 3),
-    )
-    worker_env = {
-        **os.environ,
-        "QUOTAFLOW_BROKER_MODE": "external",
-        "QUOTAFLOW_BOOTSTRAP_SERVERS": tansu.bootstrap_servers,
-        "QUOTAFLOW_DATA_DIR": str(tmp_path / "worker"),
-        "QUOTAFLOW_APP_ID": app_id,
-        "QUOTAFLOW_TOPIC_PARTITIONS": "3",
-        "QUOTAFLOW_WEB_PORT": str(free_port()),
-        "QUOTAFLOW_BATCH_SIZE": "200",
-        "QUOTAFLOW_SNAPSHOT_SECONDS": "0.5",
-    }
+    worker_env = app_env(
+        tansu, unique("qf-kill"), 3, tmp_path / "worker",
+        web_port=str(free_port()), batch_size="200", snapshot_seconds="0.5",
+    )  # fmt: skip
     prefix = unique("kill") + "-"
     events = sample_events(20_000, seed=13, prefix=prefix)
     expected = simulated(plan, events)
