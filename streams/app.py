@@ -41,16 +41,13 @@ from confluent_kafka import Producer
 from faust.streams import _current_event
 from faust.types import EventT, StreamT
 
-from domain.credits import DealCredit, Standing
 from domain.events import InvalidEvent, decode_event
 from domain.ledger import LedgerLine
 from domain.periodawards import Awarded
 from domain.plan import Plan
-from domain.targets import TargetNode
-from domain.world import Person, Refused
+from domain.world import Refused
 from projections.deadletters import write_dead_letter
-from projections.dimensions import write_dimensions, write_heat
-from projections.ledger import write_lines, write_standings
+from projections.ledger import write_lines
 from projections.store import Store
 from projections.writer import Span, spans
 from streams import pages, topics
@@ -59,6 +56,7 @@ from streams.deadletter import dead_letter_headers
 from streams.history import Record, read_gap
 from streams.metrics import Metrics
 from streams.partitions import (
+    Folded,
     RepPartition,
     RouterPartition,
     rebuild_reps,
@@ -341,20 +339,12 @@ class QuotaFlowApp:
             # lines (same ids, same versions), so the rewrite is harmless.
             source = _spans(self._rep_topic, batch)
             await self._write(out.lines, source)
-            standings = list(out.standings.values())
-            await self.in_io(write_standings, self.store, standings, source)
-            for partition in sorted({event.message.partition for event in batch}):
-                if (state := self._reps.get(partition)) is not None:
-                    cells = state.heat.take()
-                    await self.in_io(write_heat, self.store, partition, cells, source)
-            await self.in_io(
-                write_dimensions,
-                self.store,
-                out.credits,
-                out.people,
-                out.targets,
-                source,
-            )
+            heat = {
+                partition: state.heat.take()
+                for partition in {event.message.partition for event in batch}
+                if (state := self._reps.get(partition)) is not None
+            }
+            await self.in_io(out.write_views, self.store, heat, source)
             if out.credits or out.people or out.targets:
                 self.changes += 1
             if out.shares_sent:  # on the broker before the batch is acknowledged
@@ -380,11 +370,7 @@ class QuotaFlowApp:
         self.metrics.fold_latency.observe(time.perf_counter() - started)
         state.applied = record.offset
         self._progress(record)
-        out.lines.extend(applied.lines)
-        out.credits.extend((record.offset, credit) for credit in applied.credits)
-        out.people.extend((record.offset, person) for person in applied.people)
-        out.targets.extend((record.offset, node) for node in applied.targets)
-        out.standings.update((s.rep_id, s) for s in applied.standings)
+        out.add(applied, record.offset)
         out.arrivals.append(forward.origin.timestamp)
         if applied.share is not None:
             report = ShareReport(
@@ -591,18 +577,12 @@ def _write_table(
 
 
 @dataclass
-class _Folded:
-    """What a batch of the rep topic produced: lines, arrival times, shares sent."""
+class _Folded(Folded):
+    """A batch of the rep topic: the read side's rows, and arrival times and
+    whether shares were sent."""
 
-    lines: list[LedgerLine] = field(default_factory=list)
     arrivals: list[float] = field(default_factory=list)
     shares_sent: bool = False
-    # Read-side rows, each with the rep-topic offset that produced it (its version).
-    credits: list[tuple[int, DealCredit]] = field(default_factory=list)
-    people: list[tuple[int, Person]] = field(default_factory=list)
-    targets: list[tuple[int, TargetNode]] = field(default_factory=list)
-    # Each rep's latest standing in the batch.
-    standings: dict[str, Standing] = field(default_factory=dict)
 
 
 def _announce(period: str, awarded: Awarded) -> None:

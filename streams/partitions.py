@@ -43,7 +43,11 @@ from domain.plan import Plan
 from domain.planning import placed_targets
 from domain.targets import TargetNode
 from domain.world import Person, Step
-from projections.heatcells import HeatCells
+from projections.dimensions import write_dimensions, write_heat
+from projections.heatcells import HeatCells, HeatSum
+from projections.ledger import write_standings
+from projections.store import Store
+from projections.writer import Span
 from streams.history import committed_offset, offset_of, read_partition
 from streams.routing import (
     BROADCAST,
@@ -99,6 +103,40 @@ class Applied(NamedTuple):
     targets: tuple[TargetNode, ...] = ()
     # The leaderboard standing of each rep this event booked lines for.
     standings: tuple[Standing, ...] = ()
+
+
+@dataclass
+class Folded:
+    """What folding rep-topic messages gave the read side: ledger lines, each rep's
+    latest standing, and credits, people and targets with the offset that produced
+    them (their version). The worker and ``quotaflow rebuild`` write it alike."""
+
+    lines: list[LedgerLine] = field(default_factory=list)
+    standings: dict[str, Standing] = field(default_factory=dict)
+    credits: list[tuple[int, DealCredit]] = field(default_factory=list)
+    people: list[tuple[int, Person]] = field(default_factory=list)
+    targets: list[tuple[int, TargetNode]] = field(default_factory=list)
+
+    def add(self, applied: Applied, offset: int) -> None:
+        """Take what the message at ``offset`` gave."""
+        self.lines.extend(applied.lines)
+        self.standings.update((s.rep_id, s) for s in applied.standings)
+        self.credits.extend((offset, credit) for credit in applied.credits)
+        self.people.extend((offset, person) for person in applied.people)
+        self.targets.extend((offset, node) for node in applied.targets)
+
+    def write_views(
+        self,
+        store: Store,
+        heat: Mapping[int, list[HeatSum]],
+        source: tuple[Span, ...],
+    ) -> None:
+        """Write everything but the lines (the caller writes those first), with the
+        changed heatmap cells of each partition in ``heat``."""
+        write_standings(store, list(self.standings.values()), source)
+        for partition, cells in sorted(heat.items()):
+            write_heat(store, partition, cells, source)
+        write_dimensions(store, self.credits, self.people, self.targets, source)
 
 
 @dataclass

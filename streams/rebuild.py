@@ -16,24 +16,20 @@ and rows the worker wrote between the replay and the swap would be missed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from domain.credits import DealCredit, Standing
-from domain.ledger import LedgerLine
 from domain.plan import Plan
-from domain.targets import TargetNode
-from domain.world import Person, Refused
+from domain.world import Refused
 from projections.deadletters import write_dead_letter
-from projections.dimensions import write_dimensions, write_heat
 from projections.heatcells import HeatSum
-from projections.ledger import write_lines, write_standings
+from projections.ledger import write_lines
 from projections.store import Store
 from projections.writer import MAX_ROWS, Span
 from streams import topics
 from streams.dlq import dead_letters
 from streams.history import end_offset, offset_of, read_partition
-from streams.partitions import RepPartition
+from streams.partitions import Folded, RepPartition
 from streams.periods import PeriodAwarder, decode_report
 from streams.routing import decode_forward
 from streams.settings import Settings
@@ -91,17 +87,12 @@ def sources(settings: Settings) -> list[Source]:
 
 
 @dataclass
-class _Pending:
+class _Pending(Folded):
     """Rows folded but not yet written, and the span they came from."""
 
-    source: Source
+    source: Source = Source("", 0, 0)
     first: int = -1
     last: int = -1
-    lines: list[LedgerLine] = field(default_factory=list)
-    credits: list[tuple[int, DealCredit]] = field(default_factory=list)
-    people: list[tuple[int, Person]] = field(default_factory=list)
-    targets: list[tuple[int, TargetNode]] = field(default_factory=list)
-    standings: dict[str, Standing] = field(default_factory=dict)
 
     def took(self, offset: int) -> None:
         self.first = offset if self.first < 0 else self.first
@@ -114,14 +105,11 @@ class _Pending:
         """Write what is pending (and the partition's changed heatmap cells); what
         comes next starts afresh."""
         if self.first >= 0:
-            where = Span(
-                self.source.topic, self.source.partition, self.first, self.last
-            )
-            write_lines(store, self.lines, (where,))
-            write_standings(store, list(self.standings.values()), (where,))
-            write_dimensions(store, self.credits, self.people, self.targets, (where,))
-            write_heat(store, self.source.partition, heat or [], (where,))
-        return _Pending(self.source)
+            source = self.source
+            where = (Span(source.topic, source.partition, self.first, self.last),)
+            write_lines(store, self.lines, where)
+            self.write_views(store, {source.partition: heat or []}, where)
+        return _Pending(source=self.source)
 
 
 def replay(
@@ -130,7 +118,7 @@ def replay(
     """Fold the sources into ``into``'s tables, as the worker folds them."""
     config = settings.confluent_config()
     for source in plan_of:
-        pending = _Pending(source)
+        pending = _Pending(source=source)
         if source.topic == topics.period_shares_topic(settings.app_id):
             awarder = PeriodAwarder()
             for message in read_partition(config, source.topic, 0, source.until):
@@ -152,11 +140,7 @@ def replay(
             forward = decode_forward(key, message.value() or b"")
             applied = state.apply(forward, offset=offset)
             pending.took(offset)
-            pending.lines.extend(applied.lines)
-            pending.credits.extend((offset, c) for c in applied.credits)
-            pending.people.extend((offset, p) for p in applied.people)
-            pending.targets.extend((offset, t) for t in applied.targets)
-            pending.standings.update((s.rep_id, s) for s in applied.standings)
+            pending.add(applied, offset)
             if pending.full():
                 pending = pending.flushed(into, state.heat.take())
             advance(1)
