@@ -5,12 +5,28 @@ from __future__ import annotations
 from decimal import Decimal
 
 from domain.credits import deal_credit, heat_shares, standing
+from domain.events import Event
 from domain.plan import Plan
 from tests.factories import envelope
 from tests.unit.test_engine import deal, event, fold, lines_of
 
 D = Decimal
 AT = "2026-03-02T10:00:00+08:00"
+
+
+def _amended(splits: list[dict[str, str]]) -> Event:
+    """D-1 amended to 2,000.00 with ``splits``."""
+    return event(
+        envelope("DealAmended", "am-1", "2026-03-05T10:00:00+08:00", deal_id="D-1",
+                 amount="2000.00", margin="0.00", currency="CNY", splits=splits)
+    )  # fmt: skip
+
+
+def _cancelled() -> Event:
+    return event(
+        envelope("DealCancelled", "c-1", "2026-03-06T10:00:00+08:00", deal_id="D-1",
+                 reason="customer withdrew")
+    )  # fmt: skip
 
 
 def test_a_split_deal_credits_each_rep_their_share_in_their_periods(
@@ -35,14 +51,8 @@ def test_an_amendment_that_removes_a_rep_leaves_them_zero_and_a_cancel_flags_it(
 ) -> None:
     both = [{"rep_id": "R-a", "share": "0.5"}, {"rep_id": "R-b", "share": "0.5"}]
     only_a = [{"rep_id": "R-a", "share": "1"}]
-    amended = event(
-        envelope("DealAmended", "am-1", "2026-03-05T10:00:00+08:00", deal_id="D-1",
-                 amount="2000.00", margin="0.00", currency="CNY", splits=only_a)
-    )  # fmt: skip
-    cancelled = event(
-        envelope("DealCancelled", "c-1", "2026-03-06T10:00:00+08:00", deal_id="D-1",
-                 reason="customer withdrew")
-    )  # fmt: skip
+    amended = _amended(only_a)
+    cancelled = _cancelled()
     world, _ = fold(
         reference_plan, [deal(1, "1000.00", rep="R-a", splits=both), amended]
     )
@@ -88,10 +98,7 @@ def test_a_split_deal_adds_each_reps_revenue_and_counts_once_until_cancelled(
     assert {(s.revenue, s.deals) for s in a} == {(D("600.00"), 1)}  # lowest id
     assert {(s.revenue, s.deals) for s in b} == {(D("400.00"), 0)}
     assert heat_shares(world, "D-1", "R-nobody") == ()
-    cancelled = event(
-        envelope("DealCancelled", "c-1", "2026-03-06T10:00:00+08:00", deal_id="D-1",
-                 reason="customer withdrew")
-    )  # fmt: skip
+    cancelled = _cancelled()
     world, _ = fold(reference_plan, [signed, cancelled])
     assert heat_shares(world, "D-1", "R-a") == ()
 
@@ -101,10 +108,7 @@ def test_when_an_amendment_drops_the_counting_rep_the_next_lowest_counts_the_dea
 ) -> None:
     both = [{"rep_id": "R-a", "share": "0.5"}, {"rep_id": "R-b", "share": "0.5"}]
     only_b = [{"rep_id": "R-b", "share": "1"}]
-    amended = event(
-        envelope("DealAmended", "am-1", "2026-03-05T10:00:00+08:00", deal_id="D-1",
-                 amount="2000.00", margin="0.00", currency="CNY", splits=only_b)
-    )  # fmt: skip
+    amended = _amended(only_b)
     world, _ = fold(reference_plan, [deal(1, "1000.00", rep="R-a", splits=both),
                                      amended])  # fmt: skip
     a, b = heat_shares(world, "D-1", "R-a"), heat_shares(world, "D-1", "R-b")
