@@ -40,13 +40,17 @@ from domain.rep import (
 )
 from domain.world import (
     DealRecord,
+    DealTerms,
     Lines,
+    Paid,
     Refused,
+    Scored,
     Waiting,
     World,
     plan_at,
     plan_of,
     rep_of,
+    terms_digest,
 )
 
 
@@ -118,7 +122,7 @@ def _facts(record: DealRecord, rep: RepState, split: Split) -> PositionFacts:
 def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
     known = world.deals.get(deal.deal_id)
     if known is not None:
-        if _terms(known.closed) == _terms(deal):
+        if known.closed.digest == terms_digest(deal):
             return world, ()  # the same fact from another source counts once
         msg = (
             f"deal {deal.deal_id} was already closed by {known.closed.event_id} with "
@@ -127,7 +131,7 @@ def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
         raise Refused("conflict", msg)
     plan = _plan_for(world, deal)
     record = DealRecord(
-        closed=deal,
+        closed=DealTerms.of(deal),
         amount=deal.amount,
         margin=deal.margin,
         splits=deal.splits,
@@ -179,7 +183,7 @@ def _book_instant(
     state: InstantState,
     awards: tuple[InstantAward, ...],
     plan: Plan,
-    deal: DealClosed,
+    deal: DealClosed | DealTerms,
     source: Source,
 ) -> tuple[RepState, Lines]:
     """Keep the rep's instant-reward memory and book the awards that fired."""
@@ -200,10 +204,6 @@ def _book_instant(
         for n, award in enumerate(awards, start=1)
     ]
     return book(updated(rep, instant=state), drafts)
-
-
-def _terms(deal: DealClosed) -> str:
-    return deal.model_dump_json(exclude={"event_id", "source", "schema_version"})
 
 
 def _release_waiting(world: World, deal_id: str, lines: Lines) -> tuple[World, Lines]:
@@ -303,7 +303,7 @@ def cancel(world: World, event: DealCancelled) -> tuple[World, Lines]:
 
 
 def _instant_cancelled(
-    rep: RepState, plan: Plan, deal: DealClosed, source: Source
+    rep: RepState, plan: Plan, deal: DealTerms, source: Source
 ) -> tuple[RepState, Lines]:
     """即时奖励 clawback: an award whose condition no longer holds is reversed."""
     rules = plan.instant_rewards
@@ -342,7 +342,8 @@ def pay(world: World, event: PaymentReceived) -> tuple[World, Lines]:
             f"deal {event.deal_id}'s commission was forfeited: nothing more to release"
         )
         raise Refused("forfeited", msg)
-    new = updated(record, payments=(*record.payments, event))
+    paid = Paid(event.payment_id, event.event_id, event.amount, event.occurred_at)
+    new = updated(record, payments=(*record.payments, paid))
     source = Source(event.event_id, event.occurred_at)
     return _restate(world, new, source, f"payment {event.payment_id}", record)
 
@@ -360,7 +361,7 @@ def score(world: World, event: SatisfactionRecorded) -> tuple[World, Lines]:
     rule = _plan(world, record).satisfaction_bonus
     if record.satisfaction is not None or rule is None or event.score < rule.min_score:
         return world, deducted
-    new = updated(record, satisfaction=event)
+    new = updated(record, satisfaction=Scored(event.event_id, event.score))
     source = Source(event.event_id, event.occurred_at)
     return _restate(world, new, source, f"satisfaction {event.score}", record)
 

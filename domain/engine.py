@@ -63,6 +63,8 @@ from domain.world import (
     Rejection,
     Step,
     World,
+    event_digest,
+    event_key,
     plan_of,
     start,
 )
@@ -84,8 +86,9 @@ ACCRUING_KINDS = frozenset({"earned", "bonus"})
 
 def evolve(world: World, event: Event) -> tuple[World, Step]:
     """Apply one event and return the new world with what the event produced."""
-    prior = world.seen.get(event.event_id)
-    if prior == event:
+    key, digest = event_key(event.event_id), event_digest(event)
+    prior = world.seen.get(key)
+    if prior == digest:
         return world, Step()
     if prior is not None:
         reason = f"event_id {event.event_id} was already used for different content"
@@ -99,7 +102,7 @@ def evolve(world: World, event: Event) -> tuple[World, Step]:
     except Refused as exc:
         return world, Step(rejected=(Rejection(event.event_id, exc.code, exc.reason),))
     after, alerts = _accrue(after, step.lines)
-    seen = after.seen.set(event.event_id, event)
+    seen = after.seen.set(key, digest)
     return updated(after, seen=seen), step._replace(alerts=alerts)
 
 

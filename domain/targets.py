@@ -10,7 +10,7 @@ node at a time and only adds up once all of a parent's children are in.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
@@ -27,6 +27,7 @@ from pydantic import (
 from domain.bands import BandSlice, RateBand, check_marginal_bands, slice_across_bands
 from domain.events import TargetLevel
 from domain.money import ZERO, CurrencyCode, format_money, to_cents
+from domain.pmap import PMap
 
 LEVELS: tuple[TargetLevel, ...] = ("company", "product_line", "region", "team", "rep")
 _PERIOD = re.compile(r"([0-9]{4})(?:-Q([1-4])|-(0[1-9]|1[0-2]))?")
@@ -156,16 +157,29 @@ class TargetChange(_Frozen):
 
 
 class TargetBook(_Frozen):
-    """Every target by node and period, and its history. Replaced, never mutated."""
+    """Every target by node and period, and its history. Replaced, never mutated.
 
-    targets: Mapping[str, Mapping[str, TargetNode]] = {}
-    history: tuple[TargetChange, ...] = ()
+    Persistent maps, so a change costs O(log n) whatever the size of the tree: a
+    110,000-node tree is built in linear time, and a world that shares the book with
+    another copies nothing. ``kids`` indexes each node's children by period
+    (``parent@period``), in the order they were first placed."""
+
+    targets: PMap[str, PMap[str, TargetNode]] = Field(default_factory=PMap)
+    kids: PMap[str, tuple[str, ...]] = Field(default_factory=PMap)
+    changes: PMap[int, TargetChange] = Field(default_factory=PMap)
+
+    @property
+    def history(self) -> tuple[TargetChange, ...]:
+        """Every accepted change, oldest first."""
+        return tuple(self.changes[n] for n in range(len(self.changes)))
 
     def get(self, node_id: str, period: str) -> TargetNode | None:
-        return self.targets.get(node_id, {}).get(period)
+        periods = self.targets.get(node_id)
+        return None if periods is None else periods.get(period)
 
     def children(self, parent_id: str, period: str) -> tuple[TargetNode, ...]:
-        found = (periods.get(period) for periods in self.targets.values())
+        under = self.kids.get(f"{parent_id}@{period}", ())
+        found = (self.get(node_id, period) for node_id in under)
         return tuple(n for n in found if n is not None and n.parent_id == parent_id)
 
 
@@ -182,11 +196,18 @@ def _require(book: TargetBook, node_id: str, period: str) -> TargetNode:
 
 
 def _put(book: TargetBook, node: TargetNode, change: TargetChange) -> TargetBook:
-    periods = {**book.targets.get(node.node_id, {}), node.period: node}
+    periods = book.targets.get(node.node_id) or PMap[str, TargetNode]()
+    kids = book.kids
+    if node.parent_id is not None:
+        under = f"{node.parent_id}@{node.period}"
+        known = kids.get(under, ())
+        if node.node_id not in known:
+            kids = kids.set(under, (*known, node.node_id))
     return book.model_copy(
         update={
-            "targets": {**book.targets, node.node_id: periods},
-            "history": (*book.history, change),
+            "targets": book.targets.set(node.node_id, periods.set(node.period, node)),
+            "kids": kids,
+            "changes": book.changes.set(len(book.changes), change),
         }
     )
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from hashlib import blake2b
 from typing import NamedTuple
 
 from pydantic import TypeAdapter
@@ -26,6 +27,7 @@ from domain.events import (
     SatisfactionRecorded,
     Split,
 )
+from domain.frozen import updated
 from domain.ledger import LedgerLine
 from domain.plan import Plan, SpiffWindow
 from domain.pmap import PMap
@@ -62,10 +64,67 @@ class Refused(Exception):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DealTerms:
+    """What the fold keeps of a ``DealClosed``: the fields later rules read, and a
+    digest of its terms (a second close from another source must match them). A
+    decoded event is several times larger, and every open deal keeps one."""
+
+    event_id: str
+    deal_id: str
+    customer_id: str
+    new_customer: bool
+    key_account: bool
+    product_line: str
+    region: str
+    currency: str
+    occurred_at: datetime
+    payment_due_at: datetime
+    digest: int
+
+    @classmethod
+    def of(cls, deal: DealClosed) -> DealTerms:
+        return cls(
+            event_id=deal.event_id,
+            deal_id=deal.deal_id,
+            customer_id=deal.customer_id,
+            new_customer=deal.new_customer,
+            key_account=deal.key_account,
+            product_line=deal.product_line,
+            region=deal.region,
+            currency=deal.currency,
+            occurred_at=deal.occurred_at,
+            payment_due_at=deal.payment_due_at,
+            digest=terms_digest(deal),
+        )
+
+
+def terms_digest(deal: DealClosed) -> int:
+    """The deal's terms, whoever sent them (event id, source and version aside)."""
+    terms = deal.model_dump_json(exclude={"event_id", "source", "schema_version"})
+    return _digest(terms.encode())
+
+
+class Paid(NamedTuple):
+    """A payment as a deal keeps it."""
+
+    payment_id: str
+    event_id: str
+    amount: Decimal
+    occurred_at: datetime
+
+
+class Scored(NamedTuple):
+    """The satisfaction score that earned a deal its bonus."""
+
+    event_id: str
+    score: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DealRecord:
     """A deal as it stands: current terms, plan, payments, score, status."""
 
-    closed: DealClosed
+    closed: DealTerms
     amount: Decimal
     margin: Decimal
     splits: tuple[Split, ...]
@@ -73,10 +132,25 @@ class DealRecord:
     plan_version: int
     spiff: SpiffWindow | None
     repeat_customer: bool = False
-    payments: tuple[PaymentReceived, ...] = ()
-    satisfaction: SatisfactionRecorded | None = None
+    payments: tuple[Paid, ...] = ()
+    satisfaction: Scored | None = None
     cancelled: bool = False
     forfeited_by: str | None = None
+
+
+def _digest(data: bytes) -> int:
+    return int.from_bytes(blake2b(data, digest_size=8).digest())
+
+
+def event_key(event_id: str) -> int:
+    """A fixed-size key for an event id (128 bits: no collision in any real log)."""
+    return int.from_bytes(blake2b(event_id.encode(), digest_size=16).digest())
+
+
+def event_digest(event: Event) -> int:
+    """A fixed-size digest of an event's content: a repeat of the same id is the
+    same fact only if this matches."""
+    return _digest(type(event).__pydantic_serializer__.to_json(event))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,8 +172,10 @@ class World:
 
     plans: tuple[Plan, ...] = ()
     spiffs: tuple[SpiffWindow, ...] = ()
-    # Every event applied, by event_id: a repeat is compared with what was applied.
-    seen: PMap[str, Event] = field(default_factory=PMap)
+    # Every event applied: its id's key (``event_key``) to its content's digest
+    # (``event_digest``), so a repeat is compared with what was applied without
+    # keeping the event.
+    seen: PMap[int, int] = field(default_factory=PMap)
     deals: PMap[str, DealRecord] = field(default_factory=PMap)
     waiting: PMap[str, tuple[Waiting, ...]] = field(default_factory=PMap)
     reps: PMap[str, RepState] = field(default_factory=PMap)
@@ -115,6 +191,23 @@ class World:
     # books their attainment lines, and the awards are made from every part's share
     # (``domain.periodawards``).
     awards_elsewhere: bool = False
+
+
+OWN_FIELDS = ("seen", "deals", "waiting", "reps", "budgets")
+"""What a world of some reps owns; every other field is a fact about the company
+(plans, SPIFFs, targets, people, nominations, proposals, closed periods) that the
+worlds of one stream partition share."""
+
+
+def under(world: World, facts: World) -> World:
+    """``world``'s own part (``OWN_FIELDS``) with the company facts of ``facts``: O(1),
+    so a partition keeps those facts once, not once per rep."""
+    return updated(facts, **{name: getattr(world, name) for name in OWN_FIELDS})
+
+
+def own_part(world: World) -> World:
+    """``world`` without the company facts (what a rep's snapshot keeps)."""
+    return under(world, _BARE)
 
 
 def start(plans: Iterable[Plan], *, awards_elsewhere: bool = False) -> World:
@@ -141,5 +234,6 @@ def rep_of(world: World, rep_id: str) -> RepState:
     return world.reps.get(rep_id) or RepState(rep_id=rep_id)
 
 
+_BARE = World()
 WORLD: TypeAdapter[World] = TypeAdapter(World)
 """How a world is stored: ``WORLD.dump_json(world)`` and ``WORLD.validate_json``."""

@@ -42,7 +42,7 @@ from domain.periodawards import PeriodShare, period_share
 from domain.plan import Plan
 from domain.planning import placed_targets
 from domain.targets import TargetNode
-from domain.world import Person, Step
+from domain.world import Person, Step, under
 from projections.dimensions import write_dimensions, write_heat
 from projections.heatcells import HeatCells, HeatSum
 from projections.ledger import write_standings
@@ -162,20 +162,29 @@ class RepPartition:
     ) -> RepPartition:
         return cls(start(plans, awards_elsewhere=True), number, partitions)
 
+    def world(self, rep_id: str) -> World:
+        """The world of ``rep_id`` under the partition's company facts as they stand
+        now (the base world for a rep not met yet)."""
+        own = self.worlds.get(rep_id)
+        return self.base if own is None else under(own, self.base)
+
     def apply(
         self, forward: Forward, due: Due | None = None, offset: int | None = None
     ) -> Applied:
-        """Fold one forwarded event into its rep's world (a broadcast into every
-        world): the reps' own lines, what the fold refused (reported by the primary
-        copy only) and, when a period closes, this partition's share of its facts.
-        When rebuilding from snapshots, ``due`` says which worlds still need it.
-        ``offset`` is the message's (by default the one after ``applied``)."""
+        """Fold one forwarded event into its rep's world (a broadcast into the base,
+        and a period close into every world too): the reps' own lines, what the fold
+        refused (reported by the primary copy only) and, when a period closes, this
+        partition's share of its facts. The company facts (plans, targets, people
+        ...) live in the base alone, so a broadcast other than a close costs the same
+        whatever the number of reps. When rebuilding from snapshots, ``due`` says
+        which worlds still need it. ``offset`` is the message's (by default the one
+        after ``applied``)."""
         event = decode_event(forward.value)  # validated by the router already
         if forward.rep_id != BROADCAST:
             rep_id = forward.rep_id
             if due is not None and not due(rep_id):
                 return Applied(event.event_type, [], [])
-            world, step = evolve(self.worlds.get(rep_id) or self.base, event)
+            world, step = evolve(self.world(rep_id), event)
             self.worlds[rep_id] = world
             self.dirty.add(rep_id)
             lines = [line for line in step.lines if line.rep_id == rep_id]
@@ -202,11 +211,14 @@ class RepPartition:
         if due is None or due(BROADCAST):
             self.base, step = evolve(self.base, event)
         lines = []
-        for rep_id, world in self.worlds.items():
-            if due is None or due(rep_id):
-                self.worlds[rep_id], own = evolve(world, event)
-                lines += (line for line in own.lines if line.rep_id == rep_id)
-        self.dirty.update(self.worlds)
+        if isinstance(event, PeriodClosed):
+            # A close books each rep's attainment lines in their own world, under the
+            # company facts as they stood before it.
+            for rep_id, world in self.worlds.items():
+                if due is None or due(rep_id):
+                    self.worlds[rep_id], own = evolve(under(world, before), event)
+                    lines += (line for line in own.lines if line.rep_id == rep_id)
+            self.dirty.update(self.worlds)
         refused = list(step.rejected) if forward.primary else []
         share = None
         if was_open and isinstance(event, PeriodClosed) and not step.rejected:
@@ -214,7 +226,7 @@ class RepPartition:
                 self.base,
                 event,
                 owned=lambda rep: owner_partition(rep, self.partitions) == self.number,
-                world_of=lambda rep: self.worlds.get(rep, self.base),
+                world_of=self.world,
             )
         return Applied(
             event.event_type,

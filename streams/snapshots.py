@@ -22,7 +22,7 @@ import struct
 import zlib
 from collections.abc import Mapping
 
-from domain.world import WORLD, World
+from domain.world import WORLD, World, own_part
 from streams.routing import BROADCAST
 from streams.tables import table_key
 
@@ -45,11 +45,13 @@ def decode_snapshot(value: bytes) -> tuple[int, World]:
 def snapshot_round(
     partition: int, offset: int, base: World, changed: Mapping[str, World]
 ) -> list[tuple[bytes, bytes]] | None:
-    """The table entries of one round: the changed reps' worlds, then the base;
+    """The table entries of one round: the changed reps' own parts of their worlds,
+    then the base (with the company facts);
     ``None`` when a world is too large for one message (the round is skipped)."""
     entries = []
     for rep_id, world in sorted(changed.items()):
-        entries.append((table_key(partition, rep_id), encode_snapshot(offset, world)))
+        own = own_part(world)  # the company facts are the base's, written once
+        entries.append((table_key(partition, rep_id), encode_snapshot(offset, own)))
     entries.append((table_key(partition, BROADCAST), encode_snapshot(offset, base)))
     too_large = [key.decode() for key, value in entries if len(value) > LIMIT]
     if too_large:
