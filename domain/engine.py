@@ -101,9 +101,11 @@ def evolve(world: World, event: Event) -> tuple[World, Step]:
             step = Step(lines=lines)
     except Refused as exc:
         return world, Step(rejected=(Rejection(event.event_id, exc.code, exc.reason),))
-    after, alerts = _accrue(after, step.lines)
     seen = after.seen.set(key, digest)
-    return updated(after, seen=seen), step._replace(alerts=alerts)
+    if not step.lines:
+        return updated(after, seen=seen), step
+    after, alerts = _accrue(after, step.lines)
+    return updated(after, seen=seen), step._replace(alerts=alerts) if alerts else step
 
 
 def _accrue(world: World, lines: Lines) -> tuple[World, tuple[BudgetAlert, ...]]:

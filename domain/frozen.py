@@ -19,10 +19,12 @@ def updated(record: T, **changes: Any) -> T:
     cls = type(record)
     copy = cls.__new__(cls)
     for name in cls.__slots__:  # type: ignore[attr-defined]
-        _set(
-            copy, name, changes.pop(name) if name in changes else getattr(record, name)
-        )
-    if changes:
-        msg = f"{cls.__name__} has no field(s) {', '.join(sorted(changes))}"
-        raise TypeError(msg)
+        _set(copy, name, getattr(record, name))
+    try:
+        for name, value in changes.items():
+            _set(copy, name, value)
+    except AttributeError:
+        unknown = sorted(set(changes) - set(cls.__slots__))  # type: ignore[attr-defined]
+        msg = f"{cls.__name__} has no field(s) {', '.join(unknown)}"
+        raise TypeError(msg) from None
     return copy

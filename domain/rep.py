@@ -14,12 +14,13 @@ happened, never on the order the stream delivered them in.
 from __future__ import annotations
 
 from bisect import bisect_right, insort
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple, cast
 
+from domain.bands import RateBand
 from domain.commission import Kind, PositionFacts, Target, position_targets
 from domain.frozen import updated
 from domain.instant import InstantState
@@ -189,13 +190,19 @@ def _placed(
 ) -> PositionFacts:
     """分段提成 in close-time order: the year-to-date base is the credited revenue of
     the rep's deals that closed before this one; the sprint is judged on the quarters
-    as they stand. ``counted`` is what this deal adds to the year's revenue now."""
+    as they stand. ``counted`` is what this deal adds to the year's revenue now.
+
+    The base is summed over the shorter side of the deal: the deals before it, or the
+    year's revenue less this deal and the deals after it (a deal that arrives late
+    is usually among the year's last, so arrival order costs little)."""
     year = str(facts.closed_at.year)
-    if keys[-1] == _key(facts):  # the usual case: the latest deal of the year
-        ytd = state.revenue_in(year) - counted
+    at = bisect_right(keys, _key(facts)) - 1
+    later = len(keys) - 1 - at
+    if later < at:
+        after = sum((_credited(state, deal_id) for _, deal_id in keys[at + 1 :]), ZERO)
+        ytd = state.revenue_in(year) - counted - after
     else:
-        before = keys[: bisect_right(keys, _key(facts)) - 1]
-        ytd = sum((_credited(state, deal_id) for _, deal_id in before), ZERO)
+        ytd = sum((_credited(state, deal_id) for _, deal_id in keys[:at]), ZERO)
     return _at(state, facts, plan, ytd)
 
 
@@ -228,12 +235,35 @@ def _follow_on(
         if later.cancelled:
             continue
         plan = plans(later.plan_id, later.plan_version)
+        base, ytd = ytd, ytd + later.facts.credited
+        if _slices_hold(state, later.facts, plan, base):
+            continue
         # Everything after a change moves with it: each later deal's base shifts.
-        moved = updated(later, facts=_at(state, later.facts, plan, ytd))
-        ytd += later.facts.credited
+        moved = updated(later, facts=_at(state, later.facts, plan, base))
         state, booked = _rebook(state, moved, plan, source, note)
         collected.extend(booked)
     return state, tuple(collected)
+
+
+def _slices_hold(
+    state: RepState, facts: PositionFacts, plan: Plan, ytd: Decimal
+) -> bool:
+    """Whether a later deal whose base moves to ``ytd`` earns what it booked: it
+    stays inside the one revenue band it was booked in, and its sprint holds as it
+    did. ``facts.ytd_before`` is the base its booked lines were computed on."""
+    if sprint_holds(state, facts.closed_at, plan) != facts.sprint:
+        return False
+    bands = plan.revenue_bands
+    booked = _band_of(bands, facts.ytd_before, facts.ytd_before + facts.credited)
+    return booked is not None and booked == _band_of(bands, ytd, ytd + facts.credited)
+
+
+def _band_of(bands: Sequence[RateBand], start: Decimal, end: Decimal) -> int | None:
+    """The one band that holds all of ``[start, end]``; ``None`` if it spans an edge."""
+    for index, band in enumerate(bands):
+        if band.lower <= start and (band.upper is None or end <= band.upper):
+            return index
+    return None
 
 
 def _margin(facts: PositionFacts) -> Decimal:

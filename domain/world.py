@@ -227,7 +227,10 @@ def plan_at(world: World, at: datetime) -> Plan:
 
 
 def plan_of(world: World, plan_id: str, version: int) -> Plan:
-    return next(p for p in world.plans if (p.plan_id, p.version) == (plan_id, version))
+    for plan in world.plans:
+        if plan.version == version and plan.plan_id == plan_id:
+            return plan
+    raise KeyError((plan_id, version))  # pragma: no cover - a deal names a known plan
 
 
 def rep_of(world: World, rep_id: str) -> RepState:

@@ -1,0 +1,79 @@
+"""A deal that arrives after later deals of its rep's year re-slices only the deals
+whose bands or sprint it changes (SPEC §2, §8: 分段提成 in close-time order)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import orjson
+
+from domain.engine import World, evolve, start
+from domain.events import decode_event
+from domain.ledger import LedgerLine
+from domain.plan import Plan
+from tests.factories import deal_event
+
+
+def _deal(n: int, at: str, amount: str) -> bytes:
+    return orjson.dumps(
+        deal_event(
+            event_id=f"e-{n}",
+            deal_id=f"D-{n}",
+            occurred_at=at,
+            payment_due_at="2027-06-30T00:00:00+08:00",
+            amount=amount,
+            margin="0",
+            new_customer=False,
+        )
+    )
+
+
+def _fold(world: World, *raw: bytes) -> tuple[World, list[LedgerLine]]:
+    lines: list[LedgerLine] = []
+    for value in raw:
+        world, step = evolve(world, decode_event(value))
+        assert step.rejected == ()
+        lines += step.lines
+    return world, lines
+
+
+def _earned(world: World) -> Decimal:
+    return world.reps["R-17"].total("earned")
+
+
+def test_a_late_q3_deal_that_completes_the_sprint_lifts_the_q4_deal(
+    reference_plan: Plan,
+) -> None:
+    world, _ = _fold(
+        start([reference_plan]),
+        _deal(1, "2026-02-10T10:00:00+08:00", "300000"),
+        _deal(2, "2026-05-10T10:00:00+08:00", "300000"),
+        _deal(3, "2026-08-10T10:00:00+08:00", "200000"),
+        _deal(4, "2026-11-10T10:00:00+08:00", "100000"),
+    )
+    # 9,000 + (6,000 + 5,000) + 10,000 + 100,000 × 5% (no sprint: Q3 is 200,000).
+    assert _earned(world) == Decimal("35000")
+    world, lines = _fold(world, _deal(5, "2026-09-10T10:00:00+08:00", "100000"))
+    # Q3 is now 300,000: the Q4 deal stays in the 5% band (base 900,000) but earns
+    # the sprint's +1 point: 100,000 × 6% = 6,000, booked as a 1,000 difference.
+    assert _earned(world) == Decimal("41000")
+    assert sorted((line.deal_id, line.amount) for line in lines) == [
+        ("D-4", Decimal("1000.00")),
+        ("D-5", Decimal("5000.00")),
+    ]
+
+
+def test_a_late_deal_books_nothing_for_later_deals_that_stay_in_their_band(
+    reference_plan: Plan,
+) -> None:
+    early = [_deal(n, f"2026-03-{n:02d}T10:00:00+08:00", "400000") for n in (1, 2, 3)]
+    later = [_deal(n, f"2026-04-{n:02d}T10:00:00+08:00", "50000") for n in (4, 5, 6)]
+    late = _deal(7, "2026-03-20T10:00:00+08:00", "10000")
+    world, lines = _fold(start([reference_plan]), *early, *later, late)
+    # The later deals sit above 1,200,000 in the 7% band before and after the late
+    # deal moved their base: only the late deal itself books a line.
+    assert [line.deal_id for line in lines[-1:]] == ["D-7"]
+    assert sum(1 for line in lines if line.source_event_ids == ("e-7",)) == 1
+    in_order, _ = _fold(start([reference_plan]), *early, late, *later)
+    assert _earned(world) == _earned(in_order)
+    assert world.reps["R-17"].revenue == in_order.reps["R-17"].revenue
