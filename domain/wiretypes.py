@@ -1,0 +1,199 @@
+"""msgspec mirrors of the event models in ``domain.events``, field for field.
+
+Each Struct lists the fields of its model in the model's order, less ``event_type``
+(msgspec's tag). The constraints are the models' own, written narrowly: money must
+be a plain decimal string (the pattern uses ``[0-9]`` and ``\\Z``, as Python's ``\\d``
+and ``$`` also take other digits and a trailing newline), and anything narrower here
+than in pydantic only sends a message down the pydantic path. Stamps, currencies and
+periods are only strings here: domain.wire checks them with the models' own field
+validators, so they parse exactly as on the pydantic path. A field with a default
+is ``UNSET`` when absent, so the built model knows which fields were given.
+PlanPublished has no mirror: its free-form plan document goes the pydantic way.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, get_args
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+Id = Annotated[str, Meta(min_length=1, max_length=128)]
+Text = Annotated[str, Meta(max_length=1000)]
+Money = Annotated[str, Meta(pattern=r"^-?[0-9]+(\.[0-9]+)?\Z")]
+# Checked by the models' own field validators once decoded (domain.wire).
+Currency = str
+Period = str
+Stamp = Annotated[str, Meta(max_length=64)]
+Level = Literal["company", "product_line", "region", "team", "rep"]
+Role = Literal["account_manager", "team_lead", "support"]
+Kind = Literal[
+    "visit",
+    "decision_maker_visit",
+    "prospect_entered",
+    "mentoring",
+    "knowledge_sharing",
+    "crisis_support",
+    "mentee_passed",
+]
+
+
+class Envelope(Struct, frozen=True, kw_only=True, tag_field="event_type"):
+    event_id: Id
+    schema_version: int
+    occurred_at: Stamp
+    source: Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class Split(Struct, frozen=True):
+    rep_id: Id
+    share: Money
+
+
+class DealClosed(Envelope, frozen=True, kw_only=True, tag=True):
+    deal_id: Id
+    rep_id: Id
+    customer_id: Id
+    new_customer: bool
+    key_account: bool
+    product_line: Id
+    region: Id
+    amount: Money
+    margin: Money
+    currency: Currency
+    payment_due_at: Stamp
+    splits: Annotated[tuple[Split, ...], Meta(min_length=1)]
+
+
+class DealAmended(Envelope, frozen=True, kw_only=True, tag=True):
+    deal_id: Id
+    amount: Money
+    margin: Money
+    currency: Currency
+    splits: Annotated[tuple[Split, ...], Meta(min_length=1)]
+
+
+class DealCancelled(Envelope, frozen=True, kw_only=True, tag=True):
+    deal_id: Id
+    reason: Text | UnsetType = UNSET
+
+
+class PaymentReceived(Envelope, frozen=True, kw_only=True, tag=True):
+    payment_id: Id
+    deal_id: Id
+    amount: Money
+    currency: Currency
+
+
+class SatisfactionRecorded(Envelope, frozen=True, kw_only=True, tag=True):
+    deal_id: Id
+    customer_id: Id
+    score: Money | int
+    comment: Annotated[str, Meta(max_length=4000)] | UnsetType = UNSET
+
+
+class QuotaAssigned(Envelope, frozen=True, kw_only=True, tag=True):
+    node_id: Id
+    level: Level
+    parent_id: Id | UnsetType | None = UNSET
+    period: Period
+    amount: Money
+    currency: Currency
+
+
+class QuotaAdjusted(QuotaAssigned, frozen=True, kw_only=True, tag=True):
+    reason: Annotated[str, Meta(min_length=1, max_length=1000)]
+    approved_by: Id
+
+
+class _RepEvent(Envelope, frozen=True, kw_only=True):
+    rep_id: Id
+    team_id: Id
+    region: Id
+    role: Role
+    grade: Id
+    hired_at: Stamp
+
+
+class RepHired(_RepEvent, frozen=True, kw_only=True, tag=True):
+    pass
+
+
+class RepMoved(_RepEvent, frozen=True, kw_only=True, tag=True):
+    pass
+
+
+class RepLeft(_RepEvent, frozen=True, kw_only=True, tag=True):
+    pass
+
+
+class SpiffAnnounced(Envelope, frozen=True, kw_only=True, tag=True):
+    spiff_id: Id
+    starts_at: Stamp
+    ends_at: Stamp
+    multiplier: Money
+    product_lines: tuple[Id, ...] | UnsetType = UNSET
+    regions: tuple[Id, ...] | UnsetType = UNSET
+
+
+class ActivityLogged(Envelope, frozen=True, kw_only=True, tag=True):
+    activity_id: Id
+    rep_id: Id
+    kind: Kind
+    complete: bool | UnsetType = UNSET
+    customer_id: Id | UnsetType | None = UNSET
+
+
+class CollaborationConfirmed(Envelope, frozen=True, kw_only=True, tag=True):
+    collaboration_id: Id
+    helper_rep_id: Id
+    beneficiary_rep_id: Id
+    deal_id: Id | UnsetType | None = UNSET
+
+
+class PointsRedeemed(Envelope, frozen=True, kw_only=True, tag=True):
+    redemption_id: Id
+    rep_id: Id
+    points: Money | int
+    reward: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class NominationMade(Envelope, frozen=True, kw_only=True, tag=True):
+    nomination_id: Id
+    nominee_id: Id
+    nominated_by: Id
+    pool: Id
+    period: Period
+
+
+class ProposalAdopted(Envelope, frozen=True, kw_only=True, tag=True):
+    proposal_id: Id
+    rep_id: Id
+    period: Period
+    measured_uplift: Money
+    approved_by: Id | UnsetType | None = UNSET
+
+
+class PeriodClosed(Envelope, frozen=True, kw_only=True, tag=True):
+    period: Period
+
+
+Wire = (
+    DealClosed
+    | DealAmended
+    | DealCancelled
+    | PaymentReceived
+    | SatisfactionRecorded
+    | QuotaAssigned
+    | QuotaAdjusted
+    | RepHired
+    | RepMoved
+    | RepLeft
+    | SpiffAnnounced
+    | ActivityLogged
+    | CollaborationConfirmed
+    | PointsRedeemed
+    | NominationMade
+    | ProposalAdopted
+    | PeriodClosed
+)
+STRUCTS: tuple[type[Envelope], ...] = get_args(Wire)
