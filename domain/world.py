@@ -98,10 +98,13 @@ class DealTerms:
         )
 
 
+_ENVELOPE = {"event_id", "source", "schema_version"}
+
+
 def terms_digest(deal: DealClosed) -> int:
     """The deal's terms, whoever sent them (event id, source and version aside)."""
-    terms = deal.model_dump_json(exclude={"event_id", "source", "schema_version"})
-    return _digest(terms.encode())
+    terms = type(deal).__pydantic_serializer__.to_json(deal, exclude=_ENVELOPE)
+    return _digest(terms)
 
 
 class Paid(NamedTuple):
