@@ -3,6 +3,7 @@ whose bands or sprint it changes (SPEC §2, §8: 分段提成 in close-time orde
 
 from __future__ import annotations
 
+import pickle
 from decimal import Decimal
 
 import orjson
@@ -11,7 +12,11 @@ from domain.engine import World, evolve, start
 from domain.events import decode_event
 from domain.ledger import LedgerLine
 from domain.plan import Plan
+from streams.generator import sample_events
 from tests.factories import deal_event
+
+_EVENT_TYPES = ("DealClosed", "DealAmended", "DealCancelled", "PaymentReceived",
+                "SatisfactionRecorded")  # fmt: skip
 
 
 def _deal(n: int, at: str, amount: str) -> bytes:
@@ -77,3 +82,24 @@ def test_a_late_deal_books_nothing_for_later_deals_that_stay_in_their_band(
     in_order, _ = _fold(start([reference_plan]), *early, late, *later)
     assert _earned(world) == _earned(in_order)
     assert world.reps["R-17"].revenue == in_order.reps["R-17"].revenue
+
+
+def test_a_world_keeps_digests_and_deal_terms_not_the_events_it_applied(
+    reference_plan: Plan,
+) -> None:
+    world = start([reference_plan])
+    for _, _, value in sample_events(600, seed=4):
+        world, _ = evolve(world, decode_event(value))
+    blob = pickle.dumps(world)
+    kept = [name for name in _EVENT_TYPES if name.encode() in blob]
+    assert kept == []
+    assert len(world.seen) == 600
+    assert all(isinstance(k, int) and isinstance(v, int) for k, v in world.seen.items())
+    # A repeat is still recognised by its digest, and other content under the same
+    # id is still a conflict.
+    _, value = next((k, v) for t, k, v in sample_events(1, seed=4))
+    again, step = evolve(world, decode_event(value))
+    assert (again, step.lines, step.rejected) == (world, (), ())
+    changed = orjson.loads(value) | {"amount": "1.00", "margin": "0"}
+    _, step = evolve(world, decode_event(orjson.dumps(changed)))
+    assert [r.code for r in step.rejected] == ["conflict"]
