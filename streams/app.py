@@ -114,7 +114,15 @@ class QuotaFlowApp:
             topic_disable_leader=True,
             topic_allow_declare=False,
             web_enabled=True,
+            web_bind=settings.web_bind,
             web_host=settings.web_host,
+            # faust's own pages (/router/, /table/, stats, graph) would show
+            # partition assignments and table contents to anyone: off.
+            web_router_enabled=False,
+            web_tables_enabled=False,
+            web_stats_enabled=False,
+            web_graph_enabled=False,
+            web_metrics_enabled=False,
             web_port=settings.web_port,
             broker_session_timeout=10,
             broker_heartbeat_interval=1,

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # Distributed tables over them (``projections.cluster``).
     clickhouse_cluster: str | None = Field(default=None, pattern=r"^[A-Za-z_]\w*$")
 
+    # The address the web server listens on; ``web_host`` only names it in URLs.
+    # Loopback by default: a container that must be scraped sets 0.0.0.0 itself.
+    web_bind: str = "127.0.0.1"
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     # The digests of the API's bearer tokens (`quotaflow token issue`); by default

@@ -204,6 +204,15 @@ def test_worker_health_is_checked_on_its_web_port(services: dict[str, Any]) -> N
     assert worker["command"][:2] == ["quotaflow", "worker"]
 
 
+def test_the_worker_listens_on_all_interfaces_only_inside_its_container(
+    services: dict[str, Any],
+) -> None:
+    worker = services["worker"]
+    # Prometheus scrapes it over the compose network; the host sees loopback only.
+    assert _env(worker)["QUOTAFLOW_WEB_BIND"] == "0.0.0.0"  # noqa: S104
+    assert all(str(port).startswith("127.0.0.1:") for port in worker["ports"])
+
+
 def test_prometheus_scrapes_the_worker(services: dict[str, Any]) -> None:
     config = _yaml(DEPLOY / "prometheus/prometheus.yml")
     (job,) = [j for j in config["scrape_configs"] if j["job_name"] == "quotaflow"]
