@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import typing
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -24,10 +26,16 @@ from pydantic import (
     model_validator,
 )
 
-from domain.money import CurrencyCode, MoneyAmount
+from domain.money import CurrencyCode, MoneyAmount, plausible
 from domain.wire import FastPath
 
 Identifier = Annotated[str, Field(min_length=1, max_length=128)]
+# Bounds of the contract beyond the shapes: larger, deeper or out-of-range events are
+# refused as invalid rather than left to fail somewhere downstream.
+MAX_EVENT_BYTES = 256 * 1024
+MAX_NESTING = 32
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 class InvalidEvent(Exception):
@@ -49,6 +57,18 @@ class Envelope(BaseModel):
     schema_version: int = Field(ge=1)
     occurred_at: AwareDatetime
     source: Annotated[str, Field(min_length=1, max_length=64)]
+
+    @model_validator(mode="after")
+    def _dates_in_range(self) -> Self:
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, datetime) and not EARLIEST <= value < LATEST:
+                msg = (
+                    f"{name} {value.isoformat()} is outside "
+                    f"{EARLIEST.date()} .. {LATEST.date()}"
+                )
+                raise ValueError(msg)
+        return self
 
 
 class Split(BaseModel):
@@ -160,7 +180,9 @@ class SatisfactionRecorded(Envelope):
     event_type: Literal["SatisfactionRecorded"]
     deal_id: Identifier
     customer_id: Identifier
-    score: Annotated[Decimal, BeforeValidator(_score), Field(ge=0, le=100)]
+    score: Annotated[
+        Decimal, BeforeValidator(_score), AfterValidator(plausible), Field(ge=0, le=100)
+    ]
     comment: Annotated[str, Field(max_length=4000)] = ""
 
 
@@ -285,7 +307,9 @@ class PointsRedeemed(Envelope):
     event_type: Literal["PointsRedeemed"]
     redemption_id: Identifier
     rep_id: Identifier
-    points: Annotated[Decimal, BeforeValidator(_score), Field(gt=0)]
+    points: Annotated[
+        Decimal, BeforeValidator(_score), AfterValidator(plausible), Field(gt=0)
+    ]
     reward: Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -395,6 +419,20 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _nesting(raw: Any) -> int:
+    """How deep JSON containers nest in ``raw`` (a flat object is 1)."""
+    deepest, level = 0, [raw]
+    while level:
+        deepest += 1
+        level = [
+            inner
+            for item in level
+            for inner in (item.values() if isinstance(item, dict) else item)
+            if isinstance(inner, dict | list)
+        ]
+    return deepest
+
+
 _FAST_PATH = FastPath(
     {model.__name__: model for model in typing.get_args(typing.get_args(Event)[0])},
     Split,
@@ -408,6 +446,9 @@ def decode_event(data: bytes) -> Event:
     Most messages take the one-pass wire path; the rest, and every refusal, the
     pydantic path below, which is the contract's word on what is wrong.
     """
+    if len(data) > MAX_EVENT_BYTES:
+        detail = f"{len(data)} bytes; an event is at most {MAX_EVENT_BYTES} bytes"
+        raise InvalidEvent("too_large", detail)
     event = _FAST_PATH.take(data)
     if event is not None:
         return event  # type: ignore[return-value]
@@ -417,11 +458,17 @@ def decode_event(data: bytes) -> Event:
 def decode_event_slowly(data: bytes) -> Event:
     """``decode_event`` through pydantic alone: json.loads, upcast, validate."""
     try:
-        raw = json.loads(data)
+        raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidEvent("undecodable", f"not UTF-8 JSON text: {exc}") from exc
+    except RecursionError as exc:
+        detail = f"JSON nests deeper than {MAX_NESTING} levels"
+        raise InvalidEvent("too_deep", detail) from exc
     if not isinstance(raw, dict):
         raise InvalidEvent("undecodable", "an event must be a JSON object")
+    if _nesting(raw) > MAX_NESTING:
+        detail = f"JSON nests deeper than {MAX_NESTING} levels"
+        raise InvalidEvent("too_deep", detail)
     try:
         return _EVENT_ADAPTER.validate_python(upcast(raw))
     except ValidationError as exc:

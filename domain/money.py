@@ -6,10 +6,15 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
+# The ledger's columns are Decimal(18,2): below 1e16. One amount stays far below
+# that, so sums of many of them still fit.
+MAX_AMOUNT = Decimal("1e12")
+# More places than this is no amount of money or points, and makes quantizing fail.
+MAX_PLACES = 12
 
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
@@ -28,8 +33,24 @@ def _decimal_string(value: Any) -> Any:
     return value
 
 
-MoneyAmount = Annotated[Decimal, BeforeValidator(_decimal_string)]
-"""A money amount as the wire sends it: a decimal string, never a float."""
+def plausible(value: Decimal) -> Decimal:
+    """A decimal the ledger can hold: at most ``MAX_AMOUNT`` in size and
+    ``MAX_PLACES`` decimal places (pydantic has already refused NaN and infinity)."""
+    if abs(value) > MAX_AMOUNT:
+        msg = f"must be at most {MAX_AMOUNT:f} in size, not {value:E}"
+        raise ValueError(msg)
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_PLACES:
+        msg = f"must have at most {MAX_PLACES} decimal places"
+        raise ValueError(msg)
+    return value
+
+
+MoneyAmount = Annotated[
+    Decimal, BeforeValidator(_decimal_string), AfterValidator(plausible)
+]
+"""A money amount as the wire sends it: a decimal string, never a float, within
+the ledger's bounds."""
 
 
 def format_money(value: Decimal) -> str:

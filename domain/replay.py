@@ -41,7 +41,11 @@ def replay(plans: Iterable[Plan], raw_lines: Iterable[bytes]) -> Replay:
         except InvalidEvent as exc:
             rejected.append(Rejected(number, str(exc)))
             continue
-        world, step = evolve(world, event)
+        try:
+            world, step = evolve(world, event)
+        except Exception as exc:  # a bug: shown as the line's verdict, not raised
+            rejected.append(Rejected(number, f"internal: {type(exc).__name__}"))
+            continue
         lines.extend(step.lines)
         rejected.extend(
             Rejected(number, f"{r.code}: {r.reason}") for r in step.rejected

@@ -24,12 +24,14 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.fields import FieldInfo
 
 from domain import wiretypes as w
+from domain.money import plausible
 
 # json.loads nests through the interpreter's recursion limit and refuses integers
 # longer than sys.get_int_max_str_digits(); msgspec does neither for the unknown
 # fields it skips. A message with few brackets and fewer bytes than that many digits
-# cannot differ on either, so only those take the fast path.
-_MAX_BRACKETS = 64
+# cannot differ on either, so only those take the fast path. No more brackets than
+# the contract's nesting limit (``MAX_NESTING``) also means no deeper nesting.
+_MAX_BRACKETS = 32
 _new = object.__new__
 _set = object.__setattr__
 M = TypeVar("M", bound=BaseModel)
@@ -48,7 +50,7 @@ def _instance(model: type[M], values: dict[str, Any], given: set[str]) -> M:
 
 
 def _decimal(text: str | int, low: int, high: int | None, low_open: bool) -> Decimal:
-    value = Decimal(text)
+    value = plausible(Decimal(text))
     if (
         value < low
         or (low_open and value == low)
@@ -59,7 +61,7 @@ def _decimal(text: str | int, low: int, high: int | None, low_open: bool) -> Dec
 
 
 def _money(text: str) -> Decimal:
-    return Decimal(text)
+    return plausible(Decimal(text))
 
 
 def _positive(text: str | int) -> Decimal:
@@ -124,7 +126,7 @@ class Shape(NamedTuple):
     version: int
     conversions: tuple[tuple[str, Convert], ...]
     defaults: tuple[tuple[str, Any], ...]
-    check: Callable[[Any], Any] | None
+    checks: tuple[Callable[[Any], Any], ...]
 
 
 def _field_validator(field: FieldInfo) -> Convert:
@@ -142,7 +144,7 @@ def _shape(model: type[BaseModel], version: int, splits: Convert) -> Shape:
     conversions = {**_CONVERSIONS, "amount": amount, "splits": splits}
     conversions |= {n: _field_validator(fields[n]) for n in names if n in _BY_PYDANTIC}
     validators = model.__pydantic_decorators__.model_validators
-    checks = [getattr(model, name) for name in validators]
+    checks = tuple(getattr(model, name) for name in validators)
     return Shape(
         model=model,
         template={**dict.fromkeys(names), "event_type": model.__name__},
@@ -152,7 +154,7 @@ def _shape(model: type[BaseModel], version: int, splits: Convert) -> Shape:
         defaults=tuple(
             (n, fields[n].default) for n in names if not fields[n].is_required()
         ),
-        check=checks[0] if checks else None,
+        checks=checks,
     )
 
 
@@ -168,8 +170,8 @@ def _build(shape: Shape, wire: msgspec.Struct) -> BaseModel:
     for name, convert in shape.conversions:
         data[name] = convert(data[name])
     event = _instance(shape.model, data, given)
-    if shape.check is not None:
-        shape.check(event)
+    for check in shape.checks:
+        check(event)
     return event
 
 

@@ -238,6 +238,28 @@ def test_messages_json_loads_or_pydantic_judge_otherwise_are_left_to_them(
     _same(data)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        orjson.dumps(deal_event(amount="1000000000000.01")),
+        orjson.dumps(deal_event(margin="-1000000000001")),
+        orjson.dumps(deal_event(amount="100.0000000000001")),
+        orjson.dumps(
+            deal_event(splits=[{"rep_id": "R-17", "share": "1.0000000000000"}])
+        ),
+        orjson.dumps(deal_event(occurred_at="1999-12-31T23:59:59+00:00")),
+        orjson.dumps(deal_event(payment_due_at="2200-01-01T08:00:00+08:00")),
+        orjson.dumps(payment_event("p", "D-1", "1e12", AT)),
+        orjson.dumps(envelope("DealCancelled", "c", AT, deal_id="D", x=[[[]]] * 31)),
+        orjson.dumps(envelope("DealCancelled", "c", AT, deal_id="D", x=[[]] * 31)),
+    ],
+)
+def test_the_contracts_bounds_hold_on_the_wire_path_too(data: bytes) -> None:
+    """Amounts within 1e12 and 12 places, moments in 2000..2200, 32 levels at most:
+    what the pydantic path refuses, the wire path leaves to it."""
+    _same(data)
+
+
 def test_a_fast_decoded_stamp_carries_pydantics_own_tzinfo() -> None:
     data = orjson.dumps(deal_event())
     assert type(decode_event(data).occurred_at.tzinfo) is type(
