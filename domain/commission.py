@@ -8,9 +8,11 @@ cancelling all go through the same arithmetic.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Literal
 
 from domain.bands import BandSlice, slice_across_bands
@@ -59,16 +61,21 @@ class PositionFacts:
     forfeited_by: str | None = None
 
 
+Inputs = tuple[tuple[str, str], ...]
+Explained = tuple[str, Inputs]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Target:
-    """One amount a position should have booked, with its explanation."""
+    """One amount a position should have booked, and how to explain it: the formula
+    and inputs are put into words only for a target that is booked (most targets of a
+    rebooked position equal what was booked before and are never shown)."""
 
     key: str
     rule: str
     kind: Kind
     amount: Decimal
-    formula: str
-    inputs: tuple[tuple[str, str], ...]
+    explain: Callable[[], Explained]
 
 
 def position_targets(facts: PositionFacts, plan: Plan) -> tuple[Target, ...]:
@@ -112,9 +119,12 @@ def _points_target(line: PointsLine) -> Target:
         rule=f"points_{line.rule}",
         kind="points",
         amount=line.points,
-        formula=line.formula,
-        inputs=(),
+        explain=partial(_as_given, line.formula),
     )
+
+
+def _as_given(formula: str) -> Explained:
+    return formula, ()
 
 
 def _earned(facts: PositionFacts, plan: Plan) -> list[Target]:
@@ -125,14 +135,33 @@ def _earned(facts: PositionFacts, plan: Plan) -> list[Target]:
 
 
 def _slice_target(facts: PositionFacts, plan: Plan, piece: BandSlice) -> Target:
-    rate, parts = piece.rate, [f"{percent(piece.rate)} band"]
+    rate = piece.rate
     if facts.new_customer and plan.new_customer_uplift:
         rate += plan.new_customer_uplift
-        parts.append(f"{percent(plan.new_customer_uplift)} new customer")
     if facts.sprint and plan.sprint is not None:
         rate += plan.sprint.uplift
-        parts.append(f"{percent(plan.sprint.uplift)} Q4 sprint")
     multiplier = facts.spiff.multiplier if facts.spiff is not None else ONE
+    return Target(
+        key=f"earned/band{piece.band_index}",
+        rule="revenue_band_commission",
+        kind="earned",
+        amount=to_cents(piece.amount * rate * multiplier),
+        explain=partial(_slice_words, facts, plan, piece, rate, multiplier),
+    )
+
+
+def _slice_words(
+    facts: PositionFacts,
+    plan: Plan,
+    piece: BandSlice,
+    rate: Decimal,
+    multiplier: Decimal,
+) -> Explained:
+    parts = [f"{percent(piece.rate)} band"]
+    if facts.new_customer and plan.new_customer_uplift:
+        parts.append(f"{percent(plan.new_customer_uplift)} new customer")
+    if facts.sprint and plan.sprint is not None:
+        parts.append(f"{percent(plan.sprint.uplift)} Q4 sprint")
     upper = "∞" if piece.upper is None else money(piece.upper)
     formula = f"{money(piece.amount)} of revenue in band {money(piece.lower)}–{upper}"
     formula += f" × {percent(rate)}"
@@ -140,20 +169,14 @@ def _slice_target(facts: PositionFacts, plan: Plan, piece: BandSlice) -> Target:
         formula += f" ({' + '.join(parts)})"
     if facts.spiff is not None:
         formula += f" × {multiplier.normalize():f} (SPIFF {facts.spiff.spiff_id})"
-    return Target(
-        key=f"earned/band{piece.band_index}",
-        rule="revenue_band_commission",
-        kind="earned",
-        amount=to_cents(piece.amount * rate * multiplier),
-        formula=formula,
-        inputs=(
-            ("credited_revenue", str(facts.credited)),
-            ("ytd_revenue_before", str(facts.ytd_before)),
-            ("band_amount", str(piece.amount)),
-            ("rate", str(rate)),
-            ("spiff_multiplier", str(multiplier)),
-        ),
+    inputs = (
+        ("credited_revenue", str(facts.credited)),
+        ("ytd_revenue_before", str(facts.ytd_before)),
+        ("band_amount", str(piece.amount)),
+        ("rate", str(rate)),
+        ("spiff_multiplier", str(multiplier)),
     )
+    return formula, inputs
 
 
 def speed_multiplier(
@@ -187,47 +210,63 @@ def _releases(facts: PositionFacts, plan: Plan, earned: Decimal) -> list[Target]
                 payment.paid_at,
                 plan.payment_speed,
             )
-        capped = "" if payment.counted == payment.amount else " (capped at the deal)"
         releases.append(
             Target(
                 key=f"payable/{payment.payment_id}",
                 rule="commission_released",
                 kind="payable",
                 amount=to_cents(earned * payment.counted / facts.amount * factor),
-                formula=(
-                    f"earned {money(earned)} × paid {money(payment.counted)}{capped}"
-                    f" / deal {money(facts.amount)} × {factor.normalize():f} ({why})"
-                ),
-                inputs=(
-                    ("earned", str(earned)),
-                    ("payment", str(payment.amount)),
-                    ("payment_counted", str(payment.counted)),
-                    ("deal_amount", str(facts.amount)),
-                    ("speed_multiplier", str(factor)),
-                ),
+                explain=partial(_release_words, facts, payment, earned, factor, why),
             )
         )
     return releases
+
+
+def _release_words(
+    facts: PositionFacts,
+    payment: Payment,
+    earned: Decimal,
+    factor: Decimal,
+    why: str,
+) -> Explained:
+    capped = "" if payment.counted == payment.amount else " (capped at the deal)"
+    formula = (
+        f"earned {money(earned)} × paid {money(payment.counted)}{capped}"
+        f" / deal {money(facts.amount)} × {factor.normalize():f} ({why})"
+    )
+    inputs = (
+        ("earned", str(earned)),
+        ("payment", str(payment.amount)),
+        ("payment_counted", str(payment.counted)),
+        ("deal_amount", str(facts.amount)),
+        ("speed_multiplier", str(factor)),
+    )
+    return formula, inputs
 
 
 def _satisfaction_bonus(facts: PositionFacts, plan: Plan) -> Target:
     """客户满意度奖金: a share of the credited amount for a high score."""
     rule = plan.satisfaction_bonus
     assert rule is not None  # noqa: S101 - checked by the caller
+
+    def words() -> Explained:
+        formula = (
+            f"credited {money(facts.credited)} × {percent(rule.rate)} "
+            f"(score {facts.satisfaction_score} ≥ {rule.min_score})"
+        )
+        inputs = (
+            ("credited_revenue", str(facts.credited)),
+            ("score", str(facts.satisfaction_score)),
+            ("rate", str(rule.rate)),
+        )
+        return formula, inputs
+
     return Target(
         key="bonus/satisfaction",
         rule="satisfaction_bonus",
         kind="bonus",
         amount=to_cents(facts.credited * rule.rate),
-        formula=(
-            f"credited {money(facts.credited)} × {percent(rule.rate)} "
-            f"(score {facts.satisfaction_score} ≥ {rule.min_score})"
-        ),
-        inputs=(
-            ("credited_revenue", str(facts.credited)),
-            ("score", str(facts.satisfaction_score)),
-            ("rate", str(rule.rate)),
-        ),
+        explain=words,
     )
 
 
@@ -235,15 +274,19 @@ def _forfeiture(facts: PositionFacts, earned: Decimal) -> Target:
     """Unpaid long after the due date: the unreleased remainder is forfeited."""
     counted = sum((p.counted for p in facts.payments), ZERO)
     unpaid = facts.amount - counted
+
+    def words() -> Explained:
+        formula = (
+            f"forfeited: earned {money(earned)} × unpaid {money(unpaid)} / deal "
+            f"{money(facts.amount)}, still unpaid long after "
+            f"{facts.payment_due_at.date().isoformat()}"
+        )
+        return formula, (("earned", str(earned)), ("unpaid", str(unpaid)))
+
     return Target(
         key="earned/forfeited",
         rule="commission_forfeited",
         kind="earned",
         amount=-to_cents(earned * unpaid / facts.amount),
-        formula=(
-            f"forfeited: earned {money(earned)} × unpaid {money(unpaid)} / deal "
-            f"{money(facts.amount)}, still unpaid long after "
-            f"{facts.payment_due_at.date().isoformat()}"
-        ),
-        inputs=(("earned", str(earned)), ("unpaid", str(unpaid))),
+        explain=words,
     )

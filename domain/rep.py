@@ -192,17 +192,15 @@ def _placed(
     the rep's deals that closed before this one; the sprint is judged on the quarters
     as they stand. ``counted`` is what this deal adds to the year's revenue now.
 
-    The base is summed over the shorter side of the deal: the deals before it, or the
-    year's revenue less this deal and the deals after it (a deal that arrives late
-    is usually among the year's last, so arrival order costs little)."""
+    The base of a deal that is not the year's latest is summed over the deals before
+    it, in order: a sum of the same terms is the same decimal, exponent included, so
+    its explanation reads the same whatever order the deals arrived in."""
     year = str(facts.closed_at.year)
-    at = bisect_right(keys, _key(facts)) - 1
-    later = len(keys) - 1 - at
-    if later < at:
-        after = sum((_credited(state, deal_id) for _, deal_id in keys[at + 1 :]), ZERO)
-        ytd = state.revenue_in(year) - counted - after
+    if keys[-1] == _key(facts):  # the usual case: the latest deal of the year
+        ytd = state.revenue_in(year) - counted
     else:
-        ytd = sum((_credited(state, deal_id) for _, deal_id in keys[:at]), ZERO)
+        before = keys[: bisect_right(keys, _key(facts)) - 1]
+        ytd = sum((_credited(state, deal_id) for _, deal_id in before), ZERO)
     return _at(state, facts, plan, ytd)
 
 
@@ -339,10 +337,10 @@ def _describe(
     if target is None:
         kind = cast(Kind, key.split("/", 1)[0])
         return kind, "clawback", f"reversal of {money(before)} booked", ()
-    formula = target.formula
+    formula, inputs = target.explain()
     if before != ZERO:
         formula = f"{formula} = {money(target.amount)}, was {money(before)}"
-    return target.kind, target.rule, formula, target.inputs
+    return target.kind, target.rule, formula, inputs
 
 
 def _line(

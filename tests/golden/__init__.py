@@ -1,0 +1,1 @@
+"""Golden ledgers: every line a fixed scenario books, explanation text included."""
