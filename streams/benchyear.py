@@ -1,13 +1,12 @@
 """A seeded, realistic sales year for ``quotaflow bench fold``.
 
-Reps in teams of about eight inside four regions are hired first, then the year's
-targets (company → product line → region → team → rep; the domain's tree has a
-product-line level, so one node carries the whole company), then every dated fact in
-time order: deals spread over the calendar year (some split between two reps of one
+Reps in teams of about eight in four regions are hired first; then the targets of the
+year and its quarters (company → product line → region → team → rep: the domain's tree
+has a product-line level, so one node carries the whole company); then every dated
+fact in time order: deals over the calendar year (some split between two reps of one
 team) with their amendments, payments, scores and cancellations as they fall due,
-activities, and the month closes (with the quarter and year closes a real year has)
-just after the last deal of their period. Exactly ``count`` events; the same seed
-gives the same bytes.
+activities, and each month's close (and each quarter's and the year's) an hour after
+it ends. Exactly ``count`` events; the same seed gives the same bytes.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -78,8 +78,9 @@ class BenchYear:
             raise ValueError(msg)
         self.team_of = teams_of(self.reps)
         self.teams = sorted({r.team_id for r in self.team_of})
-        # Hires, rep targets, the tree above them; 12 month, 4 quarter, 1 year close.
-        fixed = 2 * self.reps + 2 + len(REGIONS) + len(self.teams) + MONTHS + 4 + 1
+        # Hires; the target tree for the year and each quarter; 12 + 4 + 1 closes.
+        tree = self.reps + len(self.teams) + len(REGIONS) + 2
+        fixed = self.reps + 5 * tree + MONTHS + 4 + 1
         dated = self.count - fixed
         if dated < 1:
             msg = f"{self.count} events cannot hold a year of {self.reps} reps: "
@@ -106,7 +107,7 @@ class BenchYear:
         yield from self._hires(rnd)
         yield from self._targets(rnd)
         dated = heapq.merge(
-            self._deals(rnd), self._activities(rnd), self._closes(), key=_at
+            self._deals(rnd), self._activities(rnd), self._closes(), key=itemgetter(0)
         )
         for _, message in dated:
             yield message
@@ -129,37 +130,39 @@ class BenchYear:
             )  # fmt: skip
 
     def _targets(self, rnd: random.Random) -> Iterator[Message]:
-        """Year targets near what each rep is likely to sell; every parent is the
-        exact sum of its children."""
+        """Targets for the year and each quarter (a quarter a fourth of the year),
+        near what each rep is likely to sell; every parent is the exact sum of its
+        children."""
         per_rep = len(self.masks) / self.reps * MEAN_DEAL
-        rep_amount = {
+        rep_year = {
             r.rep_id: Decimal(round(per_rep * rnd.uniform(0.8, 1.2), -4))
             for r in self.team_of
         }
-        team_amount: defaultdict[str, Decimal] = defaultdict(Decimal)
-        region_amount: defaultdict[str, Decimal] = defaultdict(Decimal)
-        for r in self.team_of:
-            team_amount[r.team_id] += rep_amount[r.rep_id]
-            region_amount[r.region] += rep_amount[r.rep_id]
-        company = sum(region_amount.values(), Decimal(0))
-        at = self.start - timedelta(days=10)
-        period = str(self.year)
-        nodes: list[tuple[str, str, str | None, Decimal]] = [
-            ("company", "company", None, company),
-            ("all-products", "product_line", "company", company),
-        ]
-        nodes += [(g, "region", "all-products", region_amount.get(g, Decimal(0)))
-                  for g in REGIONS]  # fmt: skip
         region_of = {r.team_id: r.region for r in self.team_of}
-        nodes += [(t, "team", region_of[t], team_amount[t]) for t in self.teams]
-        nodes += [(r.rep_id, "rep", r.team_id, rep_amount[r.rep_id])
-                  for r in self.team_of]  # fmt: skip
-        for node, level, parent, amount in nodes:
-            yield TARGETS, node.encode(), _dump(
-                _envelope("QuotaAssigned", f"q-{node}-{period}", at, "planning"),
-                node_id=node, level=level, parent_id=parent, period=period,
-                amount=f"{amount:.2f}", currency="CNY",
-            )  # fmt: skip
+        at = self.start - timedelta(days=10)
+        quarters = [f"{self.year}-Q{q}" for q in range(1, 5)]
+        for period, share in [(str(self.year), 1), *((q, 4) for q in quarters)]:
+            rep = {r: amount / share for r, amount in rep_year.items()}
+            team: defaultdict[str, Decimal] = defaultdict(Decimal)
+            region: defaultdict[str, Decimal] = defaultdict(Decimal)
+            for r in self.team_of:
+                team[r.team_id] += rep[r.rep_id]
+                region[r.region] += rep[r.rep_id]
+            company = sum(region.values(), Decimal(0))
+            nodes: list[tuple[str, str, str | None, Decimal]] = [
+                ("company", "company", None, company),
+                ("all-products", "product_line", "company", company),
+            ]
+            nodes += [(g, "region", "all-products", region[g]) for g in REGIONS]
+            nodes += [(t, "team", region_of[t], team[t]) for t in self.teams]
+            nodes += [(r.rep_id, "rep", r.team_id, rep[r.rep_id])
+                      for r in self.team_of]  # fmt: skip
+            for node, level, parent, amount in nodes:
+                yield TARGETS, node.encode(), _dump(
+                    _envelope("QuotaAssigned", f"q-{node}-{period}", at, "planning"),
+                    node_id=node, level=level, parent_id=parent, period=period,
+                    amount=f"{amount:.2f}", currency="CNY",
+                )  # fmt: skip
 
     def _deals(self, rnd: random.Random) -> Iterator[tuple[datetime, Message]]:
         """Deals in close order; each one's follow-ups wait in a heap for their time."""
@@ -228,10 +231,6 @@ class BenchYear:
                 event = _envelope("PeriodClosed", f"close-{period}", at, "finance")
                 event["period"] = period
                 yield at, (CONTROL, period.encode(), orjson.dumps(event))
-
-
-def _at(item: tuple[datetime, Message]) -> datetime:
-    return item[0]
 
 
 def _envelope(kind: str, event_id: str, at: datetime, source: str) -> dict[str, Any]:

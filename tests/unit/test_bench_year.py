@@ -75,14 +75,15 @@ def test_hires_and_targets_come_first_and_children_sum_to_their_parent() -> None
     assert {q.level for q in targets} == {
         "company", "product_line", "region", "team", "rep"
     }  # fmt: skip
-    amounts = {q.node_id: q.amount for q in targets}
-    children: defaultdict[str, Decimal] = defaultdict(Decimal)
+    amounts = {(q.node_id, q.period): q.amount for q in targets}
+    periods = {"2026", "2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"}
+    assert {period for _, period in amounts} == periods
+    children: defaultdict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for q in targets:
-        assert q.period == "2026"
         if q.parent_id is not None:
-            assert q.parent_id in amounts
-            children[q.parent_id] += q.amount
-    assert children
+            assert (q.parent_id, q.period) in amounts
+            children[(q.parent_id, q.period)] += q.amount
+    assert len(children) == sum(q.level != "rep" for q in targets)
     for parent, total in children.items():
         assert total == amounts[parent]
 
