@@ -21,7 +21,7 @@ from domain.replay import replay, summary
 from projections.ledger import leaderboard, rep_statement
 from projections.store import Store
 from streams.app import QuotaFlowApp
-from streams.bench import bench_fold
+from streams.bench import DEFAULT_REPS, bench_fold
 from streams.benchquery import bench_query
 from streams.benchstream import bench_stream
 from streams.dlq import dead_letters, resubmit, select
@@ -285,13 +285,29 @@ def simulate(
 
 @bench_cli.command("fold")
 def bench_fold_command(
-    events: Annotated[int, typer.Option(help="How many sample events.")] = 50_000,
+    events: Annotated[
+        int, typer.Option(help="Events in the year.", min=1, max=5_000_000)
+    ] = 50_000,
+    reps: Annotated[
+        int, typer.Option(help="Reps, in teams of 8 in 4 regions.", min=1)
+    ] = DEFAULT_REPS,
     plan: Annotated[Path, typer.Option(help="Plan file.")] = Path(
         "examples/plans/reference.yaml"
     ),
+    seed: Annotated[int, typer.Option(help="Seed of the generated year.")] = 11,
 ) -> None:
-    """Events/s of the pure fold, and of decode + validation + fold, on one core."""
-    figures = bench_fold(load_plan(plan), events)
+    """Events/s of parsing, decode + validation, the fold (file and Kafka order),
+    per-event cost across the run and the state's bytes per event, on one core."""
+    try:
+        figures = bench_fold(
+            load_plan(plan),
+            events,
+            reps,
+            seed,
+            progress=lambda text: typer.echo(f"bench fold: {text}", err=True),
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--events") from exc
     typer.echo(json.dumps({k: round(v, 1) for k, v in figures.items()}))
 
 
