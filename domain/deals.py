@@ -9,6 +9,7 @@ fire while the deal is processed.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
@@ -152,6 +153,7 @@ def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
         reps = reps.set(rep.rep_id, rep)
         lines.extend((*booked, *fired))
     world = updated(world, deals=world.deals.set(deal.deal_id, record), reps=reps)
+    world = _index_due(world, record)
     return _release_waiting(world, deal.deal_id, tuple(lines))
 
 
@@ -273,7 +275,8 @@ def amend(world: World, event: DealAmended) -> tuple[World, Lines]:
         raise Refused("currency", msg)
     new = updated(record, amount=event.amount, margin=event.margin, splits=event.splits)
     source = Source(event.event_id, event.occurred_at)
-    return _restate(world, new, source, "deal amended", record)
+    world, lines = _restate(world, new, source, "deal amended", record)
+    return _index_due(world, new), lines
 
 
 def cancel(world: World, event: DealCancelled) -> tuple[World, Lines]:
@@ -400,10 +403,40 @@ def _negative_review(
     return updated(world, reps=reps), tuple(lines)
 
 
+def due_month(at: datetime) -> str:
+    """The bucket of ``World.dues`` a due date falls in."""
+    return f"{at.astimezone(UTC):%Y-%m}"
+
+
+def _index_due(world: World, record: DealRecord) -> World:
+    """Remember a deal whose commission can be forfeited under its plan."""
+    if _plan(world, record).payment_speed is None:
+        return world
+    month, deal_id = due_month(record.closed.payment_due_at), record.closed.deal_id
+    bucket = world.dues.get(month, ())
+    if deal_id in bucket:
+        return world
+    return updated(world, dues=world.dues.set(month, (*bucket, deal_id)))
+
+
+def _settled(record: DealRecord) -> bool:
+    """Nothing left to forfeit: cancelled, forfeited, or paid in full (an amendment
+    that raises the amount puts the deal back in ``World.dues``)."""
+    if record.cancelled or record.forfeited_by is not None:
+        return True
+    return sum((p.counted for p in _counted(record)), ZERO) >= record.amount
+
+
 def forfeit_overdue(world: World, event: PeriodClosed) -> tuple[World, Lines]:
-    """Forfeit what is still unpaid long after its due date."""
+    """Forfeit what is still unpaid long after its due date. Only deals due in a
+    month that can be overdue by now are looked at; those settled leave the index."""
+    after = [p.payment_speed.forfeit_after_days for p in world.plans if p.payment_speed]
+    if not after or not world.dues:
+        return world, ()
+    last = due_month(event.occurred_at - timedelta(days=min(after)))
+    months = sorted(month for month in world.dues if month <= last)
     lines: list[LedgerLine] = []
-    for deal_id in sorted(world.deals):
+    for deal_id in sorted(d for month in months for d in world.dues[month]):
         record = world.deals[deal_id]
         rule = _plan(world, record).payment_speed
         if record.cancelled or record.forfeited_by is not None or rule is None:
@@ -416,4 +449,8 @@ def forfeit_overdue(world: World, event: PeriodClosed) -> tuple[World, Lines]:
         source = Source(event.event_id, event.occurred_at)
         world, booked = _restate(world, new, source, "commission forfeited", record)
         lines.extend(booked)
-    return world, tuple(lines)
+    dues = world.dues
+    for month in months:
+        left = tuple(d for d in dues[month] if not _settled(world.deals[d]))
+        dues = dues.set(month, left) if left else dues.delete(month)
+    return updated(world, dues=dues), tuple(lines)

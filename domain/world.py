@@ -181,6 +181,9 @@ class World:
     seen: PMap[int, int] = field(default_factory=PMap)
     deals: PMap[str, DealRecord] = field(default_factory=PMap)
     waiting: PMap[str, tuple[Waiting, ...]] = field(default_factory=PMap)
+    # Deals that may still be forfeited, by the UTC month of their due date: a close
+    # looks only at the months that can be overdue, not at every deal ever closed.
+    dues: PMap[str, tuple[str, ...]] = field(default_factory=PMap)
     reps: PMap[str, RepState] = field(default_factory=PMap)
     targets: TargetBook = field(default_factory=TargetBook)
     # Children whose parent target has not arrived yet, by (parent_id, period).
@@ -196,7 +199,7 @@ class World:
     awards_elsewhere: bool = False
 
 
-OWN_FIELDS = ("seen", "deals", "waiting", "reps", "budgets")
+OWN_FIELDS = ("seen", "deals", "waiting", "dues", "reps", "budgets")
 """What a world of some reps owns; every other field is a fact about the company
 (plans, SPIFFs, targets, people, nominations, proposals, closed periods) that the
 worlds of one stream partition share."""
