@@ -29,6 +29,7 @@ from domain.instant import InstantAward, InstantState, on_deal, on_deal_cancelle
 from domain.ledger import LedgerLine
 from domain.money import ZERO
 from domain.plan import Plan, SpiffWindow
+from domain.pmap import PMap
 from domain.points import points_for_review
 from domain.rep import (
     Position,
@@ -413,10 +414,8 @@ def _index_due(world: World, record: DealRecord) -> World:
     if _plan(world, record).payment_speed is None:
         return world
     month, deal_id = due_month(record.closed.payment_due_at), record.closed.deal_id
-    bucket = world.dues.get(month, ())
-    if deal_id in bucket:
-        return world
-    return updated(world, dues=world.dues.set(month, (*bucket, deal_id)))
+    bucket = world.dues.get(month) or PMap[str, bool]()
+    return updated(world, dues=world.dues.set(month, bucket.set(deal_id, True)))
 
 
 def _settled(record: DealRecord) -> bool:
@@ -451,6 +450,8 @@ def forfeit_overdue(world: World, event: PeriodClosed) -> tuple[World, Lines]:
         lines.extend(booked)
     dues = world.dues
     for month in months:
-        left = tuple(d for d in dues[month] if not _settled(world.deals[d]))
-        dues = dues.set(month, left) if left else dues.delete(month)
+        bucket = dues[month]
+        for deal_id in [d for d in bucket if _settled(world.deals[d])]:
+            bucket = bucket.delete(deal_id)
+        dues = dues.set(month, bucket) if bucket else dues.delete(month)
     return updated(world, dues=dues), tuple(lines)

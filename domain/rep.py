@@ -146,9 +146,16 @@ def change_position(
 ) -> tuple[RepState, tuple[LedgerLine, ...]]:
     """New facts for an open position (payment, score, amendment, forfeiture)."""
     plan = plans(position.plan_id, position.plan_version)
-    keys = state.order[position.year]
-    facts = _placed(state, keys, facts, plan, position.facts.credited)
     delta = facts.credited - position.facts.credited
+    if delta == ZERO:
+        # The deal's place is as it was booked (a change before it re-sliced it, or
+        # left it in its band): a payment or a score costs O(1), not O(deals).
+        facts = updated(
+            facts, ytd_before=position.facts.ytd_before, sprint=position.facts.sprint
+        )
+    else:
+        keys = state.order[position.year]
+        facts = _placed(state, keys, facts, plan, position.facts.credited)
     changed = updated(position, facts=facts)
     margin = _margin(facts) - _margin(position.facts)
     state = _credit(state, changed, delta, margin)
@@ -161,13 +168,17 @@ def change_position(
 def cancel_position(
     state: RepState, position: Position, plans: PlanOf, source: Source, reason: str
 ) -> tuple[RepState, tuple[LedgerLine, ...]]:
-    """Clawback: every booked amount of the deal is reversed by new lines."""
-    cancelled = updated(position, cancelled=True)
+    """Clawback: every booked amount of the deal is reversed by new lines. The deals
+    after it re-slice from its place as it stands now (its booked base may be older:
+    a change before it may have left it in its band without rebooking it)."""
+    keys = state.order[position.year]
+    plan = plans(position.plan_id, position.plan_version)
+    facts = _placed(state, keys, position.facts, plan, position.facts.credited)
+    cancelled = updated(position, facts=facts, cancelled=True)
     state = _credit(
         state, cancelled, -position.facts.credited, -_margin(position.facts)
     )
     note = f"deal cancelled: {reason or 'no reason'}"
-    plan = plans(position.plan_id, position.plan_version)
     state, lines = _rebook(state, cancelled, plan, source, note)
     return _follow_on(state, cancelled, plans, source, lines)
 

@@ -183,7 +183,7 @@ class World:
     waiting: PMap[str, tuple[Waiting, ...]] = field(default_factory=PMap)
     # Deals that may still be forfeited, by the UTC month of their due date: a close
     # looks only at the months that can be overdue, not at every deal ever closed.
-    dues: PMap[str, tuple[str, ...]] = field(default_factory=PMap)
+    dues: PMap[str, PMap[str, bool]] = field(default_factory=PMap)
     reps: PMap[str, RepState] = field(default_factory=PMap)
     targets: TargetBook = field(default_factory=TargetBook)
     # Children whose parent target has not arrived yet, by (parent_id, period).

@@ -27,6 +27,10 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 PLANS = ("reference", "full")
 ORDERS = ("file", "kafka")
+# The sample deals above, and a year of ``quotaflow bench fold``'s generator (60 reps,
+# hires, targets, activities, every month, quarter and the year closed), whose events
+# are kept here as they were generated, in file and in Kafka arrival order.
+SCENARIOS = ("sample", "year")
 AT = "2026-01-01T08:00:00+08:00"
 
 
@@ -79,25 +83,34 @@ def events(order: str) -> list[bytes]:
     return [*hires, *targets, *flow, *closes]
 
 
-def ledger(plan: Plan, order: str) -> list[dict[str, Any]]:
+def year_events(order: str) -> list[bytes]:
+    path = HERE / f"year-input-{order}.jsonl.gz"
+    return gzip.decompress(path.read_bytes()).splitlines()
+
+
+def ledger(plan: Plan, order: str, scenario: str = "sample") -> list[dict[str, Any]]:
     world, lines = start([plan]), []
-    for value in events(order):
+    flow = events(order) if scenario == "sample" else year_events(order)
+    for value in flow:
         world, step = evolve(world, decode_event(value))
         lines += (line_as_json(line) for line in step.lines)
     return lines
 
 
-def path_of(directory: Path, plan: str, order: str) -> Path:
-    return directory / f"lines-{plan}-{order}.jsonl.gz"
+def path_of(directory: Path, plan: str, order: str, scenario: str) -> Path:
+    prefix = "lines" if scenario == "sample" else f"lines-{scenario}"
+    return directory / f"{prefix}-{plan}-{order}.jsonl.gz"
 
 
 def write(directory: Path) -> None:
-    for plan in PLANS:
-        for order in ORDERS:
-            rows = ledger(plan_named(plan), order)
-            text = b"".join(orjson.dumps(row) + b"\n" for row in rows)
-            path_of(directory, plan, order).write_bytes(gzip.compress(text, mtime=0))
-            print(plan, order, len(rows), "lines")
+    for scenario in SCENARIOS:
+        for plan in PLANS:
+            for order in ORDERS:
+                rows = ledger(plan_named(plan), order, scenario)
+                text = b"".join(orjson.dumps(row) + b"\n" for row in rows)
+                path = path_of(directory, plan, order, scenario)
+                path.write_bytes(gzip.compress(text, mtime=0))
+                print(scenario, plan, order, len(rows), "lines")
 
 
 if __name__ == "__main__":

@@ -55,4 +55,6 @@ def test_a_close_before_anything_is_overdue_keeps_every_deal_indexed(
     world, _ = _fold(start([reference_plan]), deal_event())
     world, lines = _fold(world, _close("2026-03", "2026-04-01T00:00:00+08:00"))
     assert lines == []
-    assert list(world.dues.items()) == [("2026-04", ("D-1001",))]
+    assert {month: set(deals) for month, deals in world.dues.items()} == {
+        "2026-04": {"D-1001"}
+    }

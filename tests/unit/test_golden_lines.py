@@ -9,14 +9,26 @@ import gzip
 import orjson
 import pytest
 
-from tests.golden.scenario import HERE, ORDERS, PLANS, ledger, path_of, plan_named
+from tests.golden.scenario import (
+    HERE,
+    ORDERS,
+    PLANS,
+    SCENARIOS,
+    ledger,
+    path_of,
+    plan_named,
+)
 
 
 @pytest.mark.parametrize("order", ORDERS)
 @pytest.mark.parametrize("plan", PLANS)
-def test_the_fold_books_the_golden_ledger_line_for_line(plan: str, order: str) -> None:
-    golden = gzip.decompress(path_of(HERE, plan, order).read_bytes()).splitlines()
-    booked = ledger(plan_named(plan), order)
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_the_fold_books_the_golden_ledger_line_for_line(
+    scenario: str, plan: str, order: str
+) -> None:
+    path = path_of(HERE, plan, order, scenario)
+    golden = gzip.decompress(path.read_bytes()).splitlines()
+    booked = ledger(plan_named(plan), order, scenario)
     assert len(booked) == len(golden)
     for row, line in zip(booked, golden, strict=True):
         assert row == orjson.loads(line)

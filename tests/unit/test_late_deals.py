@@ -13,7 +13,7 @@ from domain.events import decode_event
 from domain.ledger import LedgerLine
 from domain.plan import Plan
 from streams.generator import sample_events
-from tests.factories import deal_event
+from tests.factories import deal_event, envelope
 
 _EVENT_TYPES = ("DealClosed", "DealAmended", "DealCancelled", "PaymentReceived",
                 "SatisfactionRecorded")  # fmt: skip
@@ -103,3 +103,22 @@ def test_a_world_keeps_digests_and_deal_terms_not_the_events_it_applied(
     changed = orjson.loads(value) | {"amount": "1.00", "margin": "0"}
     _, step = evolve(world, decode_event(orjson.dumps(changed)))
     assert [r.code for r in step.rejected] == ["conflict"]
+
+
+def test_cancelling_a_deal_a_late_deal_left_in_its_band_re_slices_from_its_place_now(
+    reference_plan: Plan,
+) -> None:
+    a = _deal(1, "2026-01-01T10:00:00+08:00", "450000")
+    b = _deal(2, "2026-03-01T10:00:00+08:00", "20000")
+    c = _deal(3, "2026-04-01T10:00:00+08:00", "100000")
+    late = _deal(4, "2026-02-01T10:00:00+08:00", "10000")
+    # The late deal moves B from 450,000 to 460,000, inside the 3% band: B is not
+    # rebooked. Cancelling B must re-slice C from B's place now (460,000).
+    cancel = orjson.dumps(
+        envelope("DealCancelled", "x-2", "2026-05-01T10:00:00+08:00", deal_id="D-2")
+    )
+    world, _ = _fold(start([reference_plan]), a, b, c, late, cancel)
+    # 450,000 × 3% + 10,000 × 3% + C (40,000 × 3% + 60,000 × 5%) = 18,000.
+    assert _earned(world) == Decimal("18000")
+    without_b, _ = _fold(start([reference_plan]), a, late, c)
+    assert _earned(without_b) == Decimal("18000")
