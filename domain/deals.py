@@ -22,7 +22,6 @@ from domain.events import (
     PaymentReceived,
     PeriodClosed,
     SatisfactionRecorded,
-    Split,
 )
 from domain.frozen import updated
 from domain.instant import InstantAward, InstantState, on_deal, on_deal_cancelled
@@ -47,11 +46,13 @@ from domain.world import (
     Paid,
     Refused,
     Scored,
+    Share,
     Waiting,
     World,
     plan_at,
     plan_of,
     rep_of,
+    shares_of,
     terms_digest,
 )
 
@@ -94,7 +95,7 @@ def _counted(record: DealRecord) -> tuple[Payment, ...]:
     return tuple(counted)
 
 
-def _facts(record: DealRecord, rep: RepState, split: Split) -> PositionFacts:
+def _facts(record: DealRecord, rep: RepState, split: Share) -> PositionFacts:
     """The rep's stake in the deal as it stands; ``domain.rep`` places it among the
     rep's deals (year-to-date base, sprint)."""
     deal = record.closed
@@ -136,7 +137,7 @@ def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
         closed=DealTerms.of(deal),
         amount=deal.amount,
         margin=deal.margin,
-        splits=deal.splits,
+        splits=shares_of(deal.splits),
         # 复购: the CRM knows the customer already; judged from the deal itself, so
         # it does not depend on which of the customer's deals arrived first.
         repeat_customer=not deal.new_customer,
@@ -145,7 +146,7 @@ def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
         spiff=_spiff_for(world, plan, deal),
     )
     reps, lines = world.reps, list[LedgerLine]()
-    for split in deal.splits:
+    for split in record.splits:
         rep = rep_of(world, split.rep_id)
         source = Source(deal.event_id, deal.occurred_at)
         facts = _facts(record, rep, split)
@@ -274,7 +275,8 @@ def amend(world: World, event: DealAmended) -> tuple[World, Lines]:
     if event.currency != record.closed.currency:
         msg = f"amendment changes the currency from {record.closed.currency}"
         raise Refused("currency", msg)
-    new = updated(record, amount=event.amount, margin=event.margin, splits=event.splits)
+    splits = shares_of(event.splits)
+    new = updated(record, amount=event.amount, margin=event.margin, splits=splits)
     source = Source(event.event_id, event.occurred_at)
     world, lines = _restate(world, new, source, "deal amended", record)
     return _index_due(world, new), lines

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from sys import intern
 from typing import NamedTuple, cast
 
 from domain.bands import RateBand
@@ -51,7 +52,8 @@ class Position:
     year: str
     quarter: str
     month: str
-    booked: tuple[tuple[str, Decimal], ...] = ()
+    # What was booked, by key: the keys (shared strings) and the amounts, apart.
+    booked: tuple[tuple[str, ...], tuple[Decimal, ...]] = ((), ())
     cancelled: bool = False
 
 
@@ -99,9 +101,11 @@ def record_score(state: RepState, score: Decimal, at: datetime) -> RepState:
 
 
 def periods_of(at: datetime) -> tuple[str, str, str]:
-    """Plan year, quarter and month of a moment, in that moment's own UTC offset."""
+    """Plan year, quarter and month of a moment, in that moment's own UTC offset
+    (shared strings: every position keeps them)."""
     year, month = at.year, at.month
-    return str(year), f"{year}-Q{(month - 1) // 3 + 1}", f"{year}-{month:02d}"
+    quarter = f"{year}-Q{(month - 1) // 3 + 1}"
+    return intern(str(year)), intern(quarter), intern(f"{year}-{month:02d}")
 
 
 def sprint_holds(state: RepState, at: datetime, plan: Plan) -> bool:
@@ -313,7 +317,7 @@ def _rebook(
     state: RepState, position: Position, plan: Plan, source: Source, note: str
 ) -> tuple[RepState, tuple[LedgerLine, ...]]:
     targets = {} if position.cancelled else _by_key(position, plan)
-    booked = dict(position.booked)
+    booked = dict(zip(*position.booked, strict=True))
     lines = []
     totals = dict(state.totals)
     sequence = state.sequence
@@ -329,9 +333,10 @@ def _rebook(
         lines.append(line)
         booked[key] = before + amount
         totals[line.kind] = totals.get(line.kind, ZERO) + amount
-    position = updated(
-        position, booked=tuple((k, v) for k, v in booked.items() if v != ZERO)
-    )
+    if lines:
+        kept = [(key, value) for key, value in booked.items() if value != ZERO]
+        keys = tuple(intern(key) for key, _ in kept)
+        position = updated(position, booked=(keys, tuple(v for _, v in kept)))
     positions = state.positions.set(position.facts.deal_id, position)
     new_state = updated(state, positions=positions, totals=totals, sequence=sequence)
     return new_state, tuple(lines)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from hashlib import blake2b
+from sys import intern
 from typing import NamedTuple
 
 from pydantic import TypeAdapter
@@ -89,9 +90,9 @@ class DealTerms:
             customer_id=deal.customer_id,
             new_customer=deal.new_customer,
             key_account=deal.key_account,
-            product_line=deal.product_line,
-            region=deal.region,
-            currency=deal.currency,
+            product_line=intern(deal.product_line),
+            region=intern(deal.region),
+            currency=intern(deal.currency),
             occurred_at=deal.occurred_at,
             payment_due_at=deal.payment_due_at,
             digest=terms_digest(deal),
@@ -105,6 +106,18 @@ def terms_digest(deal: DealClosed) -> int:
     """The deal's terms, whoever sent them (event id, source and version aside)."""
     terms = type(deal).__pydantic_serializer__.to_json(deal, exclude=_ENVELOPE)
     return _digest(terms)
+
+
+class Share(NamedTuple):
+    """One rep's share of a deal as the deal keeps it (a ``Split`` without the
+    model's bookkeeping: every open deal keeps one per credited rep)."""
+
+    rep_id: str
+    share: Decimal
+
+
+def shares_of(splits: Iterable[Split]) -> tuple[Share, ...]:
+    return tuple(Share(intern(s.rep_id), s.share) for s in splits)
 
 
 class Paid(NamedTuple):
@@ -130,7 +143,7 @@ class DealRecord:
     closed: DealTerms
     amount: Decimal
     margin: Decimal
-    splits: tuple[Split, ...]
+    splits: tuple[Share, ...]
     plan_id: str
     plan_version: int
     spiff: SpiffWindow | None
