@@ -27,6 +27,7 @@ import orjson
 from domain.engine import evolve, evolve_batch, start
 from domain.events import InvalidEvent, decode_event
 from domain.plan import Plan
+from streams.benchbroadcast import broadcast_costs
 from streams.benchyear import BenchYear
 from streams.generator import Message
 from streams.topics import EVENT_TOPICS
@@ -197,6 +198,9 @@ def bench_fold(
     if progress is not None:
         progress("measuring the state's size (traced pass)")
     held = state_bytes(plans, data.values)
+    if progress is not None:
+        progress(f"timing a hire and a target among {reps:,} reps")
+    facts = broadcast_costs(plan, reps, seed)
     return {
         "events": n,
         "reps": reps,
@@ -213,5 +217,6 @@ def bench_fold(
         "lines_file_order": in_file.lines,
         "lines_kafka_order": in_kafka.lines,
         "state_bytes_per_event": held / n,
+        **facts,
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }

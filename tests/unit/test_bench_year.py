@@ -178,5 +178,10 @@ def test_bench_fold_at_a_tiny_size_prints_every_figure(plan: str) -> None:
     assert 0 <= figures["refused"] < 600 * 0.02
     assert 0 <= figures["refused_kafka_order"] < 600 * 0.05
     assert figures["state_bytes_per_event"] > 0
+    assert 0 < figures["rep_worlds"] <= 16
+    assert figures["targets"] > 16
+    for fact in ("rep_hired", "quota_assigned"):
+        assert figures[f"{fact}_us"] > 0
+        assert figures[f"stream_{fact}_us"] > 0
     assert figures["max_rss_mb"] > 0
     assert any("100% folded" in line for line in said)

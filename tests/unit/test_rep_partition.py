@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 
 from domain.plan import Plan
+from streams.benchbroadcast import broadcast_costs
 from streams.generator import sample_events
 from streams.partitions import RepPartition
 from streams.routing import BROADCAST, Forward, Origin
@@ -73,3 +74,13 @@ def test_a_rep_snapshot_keeps_its_own_part_and_the_base_the_company_facts(
     again.base = restored.base
     again.worlds.update(restored.worlds)
     assert again.world(rep) == partition.world(rep)
+
+
+def test_a_hire_probe_joins_the_partitions_base_not_its_rep_worlds(
+    reference_plan: Plan,
+) -> None:
+    # broadcast_costs raises if the fold or the partition refuses a probe.
+    figures = broadcast_costs(reference_plan, 24)
+    assert 12 < figures["rep_worlds"] <= 24
+    assert figures["targets"] > 24
+    assert figures["stream_rep_hired_us"] > 0
