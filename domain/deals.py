@@ -154,8 +154,8 @@ def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
         rep, fired = _instant(rep, plan, deal, facts.credited)
         reps = reps.set(rep.rep_id, rep)
         lines.extend((*booked, *fired))
-    world = updated(world, deals=world.deals.set(deal.deal_id, record), reps=reps)
-    world = _index_due(world, record)
+    deals, dues = world.deals.set(deal.deal_id, record), _dues(world, record)
+    world = updated(world, deals=deals, reps=reps, dues=dues)
     return _release_waiting(world, deal.deal_id, tuple(lines))
 
 
@@ -279,7 +279,7 @@ def amend(world: World, event: DealAmended) -> tuple[World, Lines]:
     new = updated(record, amount=event.amount, margin=event.margin, splits=splits)
     source = Source(event.event_id, event.occurred_at)
     world, lines = _restate(world, new, source, "deal amended", record)
-    return _index_due(world, new), lines
+    return updated(world, dues=_dues(world, new)), lines
 
 
 def cancel(world: World, event: DealCancelled) -> tuple[World, Lines]:
@@ -411,13 +411,13 @@ def due_month(at: datetime) -> str:
     return f"{at.astimezone(UTC):%Y-%m}"
 
 
-def _index_due(world: World, record: DealRecord) -> World:
-    """Remember a deal whose commission can be forfeited under its plan."""
+def _dues(world: World, record: DealRecord) -> PMap[str, PMap[str, bool]]:
+    """``World.dues`` with a deal whose commission can be forfeited under its plan."""
     if _plan(world, record).payment_speed is None:
-        return world
+        return world.dues
     month, deal_id = due_month(record.closed.payment_due_at), record.closed.deal_id
     bucket = world.dues.get(month) or PMap[str, bool]()
-    return updated(world, dues=world.dues.set(month, bucket.set(deal_id, True)))
+    return world.dues.set(month, bucket.set(deal_id, True))
 
 
 def _settled(record: DealRecord) -> bool:

@@ -103,11 +103,17 @@ def evolve(world: World, event: Event) -> tuple[World, Step]:
             step = Step(lines=lines)
     except Refused as exc:
         return world, Step(rejected=(Rejection(event.event_id, exc.code, exc.reason),))
+    alerts: tuple[BudgetAlert, ...] = ()
+    if step.lines:
+        after, alerts = _accrue(after, step.lines)
     seen = after.seen.set(key, digest)
-    if not step.lines:
-        return updated(after, seen=seen), step
-    after, alerts = _accrue(after, step.lines)
-    return updated(after, seen=seen), step._replace(alerts=alerts) if alerts else step
+    if after is world:
+        after = updated(world, seen=seen)
+    else:
+        # A world the handler made for this event and nobody else holds yet: one copy
+        # per event is enough (a World has 17 fields to copy).
+        object.__setattr__(after, "seen", seen)
+    return after, step._replace(alerts=alerts) if alerts else step
 
 
 def evolve_batch(world: World, events: Sequence[Event]) -> tuple[World, list[Step]]:

@@ -336,7 +336,8 @@ def _rebook(
     if lines:
         kept = [(key, value) for key, value in booked.items() if value != ZERO]
         keys = tuple(intern(key) for key, _ in kept)
-        position = updated(position, booked=(keys, tuple(v for _, v in kept)))
+        # Every caller hands in a position it made for this booking: set, not copied.
+        object.__setattr__(position, "booked", (keys, tuple(v for _, v in kept)))
     positions = state.positions.set(position.facts.deal_id, position)
     new_state = updated(state, positions=positions, totals=totals, sequence=sequence)
     return new_state, tuple(lines)
