@@ -30,14 +30,15 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 import faust
-from confluent_kafka import Producer
+from confluent_kafka import KafkaError, Message, Producer
 from faust.streams import _current_event
 from faust.types import EventT, StreamT
 
@@ -52,7 +53,7 @@ from projections.store import Store
 from projections.writer import Span, spans
 from streams import pages, topics
 from streams.access import AccessList
-from streams.deadletter import dead_letter_headers
+from streams.deadletter import dead_letter_headers, shrunk
 from streams.history import Record, read_gap
 from streams.metrics import Metrics
 from streams.partitions import (
@@ -126,11 +127,14 @@ class QuotaFlowApp:
             web_port=settings.web_port,
             broker_session_timeout=10,
             broker_heartbeat_interval=1,
+            # After an agent crashed, faust's stop would wait for ever for the dead
+            # agent's events; nothing here relies on that wait (state and rows are
+            # idempotent, offsets are acknowledged after the batch's writes).
+            stream_wait_empty=False,
         )
         raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
         self.deal_topics = self.app.topic(*topics.DEAL_KEYED, **raw)
         self.other_topics = self.app.topic(*topics.REP_OR_GLOBAL, **raw)
-        self.dlq = self.app.topic(topics.DLQ, **raw)
         self._partitions = settings.topic_partitions
         self._rep_topic = topics.rep_deals_topic(settings.app_id)
         self.rep_deals = self.app.topic(
@@ -159,9 +163,18 @@ class QuotaFlowApp:
         self.period_shares = self.app.topic(self._shares_topic, partitions=1, **raw)
         # Forwards go through confluent-kafka's producer: faust's ``send`` costs tens
         # of microseconds an event, and a batch is flushed before it is acknowledged.
+        # Dead letters go the same way, so one flush puts a batch's outputs on the
+        # broker; a send the broker refused stops the worker before the batch is
+        # acknowledged.
         self._forwards = Producer(
-            {**settings.confluent_config(), "linger.ms": 5, "acks": "all"}
+            {
+                **settings.confluent_config(),
+                "linger.ms": 5,
+                "acks": "all",
+                "on_delivery": self._delivered,
+            }
         )
+        self._send_error: KafkaError | None = None
         self._routers: dict[int, RouterPartition] = {}
         self._processed: dict[tuple[str, int], tuple[int, float]] = {}
         self._reps: dict[int, RepPartition] = {}
@@ -170,7 +183,6 @@ class QuotaFlowApp:
         self.access = AccessList(settings.access_path)
         # Moves with every write to ClickHouse; the board polls it to stay live.
         self.changes = 0
-        self.failed = asyncio.Event()
         for channel, name, fun in (
             (self.deal_topics, "route-deals", self.route_deals),
             (self.rep_deals, "fold-reps", self.fold_reps),
@@ -182,6 +194,18 @@ class QuotaFlowApp:
         self.app.timer(5.0)(self._measure_lag)
         self.app.on_partitions_assigned.connect(self._assigned)
 
+    def _delivered(self, error: KafkaError | None, _message: Message) -> None:
+        if error is not None and self._send_error is None:
+            self._send_error = error
+
+    async def _flush(self) -> None:
+        """Every forward, share and dead letter produced so far is on the broker,
+        or this raises (and the batch is not acknowledged)."""
+        remaining = await self._in_thread(self._forwards.flush, _FLUSH_SECONDS)
+        if self._send_error is not None or remaining:
+            msg = f"sends not confirmed: {remaining} waiting, error {self._send_error}"
+            raise SendFailed(msg)
+
     async def _assigned(self, *_: Any, **__: Any) -> None:
         self.metrics.rebalances.inc()
 
@@ -191,12 +215,18 @@ class QuotaFlowApp:
         # whole worker stops instead, and its supervisor restarts it from the
         # committed offsets.
         async def guarded(stream: StreamT[bytes]) -> None:
+            if self.failure is not None:
+                # faust's supervisor restarts a crashed agent at once. Its state
+                # may hold a batch that was folded but never written; a batch
+                # after it would snapshot and commit past it. Nothing more is
+                # folded: the worker is stopping.
+                log.warning("agent %s not restarted after a failure", fun)
+                return
             try:
                 await fun(stream)
             except Exception as exc:
                 log.critical("agent %s crashed; stopping the worker: %r", fun, exc)
                 self.failure = exc
-                self.failed.set()
                 raise
 
         guarded.__name__ = fun.__name__
@@ -218,15 +248,17 @@ class QuotaFlowApp:
     async def route_deals(self, stream: StreamT[bytes]) -> None:
         """Validate each deal-keyed event; forward it to every rep its deal credits."""
         async for batch in self._batches(stream):
-            for event in batch:
-                await self._route(Record.of(event.message))
-            # The forwards are on the broker before the batch is acknowledged, so a
-            # committed offset never covers an event that was not forwarded; the
-            # routes table follows them, so it never vouches for an unsent forward.
-            await self._in_thread(self._forwards.flush)
-            for partition, event in {e.message.partition: e for e in batch}.items():
-                entries = self._routers[partition].table_entries(partition)
-                _write_table(self.routes, event, entries)
+            with _unacknowledged_on_failure(batch):
+                for event in batch:
+                    await self._route(Record.of(event.message))
+                # The forwards are on the broker before the batch is acknowledged,
+                # so a committed offset never covers an event that was not
+                # forwarded; the routes table follows them, so it never vouches for
+                # an unsent forward.
+                await self._flush()
+                for partition, event in {e.message.partition: e for e in batch}.items():
+                    entries = self._routers[partition].table_entries(partition)
+                    _write_table(self.routes, event, entries)
 
     async def _route(self, record: Record) -> None:
         topic, partition, offset = record.topic, record.partition, record.offset
@@ -254,6 +286,8 @@ class QuotaFlowApp:
             forwards = state.router.route(decode_event(value), value, origin)
         except InvalidEvent as exc:
             await self.dead_letter(record.key, value, origin, exc)
+        except Exception as exc:  # this message's verdict: internal
+            await self.dead_letter(record.key, value, origin, _internal(exc, origin))
         else:
             for forward in forwards:
                 self._forwards.produce(
@@ -297,70 +331,84 @@ class QuotaFlowApp:
         redemption or confirmed help goes to that rep."""
         partitions = range(self._partitions)
         async for batch in self._batches(stream):
-            for event in batch:
-                message = event.message
-                value, key = message.value or b"", message.key or b""
-                origin = Origin(
+            with _unacknowledged_on_failure(batch):
+                await self._route_others(batch, partitions)
+
+    async def _route_others(
+        self, batch: list[EventT[bytes]], partitions: range
+    ) -> None:
+        for event in batch:
+            message = event.message
+            value, key = message.value or b"", message.key or b""
+            origin = Origin(
                     message.topic, message.partition, message.offset,
                     message.timestamp, key,
                 )  # fmt: skip
-                try:
-                    rep_id = destination(decode_event(value), message.topic)
-                except InvalidEvent as exc:
-                    await self.dead_letter(key, value, origin, exc)
-                    continue
-                self.metrics.events.labels(message.topic, "routed").inc()
-                if rep_id != BROADCAST:
-                    forward = Forward(
-                        rep_id=rep_id, value=value, origin=origin, primary=True
-                    )
-                    self._forwards.produce(
-                        self._rep_topic,
-                        key=rep_id.encode(),
-                        value=encode_forward(forward),
-                        partition=owner_partition(rep_id, self._partitions),
-                    )
-                    continue
-                for partition in partitions:
-                    forward = Forward(
-                        rep_id=BROADCAST,
-                        value=value,
-                        origin=origin,
-                        primary=not partition,
-                    )
-                    self._forwards.produce(
-                        self._rep_topic,
-                        key=BROADCAST.encode(),
-                        value=encode_forward(forward),
-                        partition=partition,
-                    )
-            await self._in_thread(self._forwards.flush)
+            try:
+                rep_id = destination(decode_event(value), message.topic)
+            except InvalidEvent as exc:
+                await self.dead_letter(key, value, origin, exc)
+                continue
+            except Exception as exc:  # the verdict: internal
+                await self.dead_letter(key, value, origin, _internal(exc, origin))
+                continue
+            self.metrics.events.labels(message.topic, "routed").inc()
+            if rep_id != BROADCAST:
+                forward = Forward(
+                    rep_id=rep_id, value=value, origin=origin, primary=True
+                )
+                self._forwards.produce(
+                    self._rep_topic,
+                    key=rep_id.encode(),
+                    value=encode_forward(forward),
+                    partition=owner_partition(rep_id, self._partitions),
+                )
+                continue
+            for partition in partitions:
+                forward = Forward(
+                    rep_id=BROADCAST,
+                    value=value,
+                    origin=origin,
+                    primary=not partition,
+                )
+                self._forwards.produce(
+                    self._rep_topic,
+                    key=BROADCAST.encode(),
+                    value=encode_forward(forward),
+                    partition=partition,
+                )
+        await self._flush()
 
     async def fold_reps(self, stream: StreamT[bytes]) -> None:
         """Fold each rep's events into its world; write its lines, a batch at once."""
         async for batch in self._batches(stream):
-            out = _Folded()
-            for event in batch:
-                await self._fold(Record.of(event.message), out)
-            # Lines reach ClickHouse before the batch is acknowledged: after a crash
-            # the batch is folded again from the rebuilt state and gives the same
-            # lines (same ids, same versions), so the rewrite is harmless.
-            source = _spans(self._rep_topic, batch)
-            await self._write(out.lines, source)
-            heat = {
-                partition: state.heat.take()
-                for partition in {event.message.partition for event in batch}
-                if (state := self._reps.get(partition)) is not None
-            }
-            await self.in_io(out.write_views, self.store, heat, source)
-            if out.credits or out.people or out.targets:
-                self.changes += 1
-            if out.shares_sent:  # on the broker before the batch is acknowledged
-                await self._in_thread(self._forwards.flush)
-            await self._snapshot({event.message.partition: event for event in batch})
-            now = time.time()
-            for arrived in out.arrivals:
-                self.metrics.processing_latency.observe(max(0.0, now - arrived))
+            with _unacknowledged_on_failure(batch):
+                await self._fold_batch(batch)
+
+    async def _fold_batch(self, batch: list[EventT[bytes]]) -> None:
+        out = _Folded()
+        for event in batch:
+            await self._fold(Record.of(event.message), out)
+        # Lines reach ClickHouse before the batch is acknowledged: after a crash
+        # the batch is folded again from the rebuilt state and gives the same
+        # lines (same ids, same versions), so the rewrite is harmless.
+        source = _spans(self._rep_topic, batch)
+        await self._write(out.lines, source)
+        heat = {
+            partition: state.heat.take()
+            for partition in {event.message.partition for event in batch}
+            if (state := self._reps.get(partition)) is not None
+        }
+        await self.in_io(out.write_views, self.store, heat, source)
+        if out.credits or out.people or out.targets:
+            self.changes += 1
+        # Shares and dead letters are on the broker before the batch is
+        # acknowledged.
+        await self._flush()
+        await self._snapshot({event.message.partition: event for event in batch})
+        now = time.time()
+        for arrived in out.arrivals:
+            self.metrics.processing_latency.observe(max(0.0, now - arrived))
 
     async def _fold(self, record: Record, out: _Folded) -> None:
         state = self._reps.get(record.partition)
@@ -374,7 +422,15 @@ class QuotaFlowApp:
             return
         forward = decode_forward(record.key.decode(), record.value)
         started = time.perf_counter()
-        applied = state.apply(forward, offset=record.offset)
+        try:
+            applied = state.apply(forward, offset=record.offset)
+        except Exception as exc:  # this message's verdict: internal
+            state.applied = record.offset
+            self._progress(record)
+            origin = forward.origin
+            invalid = _internal(exc, origin)
+            await self.dead_letter(origin.key, forward.value, origin, invalid)
+            return
         self.metrics.fold_latency.observe(time.perf_counter() - started)
         state.applied = record.offset
         self._progress(record)
@@ -434,10 +490,12 @@ class QuotaFlowApp:
         """Gather each closing period's shares; when every rep partition's is in,
         make the period awards and write them."""
         async for batch in self._batches(stream):
-            lines: list[LedgerLine] = []
-            for event in batch:
-                await self._gather(Record.of(event.message), lines)
-            await self._write(lines, _spans(self._shares_topic, batch))
+            with _unacknowledged_on_failure(batch):
+                lines: list[LedgerLine] = []
+                for event in batch:
+                    await self._gather(Record.of(event.message), lines)
+                await self._write(lines, _spans(self._shares_topic, batch))
+                await self._flush()
 
     async def _gather(self, record: Record, lines: list[LedgerLine]) -> None:
         state = self._awarder
@@ -525,18 +583,28 @@ class QuotaFlowApp:
     async def dead_letter(
         self, key: bytes | None, value: bytes, origin: Origin, exc: InvalidEvent
     ) -> None:
-        """Set an event aside with its original bytes, the reason and its origin."""
-        await self.dlq.send(
-            key=key,
-            value=value,
-            headers=dead_letter_headers(
+        """Set an event aside with its original bytes (a prefix, its size and its
+        digest when it is too large to send), the reason and its origin; on the
+        broker by the batch's flush."""
+        value, cut = shrunk(value)
+        headers: list[tuple[str, str | bytes | None]] = [
+            *dead_letter_headers(
                 code=exc.code,
                 detail=exc.detail,
                 topic=origin.topic,
                 partition=origin.partition,
                 offset=origin.offset,
             ),
+            *cut,
+        ]
+        self._forwards.produce(
+            topics.DLQ,
+            key=key,
+            value=value,
+            partition=0,
+            headers=headers,
         )
+        self._forwards.poll(0)
         await self.in_io(
             partial(
                 write_dead_letter,
@@ -557,6 +625,36 @@ class QuotaFlowApp:
     def close(self) -> None:
         self._forwards.flush(5)
         self._io.shutdown(wait=True)
+
+
+_FLUSH_SECONDS = 30.0
+
+
+class SendFailed(RuntimeError):
+    """The broker did not confirm a batch's forwards, shares or dead letters."""
+
+
+@contextmanager
+def _unacknowledged_on_failure(batch: list[EventT[bytes]]) -> Iterator[None]:
+    """A batch that failed stays unacknowledged. faust's ``take_events`` acks every
+    event of the batch in a ``finally``, also when the agent raised; it skips a
+    message already marked acked, so marking them keeps their offsets out of every
+    commit, and the batch is read again after the restart."""
+    try:
+        yield
+    except BaseException:
+        for event in batch:
+            event.message.acked = True
+        raise
+
+
+def _internal(exc: Exception, origin: Origin) -> InvalidEvent:
+    """The verdict on a message whose handling failed unexpectedly: set aside with
+    the exception's type named (its text may quote data, so it is only logged)."""
+    log.error("internal error on %s/%d@%d; dead-lettered", origin.topic,
+              origin.partition, origin.offset, exc_info=exc)  # fmt: skip
+    kind = type(exc)
+    return InvalidEvent("internal", f"{kind.__module__}.{kind.__qualname__}")
 
 
 def _spans(topic: str, batch: list[EventT[bytes]]) -> tuple[Span, ...]:

@@ -32,7 +32,7 @@ from streams.runtime import PlanFileError, Runtime, load_plan, open_store, runti
 from streams.settings import BrokerMode, ClickHouseMode, EmbeddedBroker, Settings
 from streams.tokencli import admin_token, token_cli, token_for_query
 from streams.topics import DEALS, messages_on
-from streams.worker import run_until_signalled
+from streams.worker import FAILED_EXIT_CODE, WorkerFailed, run_until_signalled
 
 log = logging.getLogger("quotaflow")
 cli = typer.Typer(
@@ -122,6 +122,9 @@ def _run_guarded(fn: Any) -> None:
     except PlanFileError as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
+    except WorkerFailed as exc:
+        typer.secho(f"the worker failed: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(FAILED_EXIT_CODE) from exc
 
 
 @cli.command()

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
+
+from domain.events import MAX_EVENT_BYTES
 
 REASON = "quotaflow-reason"
 DETAIL = "quotaflow-detail"
 SOURCE_TOPIC = "quotaflow-source-topic"
 SOURCE_PARTITION = "quotaflow-source-partition"
 SOURCE_OFFSET = "quotaflow-source-offset"
+ORIGINAL_SIZE = "quotaflow-original-size"
+ORIGINAL_SHA256 = "quotaflow-original-sha256"
 _MAX_DETAIL = 4000
+# A dead letter of a message larger than any valid event keeps this much of it: the
+# whole message might not fit on the dead-letter topic.
+KEPT_PREFIX = 4096
 
 
 def dead_letter_headers(
@@ -21,6 +29,17 @@ def dead_letter_headers(
         (SOURCE_TOPIC, topic.encode()),
         (SOURCE_PARTITION, str(partition).encode()),
         (SOURCE_OFFSET, str(offset).encode()),
+    ]
+
+
+def shrunk(value: bytes) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """The bytes a dead letter keeps, and headers saying what was cut: a message
+    larger than any valid event keeps a prefix, its size and its SHA-256 digest."""
+    if len(value) <= MAX_EVENT_BYTES:
+        return value, []
+    return value[:KEPT_PREFIX], [
+        (ORIGINAL_SIZE, str(len(value)).encode()),
+        (ORIGINAL_SHA256, hashlib.sha256(value).hexdigest().encode()),
     ]
 
 

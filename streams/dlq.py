@@ -30,6 +30,8 @@ class DeadLetter:
     source_topic: str
     source_partition: int
     source_offset: int
+    # Set when only a prefix of an oversized message was kept: not replayable.
+    original_size: int | None = None
 
 
 def dead_letters(config: dict[str, Any]) -> list[DeadLetter]:
@@ -52,6 +54,9 @@ def dead_letters(config: dict[str, Any]) -> list[DeadLetter]:
                 source_topic=headers.get(deadletter.SOURCE_TOPIC, ""),
                 source_partition=int(headers.get(deadletter.SOURCE_PARTITION, "-1")),
                 source_offset=int(headers.get(deadletter.SOURCE_OFFSET, "-1")),
+                original_size=int(headers[deadletter.ORIGINAL_SIZE])
+                if deadletter.ORIGINAL_SIZE in headers
+                else None,
             )
         )
     return found
@@ -79,8 +84,10 @@ def resubmit(config: dict[str, Any], letters: Iterable[DeadLetter]) -> int:
     producer = Producer(config)
     sent = 0
     for letter in letters:
-        if not letter.source_topic:
-            continue  # not written by QuotaFlow: nowhere to send it back to
+        if not letter.source_topic or letter.original_size is not None:
+            # Not written by QuotaFlow (nowhere to send it back to), or only a
+            # prefix was kept.
+            continue
         producer.produce(letter.source_topic, key=letter.key, value=letter.value)
         producer.poll(0)
         sent += 1
