@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
-from typing import Self
+from typing import NamedTuple, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -47,9 +46,9 @@ def check_marginal_bands(bands: tuple[RateBand, ...], name: str) -> None:
         raise ValueError(msg)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BandSlice:
-    """The part of an amount that fell inside one band, and what it earns there."""
+class BandSlice(NamedTuple):
+    """The part of an amount that fell inside one band, and what it earns there (a
+    tuple: every deal's earned commission is sliced again whenever it is rebooked)."""
 
     band_index: int
     lower: Decimal
@@ -75,15 +74,7 @@ def slice_across_bands(
         top = end if band.upper is None else min(end, band.upper)
         part = top - max(start, band.lower)
         if part > ZERO:
-            slices.append(
-                BandSlice(
-                    band_index=index,
-                    lower=band.lower,
-                    upper=band.upper,
-                    amount=part,
-                    rate=band.rate,
-                )
-            )
+            slices.append(BandSlice(index, band.lower, band.upper, part, band.rate))
     return tuple(slices)
 
 

@@ -408,7 +408,8 @@ def _negative_review(
 
 def due_month(at: datetime) -> str:
     """The bucket of ``World.dues`` a due date falls in."""
-    return f"{at.astimezone(UTC):%Y-%m}"
+    utc = at.astimezone(UTC)
+    return f"{utc.year}-{utc.month:02d}"
 
 
 def _dues(world: World, record: DealRecord) -> PMap[str, PMap[str, bool]]:
