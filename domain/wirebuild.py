@@ -1,0 +1,327 @@
+"""One builder per event model: a decoded wire Struct in, the very pydantic event out.
+
+Each builder is written at import from its model's fields, as dataclasses writes an
+``__init__``: straight-line code that reads the Struct's attributes into the model's
+``__dict__`` in field order and converts only what the Struct leaves as text.
+
+- Money: a plain decimal string (``MONEY_TEXT``), or an integer where the Struct
+  takes one, made a ``Decimal`` and held to the field's bounds and the contract's
+  (``domain.money.plausible``: size and places).
+- Stamps: pydantic's own AwareDatetime validator (its parser, its tzinfo class),
+  then the contract's window of dates (``Envelope._dates_in_range``).
+- Patterned strings (currencies, periods): the field's own pydantic validator, once
+  for each distinct value.
+- Tuples of models (splits): that model's builder for each item.
+- Anything else is taken as the Struct decoded it: the Struct mirrors those fields.
+
+The model validators are not called: ``_MIRRORS`` restates each as a check on the
+converted values (a validator it does not know is called on the built event). A
+failed check raises ``Declined``; the caller then decodes the pydantic way, which
+gives the refusal its code and detail.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any, get_args, get_origin
+
+import annotated_types as at
+import msgspec
+from msgspec import UNSET
+from pydantic import AwareDatetime, BaseModel, TypeAdapter
+from pydantic.fields import FieldInfo
+
+from domain.money import MAX_AMOUNT, MAX_PLACES, plausible
+
+Build = Callable[[Any], Any]
+Values = Mapping[str, Any]
+# What the pydantic path takes as money and turns into this very Decimal. Other text
+# Decimal() reads (" 1", "1_0", "1e5", ".5", "NaN", other scripts' digits) is left to
+# it. [0-9] and fullmatch: \d and $ would take more.
+MONEY_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?").fullmatch
+# Validators of money that only refuse JSON types the Struct never decodes there.
+_TYPE_GATES = frozenset(("_decimal_string", "_score"))
+# Distinct values of one patterned field remembered as valid; past this many the
+# others are validated each time they come.
+_KNOWN_AT_MOST = 4096
+
+
+class Declined(ValueError):
+    """The wire path does not vouch for this message; pydantic decides."""
+
+
+def _splits_add_up(splits: tuple[Any, ...]) -> bool:
+    if len(splits) == 1:
+        # 0 + share is exact (a share has at most 13 digits): the validator's sum.
+        return bool(splits[0].share == 1)
+    total = sum((s.share for s in splits), Decimal(0))
+    return total == 1 and len({s.rep_id for s in splits}) == len(splits)
+
+
+def _deal_closed(v: Values) -> bool:
+    return bool(
+        _splits_add_up(v["splits"])
+        and v["margin"] <= v["amount"]
+        and v["payment_due_at"] >= v["occurred_at"]
+    )
+
+
+def _deal_amended(v: Values) -> bool:
+    return bool(_splits_add_up(v["splits"]) and v["margin"] <= v["amount"])
+
+
+def _window(v: Values) -> bool:
+    return bool(v["ends_at"] > v["starts_at"])
+
+
+# Model validators (by qualified name) and the checks standing for them; None for
+# the window of dates, which the code of each stamp checks.
+_MIRRORS: dict[str, Callable[[Values], bool] | None] = {
+    "Envelope._dates_in_range": None,
+    "DealClosed._plausible": _deal_closed,
+    "DealAmended._plausible": _deal_amended,
+    "SpiffAnnounced._window": _window,
+}
+
+
+def _own_validator(field: FieldInfo) -> Build:
+    typed: Any = field.annotation
+    if field.metadata:
+        typed = Annotated[(typed, *field.metadata)]
+    validate: Build = TypeAdapter(typed).validator.validate_python
+    return validate
+
+
+def _pattern(field: FieldInfo) -> str | None:
+    found = (getattr(item, "pattern", None) for item in field.metadata)
+    return next((p for p in found if p is not None), None)
+
+
+def _remembering(field: FieldInfo) -> tuple[set[str], Build]:
+    known: set[str] = set()
+    validate = _own_validator(field)
+
+    def learn(value: str) -> str:
+        valid: str = validate(value)
+        if len(known) < _KNOWN_AT_MOST:
+            known.add(valid)
+        return valid
+
+    return known, learn
+
+
+def _bounds(field: FieldInfo) -> tuple[Any, str, str, Any]:
+    """The tightest of the field's Gt/Ge/Lt/Le and the contract's size limit, as
+    (low, "<" or "<=", "<" or "<=", high)."""
+    meta = field.metadata
+    lows: list[tuple[Any, bool]] = [(-MAX_AMOUNT, False)]
+    lows += [(m.gt, True) for m in meta if isinstance(m, at.Gt)]
+    lows += [(m.ge, False) for m in meta if isinstance(m, at.Ge)]
+    highs: list[tuple[Any, bool]] = [(MAX_AMOUNT, False)]
+    highs += [(m.lt, True) for m in meta if isinstance(m, at.Lt)]
+    highs += [(m.le, False) for m in meta if isinstance(m, at.Le)]
+    # Of two bounds at one value, the open one is the tighter.
+    low, low_open = max(lows, key=lambda bound: bound)
+    high, high_open = min(highs, key=lambda bound: (bound[0], not bound[1]))
+    return low, "<" if low_open else "<=", "<" if high_open else "<=", high
+
+
+def _money_validators(name: str, field: FieldInfo) -> None:
+    funcs = {
+        getattr(getattr(m, "func", None), "__name__", None) for m in field.metadata
+    }
+    funcs.discard(None)
+    if "plausible" not in funcs or funcs - _TYPE_GATES - {plausible.__name__}:
+        msg = f"{name}: no wire conversion for a Decimal validated by {funcs}"
+        raise TypeError(msg)
+
+
+class _Writer:
+    """The source of one model's builder and the names it uses."""
+
+    def __init__(
+        self,
+        model: type[BaseModel],
+        struct: type[msgspec.Struct],
+        window: tuple[datetime, datetime] | None,
+    ) -> None:
+        validators = model.__pydantic_decorators__.model_validators.values()
+        if "Envelope._dates_in_range" not in {v.func.__qualname__ for v in validators}:
+            window = None
+        self.model, self.window = model, window
+        self.types = {f.name: f.type for f in msgspec.structs.fields(struct)}
+        fields = [n for n in model.model_fields if n != "event_type"]
+        if list(self.types) != fields:
+            msg = f"{struct.__name__} does not list {model.__name__}'s fields in order"
+            raise TypeError(msg)
+        self.names: dict[str, Any] = {
+            "Declined": Declined,
+            "Decimal": Decimal,
+            "UNSET": UNSET,
+            "MONEY_TEXT": MONEY_TEXT,
+            "new": object.__new__,
+            "put": object.__setattr__,
+            "model": model,
+            "GIVEN": set(model.model_fields),
+        }
+        self.lines = ["def build(w):"]
+        self.values: list[str] = []
+        if window is not None:
+            earliest, latest = window
+            self.names |= {"earliest": earliest, "latest": latest}
+            # A stamp's UTC offset is under a day, so any moment of a local year
+            # after the first's or before the last's lies inside the window.
+            day = timedelta(days=1)
+            self.years = ((earliest + day).year, (latest - day).year)
+
+    def emit(self, *lines: str) -> None:
+        self.lines.extend(f"    {line}" for line in lines)
+
+    def field(self, name: str, field: FieldInfo) -> None:
+        local, given = f"f_{name}", f"w.{name}"
+        if name == "event_type":
+            self.values.append(repr(get_args(field.annotation)[0]))
+            return
+        if not field.is_required():
+            self._defaulted(name, field)
+        elif field.annotation is AwareDatetime:
+            self._stamp(name, field)
+        elif field.annotation is Decimal:
+            self._money(name, field)
+        elif _pattern(field) is not None:
+            self.names[f"known_{name}"], self.names[f"learn_{name}"] = _remembering(
+                field
+            )
+            self.emit(
+                f"{local} = {given}",
+                f"if {local} not in known_{name}:",
+                f"    {local} = learn_{name}({local})",
+            )
+        elif get_origin(field.annotation) is tuple and _is_model(field.annotation):
+            item = get_args(field.annotation)[0]
+            struct = get_args(_unannotated(self.types[name]))[0]
+            self.names[f"build_{name}"] = builder(item, struct, None)
+            self.emit(f"{local} = tuple(map(build_{name}, {given}))")
+        else:
+            local = given
+        self.values.append(local)
+
+    def _defaulted(self, name: str, field: FieldInfo) -> None:
+        if field.annotation in (AwareDatetime, Decimal) or _pattern(field) is not None:
+            msg = f"{self.model.__name__}.{name}: a default the wire path cannot take"
+            raise TypeError(msg)
+        self.names[f"default_{name}"] = field.default
+        self.emit(
+            f"f_{name} = w.{name}",
+            f"if f_{name} is UNSET:",
+            f"    f_{name} = default_{name}",
+            f"    given.discard({name!r})",
+        )
+
+    def _stamp(self, name: str, field: FieldInfo) -> None:
+        self.names[f"stamp_{name}"] = _own_validator(field)
+        self.emit(f"f_{name} = stamp_{name}(w.{name})")
+        if self.window is not None:
+            first, last = self.years
+            self.emit(
+                f"if not {first} < f_{name}.year < {last} and not "
+                f"earliest <= f_{name} < latest:",
+                "    raise Declined",
+            )
+
+    def _money(self, name: str, field: FieldInfo) -> None:
+        _money_validators(name, field)
+        low, low_op, high_op, high = _bounds(field)
+        self.names |= {f"low_{name}": low, f"high_{name}": high}
+        text = (
+            f'not MONEY_TEXT(t) or ("." in t and len(t) - t.find(".") > '
+            f"{MAX_PLACES + 1})"
+        )
+        if int in get_args(self.types[name]):  # a JSON integer is exact as it is
+            text = f"type(t) is str and ({text})"
+        self.emit(
+            f"t = w.{name}",
+            f"if {text}:",
+            "    raise Declined",
+            f"f_{name} = Decimal(t)",
+            f"if not low_{name} {low_op} f_{name} {high_op} high_{name}:",
+            "    raise Declined",
+        )
+
+    def source(self) -> str:
+        names = list(self.model.model_fields)
+        defaults = any(not f.is_required() for f in self.model.model_fields.values())
+        given = "given" if defaults else "GIVEN.copy()"
+        if defaults:
+            self.lines.insert(1, "    given = GIVEN.copy()")
+        for name in names:
+            self.field(name, self.model.model_fields[name])
+        pairs = ", ".join(
+            f"{n!r}: {v}" for n, v in zip(names, self.values, strict=True)
+        )
+        self.emit(f"values = {{{pairs}}}")
+        self._validators()
+        self.emit(
+            "made = new(model)",
+            'put(made, "__dict__", values)',
+            f'put(made, "__pydantic_fields_set__", {given})',
+            'put(made, "__pydantic_extra__", None)',
+            'put(made, "__pydantic_private__", None)',
+        )
+        self.emit(
+            *(f"unmirrored_{i}(made)" for i in range(self._unmirrored)), "return made"
+        )
+        return "\n".join(self.lines) + "\n"
+
+    def _validators(self) -> None:
+        self._unmirrored = 0
+        for name, found in self.model.__pydantic_decorators__.model_validators.items():
+            if found.info.mode != "after":
+                msg = f"{self.model.__name__}.{name}: only 'after' validators"
+                raise TypeError(msg)
+            qualname = found.func.__qualname__
+            if qualname not in _MIRRORS:
+                self.names[f"unmirrored_{self._unmirrored}"] = getattr(self.model, name)
+                self._unmirrored += 1
+                continue
+            check = _MIRRORS[qualname]
+            if check is not None:
+                self.names[f"check_{name}"] = check
+                self.emit(f"if not check_{name}(values):", "    raise Declined")
+
+
+def _unannotated(typed: Any) -> Any:
+    return get_args(typed)[0] if get_origin(typed) is Annotated else typed
+
+
+def _is_model(annotation: Any) -> bool:
+    item = get_args(annotation)[0]
+    return isinstance(item, type) and issubclass(item, BaseModel)
+
+
+def builder_source(
+    model: type[BaseModel],
+    struct: type[msgspec.Struct],
+    window: tuple[datetime, datetime] | None,
+) -> tuple[str, dict[str, Any]]:
+    """The code of ``model``'s builder from ``struct`` and the names it reads."""
+    writer = _Writer(model, struct, window)
+    return writer.source(), writer.names
+
+
+def builder(
+    model: type[BaseModel],
+    struct: type[msgspec.Struct],
+    window: tuple[datetime, datetime] | None,
+) -> Build:
+    """A function from a decoded ``struct`` to its ``model`` event, equal to what
+    validating it gives, or raising ``Declined``. ``window``: the earliest moment a
+    stamp may be and the first it may no longer be, for models that check it."""
+    source, names = builder_source(model, struct, window)
+    code = compile(source, f"<wire builder of {model.__name__}>", "exec")
+    exec(code, names)  # noqa: S102 - our own code, written from the model's fields
+    built: Build = names["build"]
+    return built
