@@ -4,9 +4,9 @@ Each builder is written at import from its model's fields, as dataclasses writes
 ``__init__``: straight-line code that reads the Struct's attributes into the model's
 ``__dict__`` in field order and converts only what the Struct leaves as text.
 
-- Money: a plain decimal string (``MONEY_TEXT``), or an integer where the Struct
-  takes one, made a ``Decimal`` and held to the field's bounds and the contract's
-  (``domain.money.plausible``: size and places).
+- Money: a plain decimal string of at most ``MAX_PLACES`` places (``MONEY_TEXT``),
+  or an integer where the Struct takes one, made a ``Decimal`` and held to the
+  field's bounds and the contract's size (``domain.money.plausible``).
 - Stamps: pydantic's own AwareDatetime validator (its parser, its tzinfo class),
   then the contract's window of dates (``Envelope._dates_in_range``).
 - Patterned strings (currencies, periods): the field's own pydantic validator, once
@@ -14,8 +14,9 @@ Each builder is written at import from its model's fields, as dataclasses writes
 - Tuples of models (splits): that model's builder for each item.
 - Anything else is taken as the Struct decoded it: the Struct mirrors those fields.
 
-The model validators are not called: ``_MIRRORS`` restates each as a check on the
-converted values (a validator it does not know is called on the built event). A
+The model validators are not called: ``_MIRRORS`` restates each as an expression
+over the converted values (a validator it does not know is called on the built
+event). A
 failed check raises ``Declined``; the caller then decodes the pydantic way, which
 gives the refusal its code and detail.
 """
@@ -23,7 +24,7 @@ gives the refusal its code and detail.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, get_args, get_origin
@@ -37,11 +38,20 @@ from pydantic.fields import FieldInfo
 from domain.money import MAX_AMOUNT, MAX_PLACES, plausible
 
 Build = Callable[[Any], Any]
-Values = Mapping[str, Any]
-# What the pydantic path takes as money and turns into this very Decimal. Other text
-# Decimal() reads (" 1", "1_0", "1e5", ".5", "NaN", other scripts' digits) is left to
-# it. [0-9] and fullmatch: \d and $ would take more.
-MONEY_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?").fullmatch
+_SLOTS = {
+    slot: BaseModel.__dict__[slot]
+    for slot in (
+        "__dict__",
+        "__pydantic_fields_set__",
+        "__pydantic_extra__",
+        "__pydantic_private__",
+    )
+}
+# What the pydantic path takes as money and turns into this very Decimal, with no
+# more places than it allows. Other text Decimal() reads (" 1", "1_0", "1e5", ".5",
+# "NaN", other scripts' digits) is left to it. [0-9] and fullmatch: \d and $ would
+# take more.
+MONEY_TEXT = re.compile(rf"-?[0-9]+(?:\.[0-9]{{1,{MAX_PLACES}}})?").fullmatch
 # Validators of money that only refuse JSON types the Struct never decodes there.
 _TYPE_GATES = frozenset(("_decimal_string", "_score"))
 # Distinct values of one patterned field remembered as valid; past this many the
@@ -54,36 +64,23 @@ class Declined(ValueError):
 
 
 def _splits_add_up(splits: tuple[Any, ...]) -> bool:
-    if len(splits) == 1:
-        # 0 + share is exact (a share has at most 13 digits): the validator's sum.
-        return bool(splits[0].share == 1)
+    """``_check_splits`` for two splits or more."""
     total = sum((s.share for s in splits), Decimal(0))
     return total == 1 and len({s.rep_id for s in splits}) == len(splits)
 
 
-def _deal_closed(v: Values) -> bool:
-    return bool(
-        _splits_add_up(v["splits"])
-        and v["margin"] <= v["amount"]
-        and v["payment_due_at"] >= v["occurred_at"]
-    )
-
-
-def _deal_amended(v: Values) -> bool:
-    return bool(_splits_add_up(v["splits"]) and v["margin"] <= v["amount"])
-
-
-def _window(v: Values) -> bool:
-    return bool(v["ends_at"] > v["starts_at"])
-
-
-# Model validators (by qualified name) and the checks standing for them; None for
-# the window of dates, which the code of each stamp checks.
-_MIRRORS: dict[str, Callable[[Values], bool] | None] = {
+# One split adds up to 1 when its share is 1: 0 + share is exact (a share has at most
+# 13 digits), so this is the validator's own sum.
+_ADD_UP = "(f_splits[0].share == 1 if len(f_splits) == 1 else add_up(f_splits))"
+# Model validators (by qualified name) and the expressions standing for them, over
+# the converted fields (f_<name>); None for the window of dates, which the code of
+# each stamp checks.
+_MIRRORS: dict[str, str | None] = {
     "Envelope._dates_in_range": None,
-    "DealClosed._plausible": _deal_closed,
-    "DealAmended._plausible": _deal_amended,
-    "SpiffAnnounced._window": _window,
+    "DealClosed._plausible": f"{_ADD_UP} and f_margin <= f_amount"
+    " and f_payment_due_at >= f_occurred_at",
+    "DealAmended._plausible": f"{_ADD_UP} and f_margin <= f_amount",
+    "SpiffAnnounced._window": "f_ends_at > f_starts_at",
 }
 
 
@@ -113,9 +110,9 @@ def _remembering(field: FieldInfo) -> tuple[set[str], Build]:
     return known, learn
 
 
-def _bounds(field: FieldInfo) -> tuple[Any, str, str, Any]:
+def _bounds(field: FieldInfo) -> tuple[Any, bool, Any, bool]:
     """The tightest of the field's Gt/Ge/Lt/Le and the contract's size limit, as
-    (low, "<" or "<=", "<" or "<=", high)."""
+    (low, whether open, high, whether open)."""
     meta = field.metadata
     lows: list[tuple[Any, bool]] = [(-MAX_AMOUNT, False)]
     lows += [(m.gt, True) for m in meta if isinstance(m, at.Gt)]
@@ -126,7 +123,28 @@ def _bounds(field: FieldInfo) -> tuple[Any, str, str, Any]:
     # Of two bounds at one value, the open one is the tighter.
     low, low_open = max(lows, key=lambda bound: bound)
     high, high_open = min(highs, key=lambda bound: (bound[0], not bound[1]))
-    return low, "<" if low_open else "<=", "<" if high_open else "<=", high
+    return low, low_open, high, high_open
+
+
+def _remembering_money(field: FieldInfo) -> tuple[dict[str | int, Decimal], Build]:
+    """A money field's values by what the wire sent, and the check that adds to
+    them: most money on the wire repeats (shares, scores, list prices)."""
+    known: dict[str | int, Decimal] = {}
+    low, low_open, high, high_open = _bounds(field)
+
+    def learn(given: str | int) -> Decimal:
+        if isinstance(given, str) and not MONEY_TEXT(given):
+            raise Declined
+        value = Decimal(given)
+        if (value <= low if low_open else value < low) or (
+            value >= high if high_open else value > high
+        ):
+            raise Declined
+        if len(known) < _KNOWN_AT_MOST:
+            known[given] = value
+        return value
+
+    return known, learn
 
 
 def _money_validators(name: str, field: FieldInfo) -> None:
@@ -162,8 +180,10 @@ class _Writer:
             "Decimal": Decimal,
             "UNSET": UNSET,
             "MONEY_TEXT": MONEY_TEXT,
+            "add_up": _splits_add_up,
             "new": object.__new__,
-            "put": object.__setattr__,
+            # The slots pydantic's own constructor fills, set as it sets them.
+            **{f"set{slot}": _SLOTS[slot].__set__ for slot in _SLOTS},
             "model": model,
             "GIVEN": set(model.model_fields),
         }
@@ -234,21 +254,12 @@ class _Writer:
 
     def _money(self, name: str, field: FieldInfo) -> None:
         _money_validators(name, field)
-        low, low_op, high_op, high = _bounds(field)
-        self.names |= {f"low_{name}": low, f"high_{name}": high}
-        text = (
-            f'not MONEY_TEXT(t) or ("." in t and len(t) - t.find(".") > '
-            f"{MAX_PLACES + 1})"
-        )
-        if int in get_args(self.types[name]):  # a JSON integer is exact as it is
-            text = f"type(t) is str and ({text})"
+        known, learn = _remembering_money(field)
+        self.names |= {f"known_{name}": known, f"learn_{name}": learn}
         self.emit(
-            f"t = w.{name}",
-            f"if {text}:",
-            "    raise Declined",
-            f"f_{name} = Decimal(t)",
-            f"if not low_{name} {low_op} f_{name} {high_op} high_{name}:",
-            "    raise Declined",
+            f"f_{name} = known_{name}.get(w.{name})",
+            f"if f_{name} is None:",
+            f"    f_{name} = learn_{name}(w.{name})",
         )
 
     def source(self) -> str:
@@ -262,14 +273,13 @@ class _Writer:
         pairs = ", ".join(
             f"{n!r}: {v}" for n, v in zip(names, self.values, strict=True)
         )
-        self.emit(f"values = {{{pairs}}}")
         self._validators()
         self.emit(
             "made = new(model)",
-            'put(made, "__dict__", values)',
-            f'put(made, "__pydantic_fields_set__", {given})',
-            'put(made, "__pydantic_extra__", None)',
-            'put(made, "__pydantic_private__", None)',
+            f"set__dict__(made, {{{pairs}}})",
+            f"set__pydantic_fields_set__(made, {given})",
+            "set__pydantic_extra__(made, None)",
+            "set__pydantic_private__(made, None)",
         )
         self.emit(
             *(f"unmirrored_{i}(made)" for i in range(self._unmirrored)), "return made"
@@ -289,8 +299,7 @@ class _Writer:
                 continue
             check = _MIRRORS[qualname]
             if check is not None:
-                self.names[f"check_{name}"] = check
-                self.emit(f"if not check_{name}(values):", "    raise Declined")
+                self.emit(f"if not ({check}):", "    raise Declined")
 
 
 def _unannotated(typed: Any) -> Any:
