@@ -252,6 +252,8 @@ def test_messages_json_loads_or_pydantic_judge_otherwise_are_left_to_them(
         orjson.dumps(deal_event(occurred_at="1999-12-31T23:59:59+00:00")),
         orjson.dumps(deal_event(payment_due_at="2200-01-01T08:00:00+08:00")),
         orjson.dumps(payment_event("p", "D-1", "1e12", AT)),
+        orjson.dumps(payment_event("p", "D-1", "1e1000000", AT)),
+        orjson.dumps(deal_event(margin="-1e1000000")),
         orjson.dumps(envelope("DealCancelled", "c", AT, deal_id="D", x=[[[]]] * 31)),
         orjson.dumps(envelope("DealCancelled", "c", AT, deal_id="D", x=[[]] * 31)),
     ],
