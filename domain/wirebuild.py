@@ -72,13 +72,17 @@ def _splits_add_up(splits: tuple[Any, ...]) -> bool:
 # One split adds up to 1 when its share is 1: 0 + share is exact (a share has at most
 # 13 digits), so this is the validator's own sum.
 _ADD_UP = "(f_splits[0].share == 1 if len(f_splits) == 1 else add_up(f_splits))"
+# Local dates three days apart settle the order of two stamps without their UTC
+# offsets (each under a day, so they differ by under two): a due date a month on
+# costs no offset lookups.
+_NOT_BEFORE = "({0}.toordinal() - {1}.toordinal() > 2 or {0} >= {1})"
 # Model validators (by qualified name) and the expressions standing for them, over
 # the converted fields (f_<name>); None for the window of dates, which the code of
 # each stamp checks.
 _MIRRORS: dict[str, str | None] = {
     "Envelope._dates_in_range": None,
-    "DealClosed._plausible": f"{_ADD_UP} and f_margin <= f_amount"
-    " and f_payment_due_at >= f_occurred_at",
+    "DealClosed._plausible": f"{_ADD_UP} and f_margin <= f_amount and "
+    + _NOT_BEFORE.format("f_payment_due_at", "f_occurred_at"),
     "DealAmended._plausible": f"{_ADD_UP} and f_margin <= f_amount",
     "SpiffAnnounced._window": "f_ends_at > f_starts_at",
 }
@@ -224,7 +228,12 @@ class _Writer:
             item = get_args(field.annotation)[0]
             struct = get_args(_unannotated(self.types[name]))[0]
             self.names[f"build_{name}"] = builder(item, struct, None)
-            self.emit(f"{local} = tuple(map(build_{name}, {given}))")
+            build = f"build_{name}"
+            self.emit(  # most deals have one split
+                f"{local} = {given}",
+                f"{local} = ({build}({local}[0]),) if len({local}) == 1"
+                f" else tuple(map({build}, {local}))",
+            )
         else:
             local = given
         self.values.append(local)

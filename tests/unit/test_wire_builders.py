@@ -80,6 +80,20 @@ EDGES: list[tuple[dict[str, Any], bool]] = [
     (deal_event(payment_due_at="2026-03-14T01:30:00Z"), True),
     (deal_event(payment_due_at="2026-03-14T01:29:59.999999Z"), False),
     (deal_event(payment_due_at="2026-03-14T09:29:59.999999+08:00"), False),
+    (
+        deal_event(
+            occurred_at="2026-03-14T23:59:59-23:59",
+            payment_due_at="2026-03-16T00:00:00+23:59",
+        ),
+        False,
+    ),
+    (
+        deal_event(
+            occurred_at="2026-03-14T23:59:59-23:59",
+            payment_due_at="2026-03-17T00:00:00+23:59",
+        ),
+        True,
+    ),
     (deal_event(payment_due_at="2199-12-31T23:59:59.999999Z"), True),
     (deal_event(payment_due_at="2200-01-01T00:00:00Z"), False),
     (payment_event("p", "D", "1", "2000-01-01T00:00:00Z"), True),
