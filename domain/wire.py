@@ -25,16 +25,15 @@ from domain.wirebuild import Build, builder
 # json.loads nests through the interpreter's recursion limit and refuses integers
 # longer than sys.get_int_max_str_digits(); msgspec does neither for the unknown
 # fields it skips. A message with few brackets and fewer bytes than that many digits
-# cannot differ on either, so only those take the fast path. No more brackets than
-# the contract's nesting limit (``MAX_NESTING``) also means no deeper nesting.
+# cannot differ on either. No more brackets than the contract's nesting limit
+# (``MAX_NESTING``) also means no deeper nesting. A message without unknown fields
+# (decoded by the closed Structs) nests as its own fields do, and needs no count.
 _MAX_BRACKETS = 32
 
 
-def _plain(data: bytes) -> bool:
+def _readable(data: bytes) -> bool:
     limit = sys.get_int_max_str_digits()
     if limit and len(data) > limit:
-        return False
-    if data.count(b"[") + data.count(b"{") > _MAX_BRACKETS:
         return False
     if data.isascii():
         return True
@@ -43,6 +42,10 @@ def _plain(data: bytes) -> bool:
     except UnicodeDecodeError:  # json.loads tells these apart; leave it to say how
         return False
     return True
+
+
+def _shallow(data: bytes) -> bool:
+    return data.count(b"[") + data.count(b"{") <= _MAX_BRACKETS
 
 
 class FastPath:
@@ -56,21 +59,25 @@ class FastPath:
     ) -> None:
         """``window``: the earliest moment a stamp may be, and the first it may no
         longer be (``Envelope._dates_in_range``)."""
-        self.builders: dict[type[msgspec.Struct], tuple[int, Build]] = {
-            struct: (
-                versions[struct.__name__],
-                builder(models[struct.__name__], struct, window),
-            )
-            for struct in w.STRUCTS
-        }
-        self._decoder = msgspec.json.Decoder(w.Wire, strict=True)
+        self.builders: dict[type[msgspec.Struct], tuple[int, Build]] = {}
+        for struct in w.STRUCTS:
+            name = struct.__name__
+            built = versions[name], builder(models[name], struct, window)
+            self.builders[struct] = self.builders[w.CLOSED[struct]] = built
+        self._closed = msgspec.json.Decoder(w.CLOSED_WIRE, strict=True)
+        self._open = msgspec.json.Decoder(w.Wire, strict=True)
 
     def take(self, data: bytes) -> BaseModel | None:
         """The event ``data`` holds, or None where pydantic must decide (and refuse)."""
-        if not _plain(data):
+        if not _readable(data):
             return None
         try:
-            wire = self._decoder.decode(data)
+            try:
+                wire = self._closed.decode(data)
+            except msgspec.ValidationError:  # unknown fields, or an invalid one
+                if not _shallow(data):
+                    return None
+                wire = self._open.decode(data)
             version, build = self.builders[type(wire)]
             if wire.schema_version != version:  # an upcaster's business
                 return None

@@ -13,7 +13,8 @@ free-form plan document goes the pydantic way.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from types import new_class
+from typing import Annotated, Any, Literal, Union, get_args
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
@@ -198,3 +199,29 @@ Wire = (
     | PeriodClosed
 )
 STRUCTS: tuple[type[Envelope], ...] = get_args(Wire)
+
+
+class ClosedSplit(Split, frozen=True, forbid_unknown_fields=True):
+    """A Split that refuses unknown fields (see ``closed``)."""
+
+
+def closed(struct: type[Envelope]) -> type[Envelope]:
+    """``struct`` refusing unknown fields, in its splits too: a message it decodes
+    holds nothing but its own fields, so it nests no deeper than they do."""
+    body: dict[str, Any] = {}
+    if "splits" in struct.__struct_fields__:  # the one field holding Structs
+        body["__annotations__"] = {
+            "splits": Annotated[tuple[ClosedSplit, ...], Meta(min_length=1)]
+        }
+    options = {"frozen": True, "kw_only": True, "forbid_unknown_fields": True}
+    made: type[Envelope] = new_class(
+        struct.__name__,
+        (struct,),
+        {**options, "tag": struct.__name__},
+        lambda namespace: namespace.update(body),
+    )
+    return made
+
+
+CLOSED: dict[type[Envelope], type[Envelope]] = {s: closed(s) for s in STRUCTS}
+CLOSED_WIRE: Any = Union[tuple(CLOSED.values())]  # noqa: UP007 - from a tuple

@@ -254,3 +254,30 @@ def test_no_builder_is_written_for_rules_it_does_not_know(
 ) -> None:
     with pytest.raises(TypeError, match=complaint):
         builder(model, struct, None)
+
+
+def _nested(depth: int) -> Any:
+    return [] if depth == 1 else [_nested(depth - 1)]
+
+
+@pytest.mark.parametrize(
+    ("event", "taken"),
+    [
+        (deal_event(), True),
+        (deal_event(note="extra", tags=["a", "b"]), True),
+        (deal_event(splits=[{"rep_id": "R-17", "share": "1", "note": {"a": 1}}]), True),
+        (deal_event(x=_nested(29)), True),
+        (deal_event(x=_nested(30)), False),
+        (
+            deal_event(splits=[{"rep_id": "R-17", "share": "1", "x": _nested(40)}]),
+            False,
+        ),
+        (payment_event("p", "D", "1", AT, x=_nested(40)), False),
+    ],
+)
+def test_unknown_fields_take_the_wire_path_while_they_nest_shallowly(
+    event: dict[str, Any], taken: bool
+) -> None:
+    data = orjson.dumps(event)
+    assert (_FAST_PATH.take(data) is not None) is taken
+    _same(data)
