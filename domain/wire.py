@@ -20,7 +20,8 @@ import msgspec
 from pydantic import BaseModel
 
 from domain import wiretypes as w
-from domain.wirebuild import Build, builder
+from domain.wirebuild import builder
+from domain.wirefields import Build
 
 # json.loads nests through the interpreter's recursion limit and refuses integers
 # longer than sys.get_int_max_str_digits(); msgspec does neither for the unknown

@@ -4,9 +4,10 @@ Each builder is written at import from its model's fields, as dataclasses writes
 ``__init__``: straight-line code that reads the Struct's attributes into the model's
 ``__dict__`` in field order and converts only what the Struct leaves as text.
 
-- Money: a plain decimal string of at most ``MAX_PLACES`` places (``MONEY_TEXT``),
-  or an integer where the Struct takes one, made a ``Decimal`` and held to the
-  field's bounds and the contract's size (``domain.money.plausible``).
+- Money: a plain decimal string of at most ``MAX_PLACES`` places, or an integer
+  where the Struct takes one, made a ``Decimal`` and held to the field's bounds and
+  the contract's size (``domain.money.plausible``), once for each distinct value
+  (``domain.wirefields``).
 - Stamps: pydantic's own AwareDatetime validator (its parser, its tzinfo class),
   then the contract's window of dates (``Envelope._dates_in_range``).
 - Patterned strings (currencies, periods): the field's own pydantic validator, once
@@ -16,28 +17,31 @@ Each builder is written at import from its model's fields, as dataclasses writes
 
 The model validators are not called: ``_MIRRORS`` restates each as an expression
 over the converted values (a validator it does not know is called on the built
-event). A
-failed check raises ``Declined``; the caller then decodes the pydantic way, which
-gives the refusal its code and detail.
+event). A failed check raises ``Declined``; the caller then decodes the pydantic
+way, which gives the refusal its code and detail.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, get_args, get_origin
 
-import annotated_types as at
 import msgspec
 from msgspec import UNSET
-from pydantic import AwareDatetime, BaseModel, TypeAdapter
+from pydantic import AwareDatetime, BaseModel
 from pydantic.fields import FieldInfo
 
-from domain.money import MAX_AMOUNT, MAX_PLACES, plausible
+from domain.wirefields import (
+    Build,
+    Declined,
+    check_money_validators,
+    own_validator,
+    pattern,
+    remembering,
+    remembering_money,
+)
 
-Build = Callable[[Any], Any]
 _SLOTS = {
     slot: BaseModel.__dict__[slot]
     for slot in (
@@ -47,20 +51,6 @@ _SLOTS = {
         "__pydantic_private__",
     )
 }
-# What the pydantic path takes as money and turns into this very Decimal, with no
-# more places than it allows. Other text Decimal() reads (" 1", "1_0", "1e5", ".5",
-# "NaN", other scripts' digits) is left to it. [0-9] and fullmatch: \d and $ would
-# take more.
-MONEY_TEXT = re.compile(rf"-?[0-9]+(?:\.[0-9]{{1,{MAX_PLACES}}})?").fullmatch
-# Validators of money that only refuse JSON types the Struct never decodes there.
-_TYPE_GATES = frozenset(("_decimal_string", "_score"))
-# Distinct values of one patterned field remembered as valid; past this many the
-# others are validated each time they come.
-_KNOWN_AT_MOST = 4096
-
-
-class Declined(ValueError):
-    """The wire path does not vouch for this message; pydantic decides."""
 
 
 def _splits_add_up(splits: tuple[Any, ...]) -> bool:
@@ -88,79 +78,6 @@ _MIRRORS: dict[str, str | None] = {
 }
 
 
-def _own_validator(field: FieldInfo) -> Build:
-    typed: Any = field.annotation
-    if field.metadata:
-        typed = Annotated[(typed, *field.metadata)]
-    validate: Build = TypeAdapter(typed).validator.validate_python
-    return validate
-
-
-def _pattern(field: FieldInfo) -> str | None:
-    found = (getattr(item, "pattern", None) for item in field.metadata)
-    return next((p for p in found if p is not None), None)
-
-
-def _remembering(field: FieldInfo) -> tuple[set[str], Build]:
-    known: set[str] = set()
-    validate = _own_validator(field)
-
-    def learn(value: str) -> str:
-        valid: str = validate(value)
-        if len(known) < _KNOWN_AT_MOST:
-            known.add(valid)
-        return valid
-
-    return known, learn
-
-
-def _bounds(field: FieldInfo) -> tuple[Any, bool, Any, bool]:
-    """The tightest of the field's Gt/Ge/Lt/Le and the contract's size limit, as
-    (low, whether open, high, whether open)."""
-    meta = field.metadata
-    lows: list[tuple[Any, bool]] = [(-MAX_AMOUNT, False)]
-    lows += [(m.gt, True) for m in meta if isinstance(m, at.Gt)]
-    lows += [(m.ge, False) for m in meta if isinstance(m, at.Ge)]
-    highs: list[tuple[Any, bool]] = [(MAX_AMOUNT, False)]
-    highs += [(m.lt, True) for m in meta if isinstance(m, at.Lt)]
-    highs += [(m.le, False) for m in meta if isinstance(m, at.Le)]
-    # Of two bounds at one value, the open one is the tighter.
-    low, low_open = max(lows, key=lambda bound: bound)
-    high, high_open = min(highs, key=lambda bound: (bound[0], not bound[1]))
-    return low, low_open, high, high_open
-
-
-def _remembering_money(field: FieldInfo) -> tuple[dict[str | int, Decimal], Build]:
-    """A money field's values by what the wire sent, and the check that adds to
-    them: most money on the wire repeats (shares, scores, list prices)."""
-    known: dict[str | int, Decimal] = {}
-    low, low_open, high, high_open = _bounds(field)
-
-    def learn(given: str | int) -> Decimal:
-        if isinstance(given, str) and not MONEY_TEXT(given):
-            raise Declined
-        value = Decimal(given)
-        if (value <= low if low_open else value < low) or (
-            value >= high if high_open else value > high
-        ):
-            raise Declined
-        if len(known) < _KNOWN_AT_MOST:
-            known[given] = value
-        return value
-
-    return known, learn
-
-
-def _money_validators(name: str, field: FieldInfo) -> None:
-    funcs = {
-        getattr(getattr(m, "func", None), "__name__", None) for m in field.metadata
-    }
-    funcs.discard(None)
-    if "plausible" not in funcs or funcs - _TYPE_GATES - {plausible.__name__}:
-        msg = f"{name}: no wire conversion for a Decimal validated by {funcs}"
-        raise TypeError(msg)
-
-
 class _Writer:
     """The source of one model's builder and the names it uses."""
 
@@ -183,7 +100,6 @@ class _Writer:
             "Declined": Declined,
             "Decimal": Decimal,
             "UNSET": UNSET,
-            "MONEY_TEXT": MONEY_TEXT,
             "add_up": _splits_add_up,
             "new": object.__new__,
             # The slots pydantic's own constructor fills, set as it sets them.
@@ -215,10 +131,9 @@ class _Writer:
             self._stamp(name, field)
         elif field.annotation is Decimal:
             self._money(name, field)
-        elif _pattern(field) is not None:
-            self.names[f"known_{name}"], self.names[f"learn_{name}"] = _remembering(
-                field
-            )
+        elif pattern(field) is not None:
+            known, learn = remembering(field)
+            self.names |= {f"known_{name}": known, f"learn_{name}": learn}
             self.emit(
                 f"{local} = {given}",
                 f"if {local} not in known_{name}:",
@@ -239,7 +154,7 @@ class _Writer:
         self.values.append(local)
 
     def _defaulted(self, name: str, field: FieldInfo) -> None:
-        if field.annotation in (AwareDatetime, Decimal) or _pattern(field) is not None:
+        if field.annotation in (AwareDatetime, Decimal) or pattern(field) is not None:
             msg = f"{self.model.__name__}.{name}: a default the wire path cannot take"
             raise TypeError(msg)
         self.names[f"default_{name}"] = field.default
@@ -251,7 +166,7 @@ class _Writer:
         )
 
     def _stamp(self, name: str, field: FieldInfo) -> None:
-        self.names[f"stamp_{name}"] = _own_validator(field)
+        self.names[f"stamp_{name}"] = own_validator(field)
         self.emit(f"f_{name} = stamp_{name}(w.{name})")
         if self.window is not None:
             first, last = self.years
@@ -262,8 +177,8 @@ class _Writer:
             )
 
     def _money(self, name: str, field: FieldInfo) -> None:
-        _money_validators(name, field)
-        known, learn = _remembering_money(field)
+        check_money_validators(name, field)
+        known, learn = remembering_money(field)
         self.names |= {f"known_{name}": known, f"learn_{name}": learn}
         self.emit(
             f"f_{name} = known_{name}.get(w.{name})",

@@ -21,10 +21,11 @@ from pydantic import (
     model_validator,
 )
 
-from domain import wirebuild
+from domain import wirefields
 from domain.events import _FAST_PATH, EARLIEST, LATEST, decode_event_slowly
 from domain.money import MoneyAmount
-from domain.wirebuild import Declined, builder
+from domain.wirebuild import builder
+from domain.wirefields import Declined
 from tests.factories import deal_event, envelope, payment_event
 from tests.unit.test_wire_decoding import SPLITS, _same
 
@@ -148,7 +149,7 @@ def test_a_value_once_valid_is_known_until_there_are_too_many(
     amounts: dict[str, Decimal] = build.__globals__["known_amount"]
     currencies.discard("CHF")
     amounts.pop("4711.0815", None)
-    monkeypatch.setattr(wirebuild, "_KNOWN_AT_MOST", 0)
+    monkeypatch.setattr(wirefields, "_KNOWN_AT_MOST", 0)
     data = orjson.dumps(deal_event(currency="CHF", amount="4711.0815", margin="1"))
     assert _FAST_PATH.take(data) == decode_event_slowly(data)
     assert "CHF" not in currencies
