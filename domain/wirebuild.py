@@ -17,8 +17,9 @@ Each builder is written at import from its model's fields, as dataclasses writes
 
 The model validators are not called: ``_MIRRORS`` restates each as an expression
 over the converted values (a validator it does not know is called on the built
-event). A failed check raises ``Declined``; the caller then decodes the pydantic
-way, which gives the refusal its code and detail.
+event, and what it returns is the event, as in pydantic). A failed check raises
+``Declined``; the caller then decodes the pydantic way, which gives the refusal its
+code and detail.
 """
 
 from __future__ import annotations
@@ -206,7 +207,8 @@ class _Writer:
             "set__pydantic_private__(made, None)",
         )
         self.emit(
-            *(f"unmirrored_{i}(made)" for i in range(self._unmirrored)), "return made"
+            *(f"made = unmirrored_{i}(made)" for i in range(self._unmirrored)),
+            "return made",
         )
         return "\n".join(self.lines) + "\n"
 

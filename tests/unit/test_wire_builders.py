@@ -189,7 +189,8 @@ def test_a_model_without_the_window_of_dates_is_not_held_to_it() -> None:
 
 def test_a_model_validator_without_a_mirror_is_called_on_the_built_event() -> None:
     build = builder(_Checked, _StampedWire, None)
-    assert build(_StampedWire("2026-03-14T00:00:00Z", "y")).tag == "y"
+    made = build(_StampedWire("2026-03-14T00:00:00Z", "y"))
+    assert made == _Checked(at=datetime(2026, 3, 14, tzinfo=UTC), tag="y")
     with pytest.raises(ValueError, match="new year"):
         build(_StampedWire("2026-01-01T00:00:00Z"))
 
