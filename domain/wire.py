@@ -32,12 +32,7 @@ from domain.wirefields import Build
 _MAX_BRACKETS = 32
 
 
-def _readable(data: bytes) -> bool:
-    limit = sys.get_int_max_str_digits()
-    if limit and len(data) > limit:
-        return False
-    if data.isascii():
-        return True
+def _utf8(data: bytes) -> bool:
     try:
         data.decode()
     except UnicodeDecodeError:  # json.loads tells these apart; leave it to say how
@@ -60,17 +55,19 @@ class FastPath:
     ) -> None:
         """``window``: the earliest moment a stamp may be, and the first it may no
         longer be (``Envelope._dates_in_range``)."""
-        self.builders: dict[type[msgspec.Struct], tuple[int, Build]] = {}
+        self.builders: dict[type[msgspec.Struct], Build] = {}
         for struct in w.STRUCTS:
             name = struct.__name__
-            built = versions[name], builder(models[name], struct, window)
+            # Another schema_version is an upcaster's business: declined.
+            built = builder(models[name], struct, window, versions[name])
             self.builders[struct] = self.builders[w.CLOSED[struct]] = built
         self._closed = msgspec.json.Decoder(w.CLOSED_WIRE, strict=True)
         self._open = msgspec.json.Decoder(w.Wire, strict=True)
 
     def take(self, data: bytes) -> BaseModel | None:
         """The event ``data`` holds, or None where pydantic must decide (and refuse)."""
-        if not _readable(data):
+        limit = sys.get_int_max_str_digits()
+        if (limit and len(data) > limit) or not (data.isascii() or _utf8(data)):
             return None
         try:
             try:
@@ -79,10 +76,7 @@ class FastPath:
                 if not _shallow(data):
                     return None
                 wire = self._open.decode(data)
-            version, build = self.builders[type(wire)]
-            if wire.schema_version != version:  # an upcaster's business
-                return None
-            event: BaseModel = build(wire)
+            event: BaseModel = self.builders[type(wire)](wire)
         except (msgspec.MsgspecError, ValueError, ArithmeticError, RecursionError):
             return None
         return event

@@ -87,6 +87,7 @@ class _Writer:
         model: type[BaseModel],
         struct: type[msgspec.Struct],
         window: tuple[datetime, datetime] | None,
+        version: int | None,
     ) -> None:
         validators = model.__pydantic_decorators__.model_validators.values()
         if "Envelope._dates_in_range" not in {v.func.__qualname__ for v in validators}:
@@ -109,6 +110,8 @@ class _Writer:
             "GIVEN": set(model.model_fields),
         }
         self.lines = ["def build(w):"]
+        if version is not None:
+            self.emit(f"if w.schema_version != {version}:", "    raise Declined")
         self.values: list[str] = []
         if window is not None:
             earliest, latest = window
@@ -143,7 +146,7 @@ class _Writer:
         elif get_origin(field.annotation) is tuple and _is_model(field.annotation):
             item = get_args(field.annotation)[0]
             struct = get_args(_unannotated(self.types[name]))[0]
-            self.names[f"build_{name}"] = builder(item, struct, None)
+            self.names[f"build_{name}"] = builder(item, struct, None, None)
             build = f"build_{name}"
             self.emit(  # most deals have one split
                 f"{local} = {given}",
@@ -241,9 +244,10 @@ def builder_source(
     model: type[BaseModel],
     struct: type[msgspec.Struct],
     window: tuple[datetime, datetime] | None,
+    version: int | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The code of ``model``'s builder from ``struct`` and the names it reads."""
-    writer = _Writer(model, struct, window)
+    writer = _Writer(model, struct, window, version)
     return writer.source(), writer.names
 
 
@@ -251,11 +255,13 @@ def builder(
     model: type[BaseModel],
     struct: type[msgspec.Struct],
     window: tuple[datetime, datetime] | None,
+    version: int | None = None,
 ) -> Build:
     """A function from a decoded ``struct`` to its ``model`` event, equal to what
     validating it gives, or raising ``Declined``. ``window``: the earliest moment a
-    stamp may be and the first it may no longer be, for models that check it."""
-    source, names = builder_source(model, struct, window)
+    stamp may be and the first it may no longer be, for models that check it;
+    ``version``: the only ``schema_version`` taken, if any."""
+    source, names = builder_source(model, struct, window, version)
     code = compile(source, f"<wire builder of {model.__name__}>", "exec")
     exec(code, names)  # noqa: S102 - our own code, written from the model's fields
     built: Build = names["build"]
