@@ -435,8 +435,8 @@ def _nesting(raw: Any) -> int:
 
 _FAST_PATH = FastPath(
     {model.__name__: model for model in typing.get_args(typing.get_args(Event)[0])},
-    Split,
     CURRENT_VERSIONS,
+    (EARLIEST, LATEST),
 )
 
 

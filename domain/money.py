@@ -36,7 +36,9 @@ def _decimal_string(value: Any) -> Any:
 def plausible(value: Decimal) -> Decimal:
     """A decimal the ledger can hold: at most ``MAX_AMOUNT`` in size and
     ``MAX_PLACES`` decimal places (pydantic has already refused NaN and infinity)."""
-    if abs(value) > MAX_AMOUNT:
+    # copy_abs, not abs(): abs rounds to the context, and an exponent past its limit
+    # (such as "1e1000000") then raises decimal.Overflow instead of being refused.
+    if value.copy_abs() > MAX_AMOUNT:
         msg = f"must be at most {MAX_AMOUNT:f} in size, not {value:E}"
         raise ValueError(msg)
     exponent = value.as_tuple().exponent

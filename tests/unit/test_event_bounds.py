@@ -29,7 +29,8 @@ def _refusal(event: Any) -> InvalidEvent:
 
 
 @pytest.mark.parametrize(
-    "amount", ["1e30", "1E+17", "12345678901234567890", "1000000000000.01"]
+    "amount",
+    ["1e30", "1E+17", "12345678901234567890", "1000000000000.01", "1e1000000"],
 )
 def test_an_amount_the_ledger_cannot_hold_is_invalid(amount: str) -> None:
     refused = _refusal(deal_event(amount=amount, margin="1"))
