@@ -227,11 +227,25 @@ class QuotaFlowApp:
             except Exception as exc:
                 log.critical("agent %s crashed; stopping the worker: %r", fun, exc)
                 self.failure = exc
+                self._acknowledge_nothing_more()
                 raise
 
         guarded.__name__ = fun.__name__
         guarded.__doc__ = fun.__doc__
         return guarded
+
+    def _acknowledge_nothing_more(self) -> None:
+        """After a failure no message is acknowledged any more, so the group's
+        offsets stay below the failed batch. The failed batch's stream lives on
+        until the worker stops: when faust finalizes the abandoned ``take_events``
+        generator it turns the stream's acks back on, and the stream's background
+        drainer then acks every later message it is handed, unprocessed. faust
+        commits the first run of acked offsets even when it starts one past the
+        committed offset (and checks nothing before its first commit), so the
+        offsets would jump past the failed batch and the restarted worker would
+        rebuild over it without writing its lines. faust acks only messages of
+        the topics in its conductor's acking set: emptied, no later ack counts."""
+        self.app.topics.acking_topics.clear()
 
     async def in_io(self, fn: Any, *args: Any) -> Any:
         """Run a ClickHouse call on the store's one thread, off the loop."""
