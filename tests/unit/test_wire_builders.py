@@ -154,7 +154,9 @@ def test_a_value_once_valid_is_known_until_there_are_too_many(
     assert _FAST_PATH.take(data) == decode_event_slowly(data)
     assert "CHF" not in currencies
     assert "4711.0815" not in amounts
-    monkeypatch.undo()
+    # Room for one more in each (other tests may have filled them to the limit).
+    room = max(len(currencies), len(amounts)) + 1
+    monkeypatch.setattr(wirefields, "_KNOWN_AT_MOST", room)
     assert _FAST_PATH.take(data) == decode_event_slowly(data)
     assert "CHF" in currencies
     assert amounts["4711.0815"] == Decimal("4711.0815")
