@@ -70,6 +70,7 @@ from streams.periods import (
     encode_report,
     rebuild_awarder,
 )
+from streams.rockstore import store_url
 from streams.routing import (
     BROADCAST,
     Forward,
@@ -109,7 +110,7 @@ class QuotaFlowApp:
             broker=faust_broker_url(settings.bootstrap_servers),
             broker_credentials=_credentials(settings),
             datadir=str(settings.faust_dir),
-            store=settings.store,
+            store=store_url(settings.store),
             table_standby_replicas=0,
             topic_partitions=settings.topic_partitions,
             topic_disable_leader=True,
