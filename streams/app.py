@@ -70,7 +70,7 @@ from streams.periods import (
     encode_report,
     rebuild_awarder,
 )
-from streams.rockstore import store_url
+from streams.rockstore import close_stores, store_url
 from streams.routing import (
     BROADCAST,
     Forward,
@@ -640,6 +640,7 @@ class QuotaFlowApp:
     def close(self) -> None:
         self._forwards.flush(5)
         self._io.shutdown(wait=True)
+        close_stores(self.app)
 
 
 _FLUSH_SECONDS = 30.0
