@@ -213,12 +213,16 @@ def _facts(world: World, person: Person, period: str) -> RepPeriodFacts:
 
 
 def _last_close(rep: RepState, period: str) -> datetime | None:
-    closes = [
-        p.facts.closed_at
-        for p in rep.positions.values()
-        if period in (p.year, p.quarter, p.month) and not p.cancelled
-    ]
-    return max(closes, default=None)
+    """When the rep's latest deal of the period closed: its year's deals stand in
+    close-time order, so the walk back from the end stops at the first one (a close
+    reads the few deals after the period, not the whole year)."""
+    for _, deal_id in reversed(rep.order.get(period[:4], ())):
+        position = rep.positions[deal_id]
+        if period in (position.quarter, position.month, position.year) and not (
+            position.cancelled
+        ):
+            return position.facts.closed_at
+    return None
 
 
 def _award_line(line: AwardLine, plan: Plan, source: Source) -> LedgerLine:
