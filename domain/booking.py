@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from domain.commission import Kind
 from domain.frozen import updated
-from domain.ledger import LedgerLine
+from domain.ledger import LedgerLine, Reason
 from domain.money import ZERO
 from domain.plan import Plan
 from domain.points import PointsLine
@@ -62,8 +62,7 @@ def draft(  # noqa: PLR0913 - a booking: whose, what, how much, why, from what
         amount=amount,
         currency=currency or (POINTS if kind == "points" else plan.currency),
         occurred_at=source.at,
-        formula=formula,
-        inputs=inputs,
+        reason=Reason.given(formula, inputs),
         source_event_ids=sources or (source.event_id,),
         sequence=0,
     )

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Literal
 
 from domain.bands import BandSlice, slice_across_bands
+from domain.ledger import Explained
 from domain.money import ZERO, percent, to_cents
 from domain.money import format_money as money
 from domain.plan import PaymentSpeedRule, Plan, SpiffWindow
@@ -59,10 +60,6 @@ class PositionFacts:
     satisfied_by: str | None = None
     satisfaction_score: Decimal | None = None
     forfeited_by: str | None = None
-
-
-Inputs = tuple[tuple[str, str], ...]
-Explained = tuple[str, Inputs]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

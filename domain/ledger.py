@@ -1,7 +1,14 @@
-"""Ledger lines: every amount QuotaFlow books, with the reason it is that amount."""
+"""Ledger lines: every amount QuotaFlow books, with the reason it is that amount.
+
+A line's reason is data (its rule, the figures it was computed from, the events that
+caused it); the sentence a rep reads is put together from them the first time
+someone reads it (a statement, ``simulate --explain``, the projection writer), never
+on the fold's path: most lines a fold books are counted, not read.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -10,6 +17,41 @@ from typing import Any, Literal, cast
 from pydantic import TypeAdapter
 
 from domain.money import CurrencyCode
+
+Inputs = tuple[tuple[str, str], ...]
+Explained = tuple[str, Inputs]
+
+
+class Reason:
+    """Why a line is its amount: the formula and inputs, rendered once, when read."""
+
+    __slots__ = ("_render", "_text")
+
+    def __init__(self, render: Callable[[], Explained]) -> None:
+        self._render: Callable[[], Explained] | None = render
+        self._text: Explained | None = None
+
+    @classmethod
+    def given(cls, formula: str, inputs: Inputs = ()) -> Reason:
+        """A reason already in words (awards and points, booked a few per period)."""
+        reason = cls.__new__(cls)
+        reason._render, reason._text = None, (formula, inputs)
+        return reason
+
+    def text(self) -> Explained:
+        if self._text is None:
+            assert self._render is not None  # noqa: S101 - set until rendered
+            self._text, self._render = self._render(), None
+        return self._text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Reason) and self.text() == other.text()
+
+    def __hash__(self) -> int:
+        return hash(self.text())
+
+    def __repr__(self) -> str:
+        return f"Reason({self.text()[0]!r})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,15 +68,58 @@ class LedgerLine:
     amount: Decimal
     currency: CurrencyCode
     occurred_at: datetime
+    reason: Reason
+    source_event_ids: tuple[str, ...]
+    sequence: int
+
+    @property
+    def formula(self) -> str:
+        """The sentence a rep reads: how the amount was computed."""
+        return self.reason.text()[0]
+
+    @property
+    def inputs(self) -> Inputs:
+        """The figures the amount was computed from, by name."""
+        return self.reason.text()[1]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _LineJson:
+    line_id: str
+    rep_id: str
+    deal_id: str
+    kind: str
+    rule: str
+    plan_id: str
+    plan_version: int
+    amount: Decimal
+    currency: str
+    occurred_at: datetime
     formula: str
-    inputs: tuple[tuple[str, str], ...]
+    inputs: Inputs
     source_event_ids: tuple[str, ...]
     sequence: int
 
 
-_LINE: TypeAdapter[LedgerLine] = TypeAdapter(LedgerLine)
+_LINE: TypeAdapter[_LineJson] = TypeAdapter(_LineJson)
 
 
 def line_as_json(line: LedgerLine) -> dict[str, Any]:
     """A ledger line as JSON-ready values (decimal strings, ISO timestamps)."""
-    return cast(dict[str, Any], _LINE.dump_python(line, mode="json"))
+    values = _LineJson(
+        line_id=line.line_id,
+        rep_id=line.rep_id,
+        deal_id=line.deal_id,
+        kind=line.kind,
+        rule=line.rule,
+        plan_id=line.plan_id,
+        plan_version=line.plan_version,
+        amount=line.amount,
+        currency=line.currency,
+        occurred_at=line.occurred_at,
+        formula=line.formula,
+        inputs=line.inputs,
+        source_event_ids=line.source_event_ids,
+        sequence=line.sequence,
+    )
+    return cast(dict[str, Any], _LINE.dump_python(values, mode="json"))

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from sys import intern
 from typing import NamedTuple, cast
 
@@ -25,7 +26,7 @@ from domain.bands import RateBand
 from domain.commission import Kind, PositionFacts, Target, position_targets
 from domain.frozen import updated
 from domain.instant import InstantState
-from domain.ledger import LedgerLine
+from domain.ledger import Explained, LedgerLine, Reason
 from domain.money import ZERO
 from domain.money import format_money as money
 from domain.plan import Plan
@@ -347,17 +348,17 @@ def _by_key(position: Position, plan: Plan) -> dict[str, Target]:
     return {t.key: t for t in position_targets(position.facts, plan)}
 
 
-def _describe(
-    key: str, target: Target | None, before: Decimal
-) -> tuple[Kind, str, str, tuple[tuple[str, str], ...]]:
-    """Kind, rule, formula and inputs of a booking that moves ``key`` off ``before``."""
-    if target is None:
-        kind = cast(Kind, key.split("/", 1)[0])
-        return kind, "clawback", f"reversal of {money(before)} booked", ()
-    formula, inputs = target.explain()
-    if before != ZERO:
+def _explained(target: Target | None, before: Decimal, note: str) -> Explained:
+    """Formula and inputs of a booking that moves a key off ``before`` (no target:
+    the key is no longer owed, and what was booked is reversed)."""
+    formula, inputs = (
+        (f"reversal of {money(before)} booked", ())
+        if target is None
+        else target.explain()
+    )
+    if target is not None and before != ZERO:
         formula = f"{formula} = {money(target.amount)}, was {money(before)}"
-    return target.kind, target.rule, formula, inputs
+    return (f"{formula} — {note}" if note else formula), inputs
 
 
 def _line(
@@ -370,9 +371,10 @@ def _line(
 ) -> LedgerLine:
     rep_id, position, key, sequence = where
     facts = position.facts
-    kind, rule, formula, inputs = _describe(key, target, before)
-    if note:
-        formula = f"{formula} — {note}"
+    if target is None:
+        kind, rule = cast(Kind, key.split("/", 1)[0]), "clawback"
+    else:
+        kind, rule = target.kind, target.rule
     return LedgerLine(
         line_id=f"{source.event_id}/{rep_id}/{facts.deal_id}/{key}",
         rep_id=rep_id,
@@ -384,8 +386,7 @@ def _line(
         amount=amount,
         currency="PTS" if kind == "points" else facts.currency,
         occurred_at=source.at,
-        formula=formula,
-        inputs=inputs,
+        reason=Reason(partial(_explained, target, before, note)),
         source_event_ids=(source.event_id,),
         sequence=sequence,
     )

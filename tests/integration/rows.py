@@ -11,7 +11,7 @@ from itertools import count
 from domain.commission import Kind
 from domain.credits import DealCredit
 from domain.events import TargetLevel
-from domain.ledger import LedgerLine
+from domain.ledger import LedgerLine, Reason
 from domain.rep import periods_of
 from domain.targets import TargetNode
 from domain.world import Person
@@ -39,7 +39,8 @@ def line(
     return LedgerLine(
         line_id=unique("L"), rep_id=rep, deal_id=deal, kind=kind,
         rule="test", plan_id=plan, plan_version=1, amount=D(amount), currency="CNY",
-        occurred_at=at(when), formula="test", inputs=inputs, source_event_ids=("e",),
+        occurred_at=at(when), reason=Reason.given("test", inputs),
+        source_event_ids=("e",),
         sequence=next(VERSIONS),
     )  # fmt: skip
 
