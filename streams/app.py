@@ -1,27 +1,26 @@
-"""The faust application: thin agents that decode, call the domain, write, count.
+"""The faust application: the worker's web server, timers and low-rate agents, and
+the high-rate path beside it.
 
 Topology:
-- ``route-deals`` reads ``deals``, ``payments`` and ``satisfaction`` (all keyed by
-  ``deal_id``, so one deal's events share a partition number). It dead-letters bad
-  input and forwards each event to every rep the deal credits, on the internal topic
-  ``<app>-rep-deals`` keyed by ``rep_id``; a payment or score that arrives before its
-  deal waits for it (``streams.routing``).
-- ``route-others`` reads ``plans``, ``targets``, ``org``, ``activities`` and
+- The high-rate path (``streams.hot``) reads ``deals``, ``payments`` and
+  ``satisfaction`` (all keyed by ``deal_id``) and the rep topic ``<app>-rep-deals``
+  with a confluent-kafka consumer of its own, in batches of thousands. It routes each
+  deal event to every rep the deal credits, on the rep topic keyed by ``rep_id``, and
+  folds each rep's events into that rep's world with the domain's ``evolve``,
+  writing the lines to ClickHouse, one insert per batch. At a period close each rep
+  partition also sends its share of the period's facts to ``<app>-period-shares``.
+- ``route-others`` (faust) reads ``plans``, ``targets``, ``org``, ``activities`` and
   ``control``: an event for one rep goes to that rep, the rest to every partition of
   the rep topic.
-- ``fold-reps`` folds each rep's events into that rep's world with the domain's
-  ``evolve`` and writes the rep's ledger lines to ClickHouse, one insert per batch.
-  At a period close each partition also sends its share of the period's facts to
-  ``<app>-period-shares``.
-- ``award-periods`` makes a period's awards once every partition's share is in.
+- ``award-periods`` (faust) makes a period's awards once every partition's share is
+  in.
 
 State is in memory and is the fold of the log: when a worker takes a partition, it
-rebuilds that partition's state from what the faust tables ``deal-routes`` and
-``rep-worlds`` hold (``streams.snapshots``) and the topic after it, up to the group's
-committed offset (``streams.history``), then goes on from there. Each partition's
-state records the last offset it applied, so a message delivered again after a crash
-or a rebalance is skipped; ledger rows carry a version, so writing them again is
-harmless. Nothing depends on when faust commits.
+loads the partition's checkpoint (``streams.state.checkpoints``) and folds the log
+after it, up to the group's committed offset (``streams.history``), then goes on
+from there. Each partition's state records the last offset it applied, so a message
+delivered again after a crash or a rebalance is skipped; ledger rows carry a
+version, so writing them again is harmless. Nothing depends on when faust commits.
 """
 
 from __future__ import annotations
@@ -29,17 +28,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 import faust
 from confluent_kafka import KafkaError, Message, Producer
-from faust.streams import _current_event
 from faust.types import EventT, StreamT
 
 from domain.events import InvalidEvent, decode_event
@@ -55,34 +51,23 @@ from streams import pages, topics
 from streams.access import AccessList
 from streams.deadletter import dead_letter_headers, shrunk
 from streams.history import Record, read_gap
+from streams.hot.consumer import HotPath
 from streams.metrics import Metrics
-from streams.partitions import (
-    Folded,
-    RepPartition,
-    RouterPartition,
-    rebuild_reps,
-    rebuild_router,
-)
 from streams.periods import (
     PeriodAwarder,
-    ShareReport,
     decode_report,
-    encode_report,
     rebuild_awarder,
 )
-from streams.rockstore import close_stores, store_url
 from streams.routing import (
     BROADCAST,
     Forward,
     Origin,
-    decode_forward,
     destination,
     encode_forward,
     owner_partition,
 )
 from streams.settings import Settings
-from streams.snapshots import snapshot_round
-from streams.tables import partition_entries
+from streams.state.checkpoints import Checkpoints
 
 log = logging.getLogger(__name__)
 Agent = Callable[[StreamT[bytes]], Awaitable[None]]
@@ -110,8 +95,8 @@ class QuotaFlowApp:
             broker=faust_broker_url(settings.bootstrap_servers),
             broker_credentials=_credentials(settings),
             datadir=str(settings.faust_dir),
-            store=store_url(settings.store),
-            table_standby_replicas=0,
+            # faust holds no tables: partition state is checkpointed by the hot path.
+            store="memory://",
             topic_partitions=settings.topic_partitions,
             topic_disable_leader=True,
             topic_allow_declare=False,
@@ -134,32 +119,9 @@ class QuotaFlowApp:
             stream_wait_empty=False,
         )
         raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
-        self.deal_topics = self.app.topic(*topics.DEAL_KEYED, **raw)
         self.other_topics = self.app.topic(*topics.REP_OR_GLOBAL, **raw)
         self._partitions = settings.topic_partitions
         self._rep_topic = topics.rep_deals_topic(settings.app_id)
-        self.rep_deals = self.app.topic(
-            self._rep_topic,
-            partitions=settings.topic_partitions,
-            **raw,
-        )
-        self.snapshots = self.app.Table(
-            topics.WORLDS_TABLE,
-            partitions=settings.topic_partitions,
-            key_type=bytes,  # raw bytes both ways
-            value_type=bytes,
-        )
-        self.routes = self.app.Table(
-            topics.ROUTES_TABLE,
-            partitions=settings.topic_partitions,
-            key_type=bytes,
-            value_type=bytes,
-        )
-        # faust pauses the stream while more than 100 sends wait in its producer
-        # buffer; a batch writes a routes entry per changed deal, so room is made
-        # for a batch's worth.
-        self.app.producer.buffer.max_messages = max(100, 2 * settings.batch_size)
-        self._snapshot_at: dict[int, float] = {}
         self._shares_topic = topics.period_shares_topic(settings.app_id)
         self.period_shares = self.app.topic(self._shares_topic, partitions=1, **raw)
         # Forwards go through confluent-kafka's producer: faust's ``send`` costs tens
@@ -176,17 +138,29 @@ class QuotaFlowApp:
             }
         )
         self._send_error: KafkaError | None = None
-        self._routers: dict[int, RouterPartition] = {}
         self._processed: dict[tuple[str, int], tuple[int, float]] = {}
-        self._reps: dict[int, RepPartition] = {}
         self._awarder: PeriodAwarder | None = None
         self.failure: BaseException | None = None
         self.access = AccessList(settings.access_path)
         # Moves with every write to ClickHouse; the board polls it to stay live.
         self.changes = 0
+        local = None if settings.store == "memory://" else settings.checkpoint_dir
+        self.hot = HotPath(
+            settings,
+            plan,
+            store,
+            self.metrics,
+            self._in_io_and_wait,
+            self.flush_sends,
+            Checkpoints(
+                settings.confluent_config(),
+                topics.checkpoints_topic(settings.app_id),
+                self._forwards,
+                local,
+            ),
+        )
+        self.hot.on_failure = self._hot_path_failed
         for channel, name, fun in (
-            (self.deal_topics, "route-deals", self.route_deals),
-            (self.rep_deals, "fold-reps", self.fold_reps),
             (self.other_topics, "route-others", self.route_others),
             (self.period_shares, "award-periods", self.award_periods),
         ):
@@ -199,13 +173,29 @@ class QuotaFlowApp:
         if error is not None and self._send_error is None:
             self._send_error = error
 
-    async def _flush(self) -> None:
+    def flush_sends(self) -> None:
         """Every forward, share and dead letter produced so far is on the broker,
         or this raises (and the batch is not acknowledged)."""
-        remaining = await self._in_thread(self._forwards.flush, _FLUSH_SECONDS)
+        remaining = self._forwards.flush(_FLUSH_SECONDS)
         if self._send_error is not None or remaining:
             msg = f"sends not confirmed: {remaining} waiting, error {self._send_error}"
             raise SendFailed(msg)
+
+    async def _flush(self) -> None:
+        await self._in_thread(self.flush_sends)
+
+    def _in_io_and_wait(self, fn: Callable[[], Any]) -> Any:
+        """Run a ClickHouse call on the store's one thread from another thread."""
+        return self._io.submit(fn).result()
+
+    def start_hot_path(self) -> None:
+        """Start consuming the high-rate topics (once faust has started)."""
+        self.hot.start()
+
+    def _hot_path_failed(self, exc: BaseException) -> None:
+        if self.failure is None:
+            self.failure = exc
+            self._acknowledge_nothing_more()
 
     async def _assigned(self, *_: Any, **__: Any) -> None:
         self.metrics.rebalances.inc()
@@ -259,62 +249,6 @@ class QuotaFlowApp:
         # faust's stubs do not declare take_events; it is a public Stream method.
         take = stream.take_events  # type: ignore[attr-defined]
         return take(self.settings.batch_size, self.settings.batch_seconds)
-
-    async def route_deals(self, stream: StreamT[bytes]) -> None:
-        """Validate each deal-keyed event; forward it to every rep its deal credits."""
-        async for batch in self._batches(stream):
-            with _unacknowledged_on_failure(batch):
-                for event in batch:
-                    await self._route(Record.of(event.message))
-                # The forwards are on the broker before the batch is acknowledged,
-                # so a committed offset never covers an event that was not
-                # forwarded; the routes table follows them, so it never vouches for
-                # an unsent forward.
-                await self._flush()
-                for partition, event in {e.message.partition: e for e in batch}.items():
-                    entries = self._routers[partition].table_entries(partition)
-                    _write_table(self.routes, event, entries)
-
-    async def _route(self, record: Record) -> None:
-        topic, partition, offset = record.topic, record.partition, record.offset
-        state = self._routers.get(partition)
-        if state is None:
-            state = await self._in_thread(
-                rebuild_router,
-                self.settings.confluent_config(),
-                self.settings.app_id,
-                topics.DEAL_KEYED,
-                partition,
-                _entries(self.routes, partition),
-            )
-            self._routers[partition] = state
-            self.metrics.rebuilds.labels(topic).inc()
-        if state.is_behind(topic, offset):
-            for missed in await self._gap(record, state.applied.get(topic, -1) + 1):
-                await self._route(missed)
-        if offset <= state.applied.get(topic, -1):
-            self.metrics.events.labels(topic, "replayed").inc()
-            return
-        value = record.value
-        origin = Origin(topic, partition, offset, record.timestamp, record.key)
-        try:
-            forwards = state.router.route(decode_event(value), value, origin)
-        except InvalidEvent as exc:
-            await self.dead_letter(record.key, value, origin, exc)
-        except Exception as exc:  # this message's verdict: internal
-            await self.dead_letter(record.key, value, origin, _internal(exc, origin))
-        else:
-            for forward in forwards:
-                self._forwards.produce(
-                    self._rep_topic,
-                    key=forward.rep_id.encode(),
-                    value=encode_forward(forward),
-                    partition=owner_partition(forward.rep_id, self._partitions),
-                )
-                self._forwards.poll(0)
-            self.metrics.events.labels(topic, "routed").inc()
-        state.applied[topic] = offset
-        self._progress(record)
 
     async def _gap(self, record: Record, start: int) -> list[Record]:
         """The messages between a partition's state and ``record``, handled like any
@@ -394,113 +328,6 @@ class QuotaFlowApp:
                 )
         await self._flush()
 
-    async def fold_reps(self, stream: StreamT[bytes]) -> None:
-        """Fold each rep's events into its world; write its lines, a batch at once."""
-        async for batch in self._batches(stream):
-            with _unacknowledged_on_failure(batch):
-                await self._fold_batch(batch)
-
-    async def _fold_batch(self, batch: list[EventT[bytes]]) -> None:
-        out = _Folded()
-        for event in batch:
-            await self._fold(Record.of(event.message), out)
-        # Lines reach ClickHouse before the batch is acknowledged: after a crash
-        # the batch is folded again from the rebuilt state and gives the same
-        # lines (same ids, same versions), so the rewrite is harmless.
-        source = _spans(self._rep_topic, batch)
-        await self._write(out.lines, source)
-        heat = {
-            partition: state.heat.take()
-            for partition in {event.message.partition for event in batch}
-            if (state := self._reps.get(partition)) is not None
-        }
-        await self.in_io(out.write_views, self.store, heat, source)
-        if out.credits or out.people or out.targets:
-            self.changes += 1
-        # Shares and dead letters are on the broker before the batch is
-        # acknowledged.
-        await self._flush()
-        await self._snapshot({event.message.partition: event for event in batch})
-        now = time.time()
-        for arrived in out.arrivals:
-            self.metrics.processing_latency.observe(max(0.0, now - arrived))
-
-    async def _fold(self, record: Record, out: _Folded) -> None:
-        state = self._reps.get(record.partition)
-        if state is None:
-            state = await self._rebuild_reps(record.partition)
-        if record.offset > state.applied + 1:
-            for missed in await self._gap(record, state.applied + 1):
-                await self._fold(missed, out)
-        if record.offset <= state.applied:
-            self.metrics.events.labels(record.topic, "replayed").inc()
-            return
-        forward = decode_forward(record.key.decode(), record.value)
-        started = time.perf_counter()
-        try:
-            applied = state.apply(forward, offset=record.offset)
-        except Exception as exc:  # this message's verdict: internal
-            state.applied = record.offset
-            self._progress(record)
-            origin = forward.origin
-            invalid = _internal(exc, origin)
-            await self.dead_letter(origin.key, forward.value, origin, invalid)
-            return
-        self.metrics.fold_latency.observe(time.perf_counter() - started)
-        state.applied = record.offset
-        self._progress(record)
-        out.add(applied, record.offset)
-        out.arrivals.append(forward.origin.timestamp)
-        if applied.share is not None:
-            report = ShareReport(
-                record.partition,
-                self._partitions,
-                applied.share,
-                forward.value,
-                forward.origin,
-            )
-            self._forwards.produce(
-                self._shares_topic,
-                key=applied.share.period.encode(),
-                value=encode_report(report),
-                partition=0,
-            )
-            out.shares_sent = True
-        for rejection in applied.refused:
-            invalid = InvalidEvent(rejection.code, rejection.reason)
-            origin = forward.origin
-            await self.dead_letter(origin.key, forward.value, origin, invalid)
-        outcome = "refused" if applied.refused else "applied"
-        self.metrics.events.labels(forward.origin.topic, outcome).inc()
-        self.metrics.folded.labels(applied.event_type, outcome).inc()
-
-    async def _snapshot(self, partitions: dict[int, EventT[bytes]]) -> None:
-        """Snapshot the changed worlds of partitions whose last round is old enough
-        (after the batch's lines are written, so a snapshot never runs ahead of
-        ClickHouse)."""
-        now = time.monotonic()
-        for partition in sorted(partitions):
-            state = self._reps.get(partition)
-            last = self._snapshot_at.setdefault(partition, now)
-            if state is None or not state.dirty:
-                continue
-            if now - last < self.settings.snapshot_seconds:
-                continue
-            self._snapshot_at[partition] = now
-            changed = {rep: state.worlds[rep] for rep in state.dirty}
-            state.dirty = set()
-            # Worlds are immutable: they are encoded off the loop while it goes on.
-            entries = await self._in_thread(
-                snapshot_round, partition, state.applied, state.base, changed
-            )
-            if entries is None:
-                state.dirty.update(changed)
-                self.metrics.snapshots.labels("too_large").inc()
-                continue
-            _write_table(self.snapshots, partitions[partition], entries)
-            self.metrics.snapshots.labels("written").inc()
-            self.metrics.snapshot_bytes.inc(sum(len(value) for _, value in entries))
-
     async def award_periods(self, stream: StreamT[bytes]) -> None:
         """Gather each closing period's shares; when every rep partition's is in,
         make the period awards and write them."""
@@ -579,22 +406,6 @@ class QuotaFlowApp:
             age = now - done[1] if done and lag else 0.0
             self.metrics.lag_seconds.labels(*labels).set(max(age, 0.0))
 
-    async def _rebuild_reps(self, partition: int) -> RepPartition:
-        snapshots = _entries(self.snapshots, partition)
-        state: RepPartition = await self._in_thread(
-            rebuild_reps,
-            self.settings.confluent_config(),
-            self.settings.app_id,
-            self._rep_topic,
-            partition,
-            (self.plan,),
-            self._partitions,
-            snapshots,
-        )
-        self._reps[partition] = state
-        self.metrics.rebuilds.labels(self._rep_topic).inc()
-        return state
-
     async def dead_letter(
         self, key: bytes | None, value: bytes, origin: Origin, exc: InvalidEvent
     ) -> None:
@@ -638,12 +449,15 @@ class QuotaFlowApp:
         self.metrics.events.labels(origin.topic, "dead_lettered").inc()
 
     def close(self) -> None:
+        self.hot.stop(_STOP_HOT_SECONDS)
         self._forwards.flush(5)
         self._io.shutdown(wait=True)
-        close_stores(self.app)
+        self.hot.checkpoints.close()
 
 
 _FLUSH_SECONDS = 30.0
+# The hot path finishes or drops its batch in hand within this.
+_STOP_HOT_SECONDS = 5.0
 
 
 class SendFailed(RuntimeError):
@@ -676,35 +490,6 @@ def _internal(exc: Exception, origin: Origin) -> InvalidEvent:
 def _spans(topic: str, batch: list[EventT[bytes]]) -> tuple[Span, ...]:
     """Where a batch came from, for its inserts' deduplication tokens."""
     return spans(topic, [(e.message.partition, e.message.offset) for e in batch])
-
-
-def _entries(table: Any, partition: int) -> dict[str, bytes]:
-    """A partition's entries in a table, by name."""
-    return partition_entries(table.data.items(), partition)
-
-
-def _write_table(
-    table: Any, event: EventT[bytes], entries: list[tuple[bytes, bytes]]
-) -> None:
-    """Write entries of a partition's state. A table write goes to the changelog
-    partition of the event being processed (and, with rocksdb://, to that
-    partition's database), so one of the partition's events is made the current
-    one for the writes."""
-    token = _current_event.set(weakref.ref(event))
-    try:
-        for key, value in entries:
-            table[key] = value
-    finally:
-        _current_event.reset(token)
-
-
-@dataclass
-class _Folded(Folded):
-    """A batch of the rep topic: the read side's rows, and arrival times and
-    whether shares were sent."""
-
-    arrivals: list[float] = field(default_factory=list)
-    shares_sent: bool = False
 
 
 def _announce(period: str, awarded: Awarded) -> None:

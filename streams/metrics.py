@@ -82,6 +82,12 @@ class Metrics:
             ["topic"],
             registry=registry,
         )
+        self.rebuild_messages = Counter(
+            "quotaflow_rebuild_messages",
+            "Messages read from the log to rebuild a partition's state, by topic.",
+            ["topic"],
+            registry=registry,
+        )
         self.snapshots = Counter(
             "quotaflow_snapshot_rounds",
             "Snapshot rounds of a rep partition's changed worlds, by outcome.",
@@ -90,7 +96,7 @@ class Metrics:
         )
         self.snapshot_bytes = Counter(
             "quotaflow_snapshot_bytes",
-            "Bytes of world snapshots written to the rep-worlds table's changelog.",
+            "Bytes of world snapshots written to the checkpoint topic.",
             registry=registry,
         )
         self.lag = Gauge(

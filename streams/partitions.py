@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 
@@ -61,6 +61,18 @@ from streams.snapshots import Restored
 from streams.tables import table_key
 
 log = logging.getLogger(__name__)
+
+
+class Counted(Protocol):
+    """Where a rebuild counts the messages it read (a Prometheus counter)."""
+
+    def inc(self, amount: float = 1) -> None: ...
+
+
+# The counter of a topic (``Metrics.rebuild_messages.labels``).
+CountedBy = Callable[[str], Counted]
+
+
 # Whether the world of a rep (or the base, ``BROADCAST``) still needs a message.
 Due = Callable[[str], bool]
 
@@ -269,6 +281,7 @@ def rebuild_router(
     topics: tuple[str, ...],
     partition: int,
     entries: Mapping[str, bytes],
+    counted: CountedBy | None = None,
 ) -> RouterPartition:
     """The partition's routing from its ``deal-routes`` table entries, then the
     topics after the offsets they reflect, up to the group's committed offsets,
@@ -288,6 +301,8 @@ def rebuild_router(
             value = message.value() or b""
             with suppress(InvalidEvent):  # dead-lettered when it was first seen
                 state.router.route(decode_event(value), value, origin)
+            if counted is not None:
+                counted(topic).inc()
         state.applied[topic] = max(until, start) - 1
         log.info("rebuilt routing of %s/%d: %d deals from the table, then "
                  "%d messages from %d", topic, partition, len(state.router.owners),
@@ -296,7 +311,7 @@ def rebuild_router(
     return state
 
 
-def rebuild_reps(
+def rebuild_reps(  # noqa: PLR0913, PLR0917 - where from, what, and a counter
     config: dict[str, Any],
     group: str,
     topic: str,
@@ -304,6 +319,7 @@ def rebuild_reps(
     plans: tuple[Plan, ...],
     partitions: int,
     snapshots: Mapping[str, bytes],
+    counted: CountedBy | None = None,
 ) -> RepPartition:
     """The partition's worlds from its snapshots and the log after them, up to the
     group's committed offset, writing nothing."""
@@ -322,6 +338,8 @@ def rebuild_reps(
         due = partial(restored.is_due, offset=offset)
         state.apply(decode_forward(key, message.value() or b""), due, offset)
         read += 1
+    if counted is not None:
+        counted(topic).inc(read)
     # The worlds folded here stay dirty: their snapshots are older than the next
     # round's base, which would otherwise vouch for them.
     state.applied = max(until, restored.start) - 1

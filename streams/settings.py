@@ -92,6 +92,10 @@ class Settings(BaseSettings):
         return self.access_file or self.data_dir / "access.json"
 
     @property
+    def checkpoint_dir(self) -> Path:
+        return self.data_dir / "checkpoints"
+
+    @property
     def faust_dir(self) -> Path:
         return self.data_dir / "faust"
 

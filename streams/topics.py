@@ -40,13 +40,10 @@ def period_shares_topic(app_id: str) -> str:
     return f"{app_id}-period-shares"
 
 
-WORLDS_TABLE = "rep-worlds"
-ROUTES_TABLE = "deal-routes"
-
-
-def changelog_topic(app_id: str, table: str) -> str:
-    """faust's name for a table's changelog topic."""
-    return f"{app_id}-{table}-changelog"
+def checkpoints_topic(app_id: str) -> str:
+    """Each partition's state entries with the offsets they reflect
+    (``streams.state.checkpoints``); only the newest value of a key matters."""
+    return f"{app_id}-checkpoints"
 
 
 @dataclass(frozen=True)
@@ -63,10 +60,11 @@ def topic_specs(app_id: str, partitions: int) -> list[TopicSpec]:
     # The rep topic is the log the reps' state is rebuilt from: kept forever too.
     specs.append(TopicSpec(rep_deals_topic(app_id), partitions))
     specs.append(TopicSpec(period_shares_topic(app_id), 1))
-    # The tables' changelogs: only the newest value of a key matters.
-    for table in (WORLDS_TABLE, ROUTES_TABLE):
-        name = changelog_topic(app_id, table)
-        specs.append(TopicSpec(name, partitions, (("cleanup.policy", "compact"),)))
+    specs.append(
+        TopicSpec(
+            checkpoints_topic(app_id), partitions, (("cleanup.policy", "compact"),)
+        )
+    )
     return specs
 
 

@@ -61,6 +61,7 @@ async def serve(
         stopping.cancel()
         if starting.done():
             starting.result()  # a failed start raises here
+            quotaflow.start_hot_path()
             if started is not None:
                 started(quotaflow)
             await _until_stopped_or_failed(quotaflow, stop)

@@ -175,7 +175,8 @@ def test_health_and_metrics_report_what_the_worker_did(
     # that holds this rep shows up once measured (other partitions may not have had
     # a message yet).
     partition = owner_partition(rep, settings.topic_partitions)
-    lag = f'kafka_consumergroup_lag{{consumergroup="{settings.app_id}",'
+    # The high-rate topics are consumed by the group <app>-hot (streams.hot).
+    lag = f'kafka_consumergroup_lag{{consumergroup="{settings.app_id}-hot",'
     lag += f'partition="{partition}",topic="{settings.app_id}-rep-deals"}}'
     found = wait_for(lambda: (s := samples()) and lag in s and s, 30, "lag gauges")
     assert found[lag] >= 0

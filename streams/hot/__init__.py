@@ -1,0 +1,1 @@
+"""The high-rate path: deal-keyed topics and the rep topic, consumed in batches."""

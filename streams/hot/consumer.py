@@ -1,0 +1,416 @@
+"""The high-rate path's consumer: batches of thousands, out of faust's message loop.
+
+faust's agent loop costs about 100 µs a message before any work is done. The topics
+that carry every deal, payment and score (``deals``, ``payments``, ``satisfaction``)
+and the rep topic they are forwarded to are therefore read by one confluent-kafka
+consumer on a thread of its own, in batches (``consume(num_messages=batch_size)``).
+It is a member of its own consumer group, ``<app>-hot``, so Kafka's group protocol
+still moves these partitions between workers on a rebalance; the range assignor
+keeps partition *n* of the three deal-keyed topics on one worker, as their router
+needs. faust keeps the rest of the worker: the web server, timers, and the agents of
+the low-rate topics (plans, targets, org, activities, control, period shares).
+
+A batch is handled in this order, and money is never acknowledged ahead of it:
+1. every message gets its verdict (``streams.hot.stages``): routed, folded, refused
+   or dead-lettered, in the order the partitions delivered them;
+2. the batch's ledger lines, views and dead-letter rows are written to ClickHouse
+   (one insert per table, idempotent through deduplication tokens);
+3. the forwards, shares and dead letters it sent are confirmed by the broker;
+4. each partition whose checkpoint is older than ``snapshot_seconds`` writes the
+   entries that changed, with the offsets they reflect (``streams.state``);
+5. the batch's offsets are committed.
+A failure at any step stops the worker before step 5: the batch is read again by
+the next owner and gives the same rows. A stop request drops the batch in hand the
+same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+from domain.plan import Plan
+from projections.deadletters import write_dead_letter
+from projections.ledger import write_lines
+from projections.store import Store
+from projections.writer import spans
+from streams import topics
+from streams.history import Record, read_gap
+from streams.hot.stages import Batch, Stages
+from streams.metrics import Metrics
+from streams.partitions import (
+    RepPartition,
+    RouterPartition,
+    rebuild_reps,
+    rebuild_router,
+)
+from streams.settings import Settings
+from streams.snapshots import snapshot_round
+from streams.state.checkpoints import Checkpoints, checkpoint_key
+
+log = logging.getLogger(__name__)
+# Runs a ClickHouse call on the store's one thread and returns its result.
+InIO = Callable[[Callable[[], Any]], Any]
+LAG_SECONDS = 5.0
+ROUTES, WORLDS = "routes", "worlds"
+
+
+def hot_group(app_id: str) -> str:
+    """The consumer group of the high-rate topics."""
+    return f"{app_id}-hot"
+
+
+class Stopped(Exception):
+    """The worker is stopping: the batch in hand is dropped, unacknowledged."""
+
+
+class HotPath:
+    """The consumer thread of the high-rate topics."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        plan: Plan,
+        store: Store,
+        metrics: Metrics,
+        in_io: InIO,
+        flush: Callable[[], None],
+        checkpoints: Checkpoints,
+    ) -> None:
+        self._settings = settings
+        self._plan = plan
+        self._store = store
+        self._metrics = metrics
+        self._in_io = in_io
+        self._flush = flush
+        self.checkpoints = checkpoints
+        self.group = hot_group(settings.app_id)
+        self._config = settings.confluent_config()
+        self.rep_topic = topics.rep_deals_topic(settings.app_id)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="quotaflow-hot")
+        self._thread.daemon = True
+        self._checkpointed: dict[tuple[str, int], float] = {}
+        self._lag_at = 0.0
+        # False while a batch is in hand: its state is ahead of what was written.
+        self._between_batches = True
+        self.failure: BaseException | None = None
+        # Moves with every batch that wrote to ClickHouse (the board polls it).
+        self.changes = 0
+        self.on_failure: Callable[[BaseException], None] = lambda _: None
+        # Whether the consumer has its partitions and has handled a batch or idled.
+        self.assigned = threading.Event()
+        self.stages = Stages(
+            checkpoints.producer,
+            metrics,
+            self.rep_topic,
+            topics.period_shares_topic(settings.app_id),
+            settings.topic_partitions,
+            self._rebuild_router,
+            self._rebuild_reps,
+            self._gap,
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        consumer = Consumer(
+            {
+                **self._config,
+                "group.id": self.group,
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "partition.assignment.strategy": "range",
+                "session.timeout.ms": 10_000,
+                "heartbeat.interval.ms": 1_000,
+                # A caught-up consumer waits for data at the broker, not in a loop.
+                "fetch.wait.max.ms": 100,
+            }
+        )
+        try:
+            consumer.subscribe(
+                [*topics.DEAL_KEYED, self.rep_topic],
+                on_assign=self._assigned,
+                on_revoke=self._revoked,
+                on_lost=self._lost,
+            )
+            while not self._stop.is_set():
+                messages = consumer.consume(
+                    self._settings.batch_size, self._settings.batch_seconds
+                )
+                if messages:
+                    self._handle(consumer, messages)
+                self._checkpoint(consumer, due_only=True)
+                self._measure_lag(consumer)
+        except Stopped:
+            log.info("hot path stopped; the batch in hand stays unacknowledged")
+        except BaseException as exc:
+            log.critical("the hot path failed; stopping the worker: %r", exc)
+            self.failure = exc
+            self.on_failure(exc)
+        finally:
+            try:
+                consumer.close()
+            except Exception as exc:  # the group notices the member went away
+                log.warning("hot path consumer did not close cleanly: %r", exc)
+
+    def _handle(self, consumer: Consumer, messages: list[Any]) -> None:
+        batch = Batch()
+        self._between_batches = False
+        stages = self.stages
+        for message in messages:
+            if self._stop.is_set():
+                raise Stopped
+            error = message.error()
+            if error is not None:
+                _consumer_error(error)
+                continue
+            stamp = message.timestamp()[1] / 1000
+            record = Record(
+                message.topic(),
+                message.partition(),
+                message.offset(),
+                stamp,
+                message.key() or b"",
+                message.value() or b"",
+            )
+            stages.handle(record, batch)
+        self._write(batch)
+        self._flush()
+        self._checkpoint(consumer, due_only=True)
+        if batch.last:
+            offsets = [
+                TopicPartition(topic, partition, offset + 1)
+                for (topic, partition), offset in sorted(batch.last.items())
+            ]
+            _commit(consumer, offsets)
+        self._between_batches = True
+        if batch.rep_offsets or batch.dead:
+            self.changes += 1
+        self._count(batch)
+
+    def _write(self, batch: Batch) -> None:
+        """The batch's rows on the read side: lines first, then the views."""
+        source = spans(self.rep_topic, batch.rep_offsets)
+        lines = batch.folded.lines
+        if lines:
+            started = time.perf_counter()
+            try:
+                self._in_io(partial(write_lines, self._store, lines, source))
+            except Exception:
+                self._metrics.write_errors.inc()
+                raise
+            self._metrics.write_latency.observe(time.perf_counter() - started)
+            self._metrics.write_rows.observe(len(lines))
+        partitions = {partition for partition, _ in batch.rep_offsets}
+        heat = {
+            partition: state.heat.take()
+            for partition in partitions
+            if (state := self.stages.reps.get(partition)) is not None
+        }
+        if batch.rep_offsets:
+            write_views = partial(batch.folded.write_views, self._store, heat, source)
+            self._in_io(write_views)
+        for dead in batch.dead:
+            origin = dead.origin
+            row = partial(
+                write_dead_letter,
+                self._store,
+                topic=origin.topic,
+                partition=origin.partition,
+                offset=origin.offset,
+                reason=dead.reason,
+                detail=dead.detail,
+                key=dead.key,
+                value=dead.value,
+            )
+            self._in_io(row)
+
+    def _count(self, batch: Batch) -> None:
+        metrics = self._metrics
+        for (topic, outcome), count in batch.outcomes.items():
+            metrics.events.labels(topic, outcome).inc(count)
+        for (kind, outcome), count in batch.folds.items():
+            metrics.folded.labels(kind, outcome).inc(count)
+        for dead in batch.dead:
+            metrics.dead_letters.labels(dead.reason).inc()
+        for seconds in batch.fold_seconds:
+            metrics.fold_latency.observe(seconds)
+        now = time.time()
+        for arrived in batch.arrivals:
+            metrics.processing_latency.observe(max(0.0, now - arrived))
+
+    def _checkpoint(self, consumer: Consumer, *, due_only: bool) -> None:
+        """Write the changed state of each partition whose checkpoint is due (after
+        the batch's rows and sends, so a checkpoint never runs ahead of them)."""
+        del consumer  # the state is the stages'; the consumer only paces the calls
+        now = time.monotonic()
+        wrote = False
+        for partition in sorted(self.stages.dirty_routers):
+            if due_only and not self._due((ROUTES, partition), now):
+                continue
+            router = self.stages.routers[partition]
+            entries = [
+                (checkpoint_key(ROUTES, partition, name), value)
+                for name, value in _named(router.table_entries(partition))
+            ]
+            self.checkpoints.write(partition, entries)
+            self.stages.dirty_routers.discard(partition)
+            wrote = True
+        for partition, state in sorted(self.stages.reps.items()):
+            due = not due_only or self._due((WORLDS, partition), now)
+            if state.dirty and due:
+                wrote |= self._checkpoint_reps(partition, state)
+        if wrote:
+            self._flush()
+            self.checkpoints.confirm()
+
+    def _checkpoint_reps(self, partition: int, state: RepPartition) -> bool:
+        changed = {rep: state.worlds[rep] for rep in state.dirty}
+        entries = snapshot_round(partition, state.applied, state.base, changed)
+        if entries is None:
+            self._metrics.snapshots.labels("too_large").inc()
+            return False
+        state.dirty = set()
+        keyed = [
+            (checkpoint_key(WORLDS, partition, name), value)
+            for name, value in _named(entries)
+        ]
+        size = self.checkpoints.write(partition, keyed)
+        self._metrics.snapshots.labels("written").inc()
+        self._metrics.snapshot_bytes.inc(size)
+        return True
+
+    def _due(self, key: tuple[str, int], now: float) -> bool:
+        last = self._checkpointed.setdefault(key, now)
+        if now - last < self._settings.snapshot_seconds:
+            return False
+        self._checkpointed[key] = now
+        return True
+
+    def _assigned(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._metrics.rebalances.inc()
+        log.info("hot path assigned %s", _names(partitions))
+        self.assigned.set()
+
+    def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Every batch handled so far is written and committed: the leaving
+        partitions checkpoint what changed, so their next owner reads less."""
+        log.info("hot path revoked %s", _names(partitions))
+        if self.failure is None and self._between_batches:
+            self._checkpoint(consumer, due_only=False)
+        for tp in partitions:
+            self.stages.drop(tp.topic, tp.partition)
+
+    def _lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        log.warning("hot path lost %s", _names(partitions))
+        for tp in partitions:
+            self.stages.drop(tp.topic, tp.partition)
+
+    def _rebuild_router(self, partition: int) -> RouterPartition:
+        entries = self.checkpoints.load(partition, ROUTES)
+        state = rebuild_router(
+            self._config,
+            self.group,
+            topics.DEAL_KEYED,
+            partition,
+            entries,
+            self._metrics.rebuild_messages.labels,
+        )
+        self._metrics.rebuilds.labels(topics.DEALS).inc()
+        return state
+
+    def _rebuild_reps(self, partition: int) -> RepPartition:
+        entries = self.checkpoints.load(partition, WORLDS)
+        state = rebuild_reps(
+            self._config,
+            self.group,
+            self.rep_topic,
+            partition,
+            (self._plan,),
+            self._settings.topic_partitions,
+            entries,
+            self._metrics.rebuild_messages.labels,
+        )
+        self._metrics.rebuilds.labels(self.rep_topic).inc()
+        return state
+
+    def _gap(self, record: Record, start: int) -> list[Record]:
+        """The messages between a partition's state and ``record``, handled like any
+        message, outputs included, rather than trusted to have been handled (the
+        consumer resumed past the group's committed offset)."""
+        log.warning("%s/%d resumed at %d, after its state's offset %d: handling "
+                    "the %d messages between", record.topic, record.partition,
+                    record.offset, start - 1, record.offset - start)  # fmt: skip
+        self._metrics.events.labels(record.topic, "gap").inc(record.offset - start)
+        return read_gap(
+            self._config, record.topic, record.partition, start, record.offset
+        )
+
+    def _measure_lag(self, consumer: Consumer) -> None:
+        """kafka_exporter's lag of the hot group, from the partitions' high-water
+        marks and what this worker processed."""
+        now = time.monotonic()
+        if now - self._lag_at < LAG_SECONDS:
+            return
+        self._lag_at = now
+        wall = time.time()
+        for tp in consumer.assignment():
+            done = self.stages.processed.get((tp.topic, tp.partition))
+            if done is None:
+                continue
+            try:
+                _, end = consumer.get_watermark_offsets(tp, timeout=1.0)
+            except KafkaException as exc:  # measured again in LAG_SECONDS
+                log.debug("no high-water mark of %s/%d: %s", tp.topic,
+                          tp.partition, exc)  # fmt: skip
+                continue
+            lag = max(end - (done[0] + 1), 0)
+            labels = (self.group, tp.topic, str(tp.partition))
+            self._metrics.lag.labels(*labels).set(lag)
+            age = wall - done[1] if lag else 0.0
+            self._metrics.lag_seconds.labels(*labels).set(max(age, 0.0))
+
+
+def _named(entries: list[tuple[bytes, bytes]]) -> list[tuple[str, bytes]]:
+    """Entries keyed ``<partition>/<name>`` by their names."""
+    return [(key.decode().split("/", 1)[1], value) for key, value in entries]
+
+
+def _names(partitions: list[TopicPartition]) -> str:
+    return ", ".join(f"{tp.topic}/{tp.partition}" for tp in partitions) or "nothing"
+
+
+def _commit(consumer: Consumer, offsets: list[TopicPartition]) -> None:
+    """Commit a handled batch. A commit the group refuses because it is rebalancing
+    (the partitions may have moved) is not an error: the batch's rows are written
+    and its sends confirmed, so whoever owns the partitions now reads it again and
+    changes nothing. Only a fatal error stops the worker."""
+    try:
+        consumer.commit(offsets=offsets, asynchronous=False)
+    except KafkaException as exc:
+        error = exc.args[0]
+        if not isinstance(error, KafkaError) or error.fatal():
+            raise
+        log.warning("commit refused (%s); the batch will be read again", error)
+
+
+def _consumer_error(error: KafkaError) -> None:
+    """A consumer error: fatal ones stop the worker; the rest (a broker that went
+    away, an end of partition) are logged, and librdkafka goes on by itself."""
+    if error.fatal():
+        raise KafkaException(error)
+    if error.code() != KafkaError._PARTITION_EOF:
+        log.warning("consumer: %s", error)

@@ -1,0 +1,246 @@
+"""The two stages of the high-rate path, one message at a time, no I/O but sends.
+
+``route`` takes a message of ``deals``, ``payments`` or ``satisfaction`` and sends
+the event to every rep its deal credits, on the rep topic. ``fold`` takes a message
+of the rep topic and folds it into its rep's world. Both skip a message their
+partition's state has already applied (it came again after a crash or a rebalance),
+and both give every message a verdict: applied (routed, folded, refused by the
+rules) or dead-lettered with its reason. What a batch gives the read side is
+gathered in a ``Batch`` and written by the consumer loop (``streams.hot.consumer``)
+before the batch's offsets are committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Producer
+
+from domain.events import InvalidEvent, decode_event
+from streams.deadletter import dead_letter_headers, shrunk
+from streams.history import Record
+from streams.metrics import Metrics
+from streams.partitions import Folded, RepPartition, RouterPartition
+from streams.periods import ShareReport, encode_report
+from streams.routing import Origin, decode_forward, encode_forward, owner_partition
+from streams.topics import DLQ
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeadLetter:
+    """A message set aside: its row on the read side (the topic has it already)."""
+
+    origin: Origin
+    key: bytes | None
+    value: bytes
+    reason: str
+    detail: str
+
+
+@dataclass
+class Batch:
+    """What one consumed batch gave: rows for the read side, dead letters, which
+    partitions moved, and counts for the metrics."""
+
+    folded: Folded = field(default_factory=Folded)
+    arrivals: list[float] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    # The rep topic's (partition, offset) of every folded message: the source of
+    # the batch's inserts, for their deduplication tokens.
+    rep_offsets: list[tuple[int, int]] = field(default_factory=list)
+    # The last offset handled of each (topic, partition): what the commit covers.
+    last: dict[tuple[str, int], int] = field(default_factory=dict)
+    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    folds: Counter[tuple[str, str]] = field(default_factory=Counter)
+    fold_seconds: list[float] = field(default_factory=list)
+
+
+# Reads the messages of a partition between its state and a message (a gap).
+GapReader = Callable[[Record, int], list[Record]]
+
+
+class Stages:
+    """The route and fold stages over the partition states this worker owns."""
+
+    def __init__(  # noqa: PLR0913, PLR0917 - the stages' collaborators, wired once
+        self,
+        producer: Producer,
+        metrics: Metrics,
+        rep_topic: str,
+        shares_topic: str,
+        partitions: int,
+        rebuild_router: Callable[[int], RouterPartition],
+        rebuild_reps: Callable[[int], RepPartition],
+        read_gap: GapReader,
+    ) -> None:
+        self._producer = producer
+        self._metrics = metrics
+        self._rep_topic = rep_topic
+        self._shares_topic = shares_topic
+        self._partitions = partitions
+        self._rebuild_router = rebuild_router
+        self._rebuild_reps = rebuild_reps
+        self._read_gap = read_gap
+        self.routers: dict[int, RouterPartition] = {}
+        self.reps: dict[int, RepPartition] = {}
+        # Router partitions with changes not yet checkpointed.
+        self.dirty_routers: set[int] = set()
+        # The last message handled of each partition, and when it reached the broker.
+        self.processed: dict[tuple[str, int], tuple[int, float]] = {}
+
+    def handle(self, record: Record, batch: Batch) -> None:
+        if record.topic == self._rep_topic:
+            self.fold(record, batch)
+        else:
+            self.route(record, batch)
+        batch.last[(record.topic, record.partition)] = record.offset
+
+    def route(self, record: Record, batch: Batch) -> None:
+        """Forward a deal-keyed event to every rep its deal credits."""
+        topic, partition, offset = record.topic, record.partition, record.offset
+        state = self.routers.get(partition)
+        if state is None:
+            state = self.routers[partition] = self._rebuild_router(partition)
+        if state.is_behind(topic, offset):
+            for missed in self._read_gap(record, state.applied.get(topic, -1) + 1):
+                self.route(missed, batch)
+        if offset <= state.applied.get(topic, -1):
+            batch.outcomes[(topic, "replayed")] += 1
+            return
+        value = record.value
+        origin = Origin(topic, partition, offset, record.timestamp, record.key)
+        try:
+            forwards = state.router.route(decode_event(value), value, origin)
+        except InvalidEvent as exc:
+            self.dead_letter(batch, record.key, value, origin, exc)
+        except Exception as exc:  # this message's verdict: internal
+            self.dead_letter(batch, record.key, value, origin, internal(exc, origin))
+        else:
+            for forward in forwards:
+                self._send(
+                    self._rep_topic,
+                    forward.rep_id.encode(),
+                    encode_forward(forward),
+                    owner_partition(forward.rep_id, self._partitions),
+                )
+            batch.outcomes[(topic, "routed")] += 1
+        state.applied[topic] = offset
+        self.dirty_routers.add(partition)
+        self.processed[(topic, partition)] = (offset, record.timestamp)
+
+    def fold(self, record: Record, batch: Batch) -> None:
+        """Fold a rep-topic message into its rep's world (a broadcast into all)."""
+        partition, offset = record.partition, record.offset
+        state = self.reps.get(partition)
+        if state is None:
+            state = self.reps[partition] = self._rebuild_reps(partition)
+        if offset > state.applied + 1:
+            for missed in self._read_gap(record, state.applied + 1):
+                self.fold(missed, batch)
+        if offset <= state.applied:
+            batch.outcomes[(record.topic, "replayed")] += 1
+            return
+        forward = decode_forward(record.key.decode(), record.value)
+        origin = forward.origin
+        started = time.perf_counter()
+        try:
+            applied = state.apply(forward, offset=offset)
+        except Exception as exc:  # this message's verdict: internal
+            state.applied = offset
+            self.processed[(record.topic, partition)] = (offset, record.timestamp)
+            self.dead_letter(
+                batch, origin.key, forward.value, origin, internal(exc, origin)
+            )
+            return
+        batch.fold_seconds.append(time.perf_counter() - started)
+        state.applied = offset
+        self.processed[(record.topic, partition)] = (offset, record.timestamp)
+        batch.folded.add(applied, offset)
+        batch.rep_offsets.append((partition, offset))
+        batch.arrivals.append(origin.timestamp)
+        if applied.share is not None:
+            report = ShareReport(
+                partition, self._partitions, applied.share, forward.value, origin
+            )
+            key = applied.share.period.encode()
+            self._send(self._shares_topic, key, encode_report(report), 0)
+        for rejection in applied.refused:
+            invalid = InvalidEvent(rejection.code, rejection.reason)
+            self.dead_letter(batch, origin.key, forward.value, origin, invalid)
+        outcome = "refused" if applied.refused else "applied"
+        batch.outcomes[(origin.topic, outcome)] += 1
+        batch.folds[(applied.event_type, outcome)] += 1
+
+    def dead_letter(
+        self,
+        batch: Batch,
+        key: bytes | None,
+        value: bytes,
+        origin: Origin,
+        exc: InvalidEvent,
+    ) -> None:
+        """Set an event aside on the dead-letter topic (its bytes, cut when larger
+        than any valid event, the reason and the origin); its row is written with
+        the batch."""
+        kept, cut = shrunk(value)
+        headers: list[tuple[str, str | bytes | None]] = [
+            *dead_letter_headers(
+                code=exc.code,
+                detail=exc.detail,
+                topic=origin.topic,
+                partition=origin.partition,
+                offset=origin.offset,
+            ),
+            *cut,
+        ]
+        self._send(DLQ, key, kept, 0, headers)
+        batch.dead.append(DeadLetter(origin, key, kept, exc.code, exc.detail))
+        batch.outcomes[(origin.topic, "dead_lettered")] += 1
+
+    def _send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        partition: int,
+        headers: list[tuple[str, str | bytes | None]] | None = None,
+    ) -> None:
+        """Queue a message; when the producer's queue is full, wait for room (the
+        broker confirms what is queued) rather than drop it."""
+        extra: dict[str, Any] = {"headers": headers} if headers else {}
+        while True:
+            try:
+                self._producer.produce(
+                    topic, key=key, value=value, partition=partition, **extra
+                )
+            except BufferError:
+                self._producer.poll(0.5)
+                continue
+            self._producer.poll(0)
+            return
+
+    def drop(self, topic: str, partition: int) -> None:
+        """Forget a partition this worker no longer owns (its next owner rebuilds
+        it from the checkpoint and the log)."""
+        if topic == self._rep_topic:
+            self.reps.pop(partition, None)
+        else:
+            self.routers.pop(partition, None)
+            self.dirty_routers.discard(partition)
+        self.processed.pop((topic, partition), None)
+
+
+def internal(exc: Exception, origin: Origin) -> InvalidEvent:
+    """The verdict on a message whose handling failed unexpectedly: set aside with
+    the exception's type named (its text may quote data, so it is only logged)."""
+    log.error("internal error on %s/%d@%d; dead-lettered", origin.topic,
+              origin.partition, origin.offset, exc_info=exc)  # fmt: skip
+    kind = type(exc)
+    return InvalidEvent("internal", f"{kind.__module__}.{kind.__qualname__}")
