@@ -13,7 +13,7 @@ happened, never on the order the stream delivered them in.
 
 from __future__ import annotations
 
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -75,6 +75,11 @@ class RepState:
     scores: Mapping[str, tuple[Decimal, int]] = field(default_factory=dict)
     # Each plan year's deals in close-time order: (closed_at, deal_id).
     order: Mapping[str, tuple[OrderKey, ...]] = field(default_factory=dict)
+    # Each plan year's credited revenue of those deals, in that order (0 for a
+    # cancelled one): a deal's base is the sum of a slice, not of a map walk.
+    credits: Mapping[str, tuple[Decimal, ...]] = field(default_factory=dict)
+    # The plan versions (id, version) the year's deals were placed under.
+    plans: Mapping[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
 
     def revenue_in(self, period: str) -> Decimal:
         return self.revenue.get(period, ZERO)
@@ -126,19 +131,34 @@ def open_position(
     time (``facts.ytd_before`` and ``facts.sprint`` are derived here)."""
     year, quarter, month = periods_of(facts.closed_at)
     keys = list(state.order.get(year, ()))
-    insort(keys, _key(facts))
-    order = {**state.order, year: tuple(keys)}
+    index = bisect_right(keys, _key(facts))
+    keys.insert(index, _key(facts))
+    credits = list(state.credits.get(year, ()))
+    credits.insert(index, facts.credited)
+    used = state.plans.get(year, ())
+    if (plan.plan_id, plan.version) not in used:
+        used = (*used, (plan.plan_id, plan.version))
     position = Position(
-        facts=_placed(state, order[year], facts, plan, ZERO),
+        facts=_placed(state, tuple(keys), tuple(credits), facts, plan, ZERO),
         plan_id=plan.plan_id,
         plan_version=plan.version,
         year=year,
         quarter=quarter,
         month=month,
     )
-    state = _credit(state, position, facts.credited, _margin(facts), order=order)
+    state = _credit(
+        state,
+        position,
+        facts.credited,
+        _margin(facts),
+        order={**state.order, year: tuple(keys)},
+        credits={**state.credits, year: tuple(credits)},
+        plans={**state.plans, year: used}
+        if used is not state.plans.get(year)
+        else state.plans,
+    )
     state, lines = _rebook(state, position, plan, source, "")
-    return _follow_on(state, position, plans, source, lines)
+    return _follow_on(state, position, plans, source, lines, facts.credited)
 
 
 def change_position(
@@ -159,15 +179,16 @@ def change_position(
             facts, ytd_before=position.facts.ytd_before, sprint=position.facts.sprint
         )
     else:
-        keys = state.order[position.year]
-        facts = _placed(state, keys, facts, plan, position.facts.credited)
+        year = position.year
+        keys, credits = state.order[year], state.credits[year]
+        facts = _placed(state, keys, credits, facts, plan, position.facts.credited)
     changed = updated(position, facts=facts)
     margin = _margin(facts) - _margin(position.facts)
     state = _credit(state, changed, delta, margin)
     state, lines = _rebook(state, changed, plan, source, note)
     if delta == ZERO:
         return state, lines
-    return _follow_on(state, changed, plans, source, lines)
+    return _follow_on(state, changed, plans, source, lines, delta)
 
 
 def cancel_position(
@@ -176,16 +197,16 @@ def cancel_position(
     """Clawback: every booked amount of the deal is reversed by new lines. The deals
     after it re-slice from its place as it stands now (its booked base may be older:
     a change before it may have left it in its band without rebooking it)."""
-    keys = state.order[position.year]
+    year = position.year
+    keys, credits = state.order[year], state.credits[year]
     plan = plans(position.plan_id, position.plan_version)
-    facts = _placed(state, keys, position.facts, plan, position.facts.credited)
+    counted = position.facts.credited
+    facts = _placed(state, keys, credits, position.facts, plan, counted)
     cancelled = updated(position, facts=facts, cancelled=True)
-    state = _credit(
-        state, cancelled, -position.facts.credited, -_margin(position.facts)
-    )
+    state = _credit(state, cancelled, -counted, -_margin(position.facts))
     note = f"deal cancelled: {reason or 'no reason'}"
     state, lines = _rebook(state, cancelled, plan, source, note)
-    return _follow_on(state, cancelled, plans, source, lines)
+    return _follow_on(state, cancelled, plans, source, lines, -counted)
 
 
 def _key(facts: PositionFacts) -> OrderKey:
@@ -200,13 +221,15 @@ def _credited(state: RepState, deal_id: str) -> Decimal:
 def _placed(
     state: RepState,
     keys: tuple[OrderKey, ...],
+    credits: tuple[Decimal, ...],
     facts: PositionFacts,
     plan: Plan,
     counted: Decimal,
 ) -> PositionFacts:
     """分段提成 in close-time order: the year-to-date base is the credited revenue of
     the rep's deals that closed before this one; the sprint is judged on the quarters
-    as they stand. ``counted`` is what this deal adds to the year's revenue now.
+    as they stand. ``counted`` is what this deal adds to the year's revenue now;
+    ``credits`` are the year's deals' credited revenue, in the order of ``keys``.
 
     The base of a deal that is not the year's latest is summed over the deals before
     it, in order: a sum of the same terms is the same decimal, exponent included, so
@@ -215,8 +238,7 @@ def _placed(
     if keys[-1] == _key(facts):  # the usual case: the latest deal of the year
         ytd = state.revenue_in(year) - counted
     else:
-        before = keys[: bisect_right(keys, _key(facts)) - 1]
-        ytd = sum((_credited(state, deal_id) for _, deal_id in before), ZERO)
+        ytd = sum(credits[: bisect_right(keys, _key(facts)) - 1], ZERO)
     return _at(state, facts, plan, ytd)
 
 
@@ -235,16 +257,28 @@ def _follow_on(
     plans: PlanOf,
     source: Source,
     lines: tuple[LedgerLine, ...],
+    moved: Decimal,
 ) -> tuple[RepState, tuple[LedgerLine, ...]]:
-    """Re-slice the rep's deals that closed after ``changed`` in the same year."""
-    keys = state.order[changed.year]
+    """Re-slice the rep's deals that closed after ``changed`` in the same year, whose
+    base ``moved`` by the change of its credited revenue.
+
+    Every open position is booked in the band its true base puts it in (this
+    function keeps it so), and bases only grow along the year. So once both the new
+    and the old base of a later deal are in a plan's top band, which has no upper
+    edge, that deal and every one after it stay where they were booked: the walk
+    stops there, unless the change moved the Q4 sprint."""
+    year = changed.year
+    keys = state.order[year]
     index = bisect_right(keys, _key(changed.facts))
     if index == len(keys):
         return state, lines
     ytd = changed.facts.ytd_before + _credited(state, changed.facts.deal_id)
+    settled_from = _settled_from(state, changed, plans, moved)
     collected = list(lines)
     note = f"re-sliced: deal {changed.facts.deal_id} changed the revenue before it"
     for _, deal_id in keys[index:]:
+        if settled_from is not None and min(ytd, ytd - moved) >= settled_from:
+            break
         later = state.positions[deal_id]
         if later.cancelled:
             continue
@@ -253,10 +287,35 @@ def _follow_on(
         if _slices_hold(state, later.facts, plan, base):
             continue
         # Everything after a change moves with it: each later deal's base shifts.
-        moved = updated(later, facts=_at(state, later.facts, plan, base))
-        state, booked = _rebook(state, moved, plan, source, note)
+        moved_deal = updated(later, facts=_at(state, later.facts, plan, base))
+        state, booked = _rebook(state, moved_deal, plan, source, note)
         collected.extend(booked)
     return state, tuple(collected)
+
+
+def _settled_from(
+    state: RepState, changed: Position, plans: PlanOf, moved: Decimal
+) -> Decimal | None:
+    """The base from which the year's later deals stay in their band whatever the
+    change: the lower edge of the top band, when the year's deals share one plan
+    (a plan's top band always is) and the change did not move the Q4 sprint."""
+    used = state.plans.get(changed.year, ())
+    if len(used) != 1:
+        return None
+    plan = plans(*used[0])
+    top = plan.revenue_bands[-1]  # a plan's top band is open-ended (bands.py)
+    if plan.sprint is not None:
+        quarters = [f"{changed.year}-Q{q}" for q in (1, 2, 3)]
+        if changed.quarter in quarters:
+            threshold = plan.sprint.quarter_threshold
+            now = [state.revenue_in(q) for q in quarters]
+            before = [
+                r - moved if q == changed.quarter else r
+                for q, r in zip(quarters, now, strict=True)
+            ]
+            if all(r > threshold for r in now) != all(r > threshold for r in before):
+                return None
+    return top.lower
 
 
 def _slices_hold(
@@ -340,8 +399,30 @@ def _rebook(
         # Every caller hands in a position it made for this booking: set, not copied.
         object.__setattr__(position, "booked", (keys, tuple(v for _, v in kept)))
     positions = state.positions.set(position.facts.deal_id, position)
-    new_state = updated(state, positions=positions, totals=totals, sequence=sequence)
+    new_state = updated(
+        state,
+        positions=positions,
+        totals=totals,
+        sequence=sequence,
+        credits=_credits_with(state, position),
+    )
     return new_state, tuple(lines)
+
+
+def _credits_with(
+    state: RepState, position: Position
+) -> Mapping[str, tuple[Decimal, ...]]:
+    """The year's credits with ``position``'s as it now counts (the same mapping
+    when it has not changed, exponent included)."""
+    year = position.year
+    credits = state.credits.get(year, ())
+    index = bisect_left(state.order.get(year, ()), _key(position.facts))
+    value = ZERO if position.cancelled else position.facts.credited
+    now = credits[index]  # every position stands in its year's order
+    if now is value or (now == value and now.as_tuple() == value.as_tuple()):
+        return state.credits
+    changed = (*credits[:index], value, *credits[index + 1 :])
+    return {**state.credits, year: changed}
 
 
 def _by_key(position: Position, plan: Plan) -> dict[str, Target]:

@@ -210,8 +210,11 @@ def _spiff(**fields: Any) -> Event:
 def test_spiff_doubles_commission_on_matching_deals_inside_its_window(
     reference_plan: Plan, filters: dict[str, Any], expected: Decimal
 ) -> None:
-    world, _ = fold(reference_plan, [_spiff(**filters), deal(1, "100000.00")])
+    world, steps = fold(reference_plan, [_spiff(**filters), deal(1, "100000.00")])
     assert total(world, "earned") == expected
+    if expected == D("6000.00"):
+        (earned,) = (line for line in lines_of(steps) if line.kind == "earned")
+        assert earned.formula.endswith("× 3% × 2 (SPIFF double-cloud)")
 
 
 def test_deal_closed_after_the_spiff_window_is_not_multiplied(

@@ -4,13 +4,15 @@ whose bands or sprint it changes (SPEC §2, §8: 分段提成 in close-time orde
 from __future__ import annotations
 
 import pickle
+from datetime import datetime
 from decimal import Decimal
 
 import orjson
 
+from domain.bands import RateBand
 from domain.engine import World, evolve, start
 from domain.events import decode_event
-from domain.ledger import LedgerLine
+from domain.ledger import LedgerLine, Reason
 from domain.plan import Plan
 from streams.generator import sample_events
 from tests.factories import deal_event, envelope
@@ -122,3 +124,45 @@ def test_cancelling_a_deal_a_late_deal_left_in_its_band_re_slices_from_its_place
     assert _earned(world) == Decimal("18000")
     without_b, _ = _fold(start([reference_plan]), a, late, c)
     assert _earned(without_b) == Decimal("18000")
+
+
+def test_a_late_deal_in_a_year_of_two_plan_versions_re_slices_under_each_deals_plan(
+    reference_plan: Plan,
+) -> None:
+    # From July a second version with a lower top edge: deals of the two halves of
+    # the year stand under different bands, so no base is "settled" for both.
+    july = "2026-07-01T00:00:00+08:00"
+    second = reference_plan.model_copy(
+        update={
+            "version": 2,
+            "effective_from": datetime.fromisoformat(july),
+            "revenue_bands": (
+                RateBand(lower=Decimal(0), upper=Decimal(300000), rate=Decimal("0.03")),
+                RateBand(lower=Decimal(300000), rate=Decimal("0.06")),
+            ),
+        }
+    )
+    plans = [reference_plan, second]
+    early = _deal(1, "2026-03-01T10:00:00+08:00", "1100000")
+    later = [_deal(n, f"2026-08-{n:02d}T10:00:00+08:00", "100000") for n in (2, 3)]
+    late = _deal(4, "2026-04-01T10:00:00+08:00", "50000")
+    arrived, _ = _fold(start(plans), early, *later, late)
+    in_order, _ = _fold(start(plans), early, late, *later)
+    assert _earned(arrived) == _earned(in_order)
+    assert list(arrived.reps["R-17"].plans["2026"]) == [
+        ("reference", 1),
+        ("reference", 2),
+    ]
+
+
+def test_a_line_reads_its_reason_when_asked_and_compares_by_its_words(
+    reference_plan: Plan,
+) -> None:
+    _, lines = _fold(
+        start([reference_plan]), _deal(1, "2026-03-01T10:00:00+08:00", "10")
+    )
+    (line,) = (line for line in lines if line.kind == "earned")
+    again = Reason.given(line.formula, line.inputs)
+    assert again == line.reason and hash(again) == hash(line.reason)
+    assert repr(again) == f"Reason({line.formula!r})"
+    assert "10.00 of revenue in band" in repr(line.reason)
