@@ -40,19 +40,19 @@ from projections.deadletters import write_dead_letter
 from projections.ledger import write_lines
 from projections.store import Store
 from projections.writer import spans
-from streams import topics
-from streams.history import Record, read_gap
 from streams.hot.stages import Batch, Stages
-from streams.metrics import Metrics
-from streams.partitions import (
+from streams.infra import topics
+from streams.infra.metrics import Metrics
+from streams.infra.settings import Settings
+from streams.log.history import Record, read_gap
+from streams.state.checkpoints import Checkpoints, checkpoint_key
+from streams.state.partitions import (
     RepPartition,
     RouterPartition,
     rebuild_reps,
     rebuild_router,
 )
-from streams.settings import Settings
-from streams.snapshots import snapshot_round
-from streams.state.checkpoints import Checkpoints, checkpoint_key
+from streams.state.snapshots import snapshot_round
 
 log = logging.getLogger(__name__)
 # Runs a ClickHouse call on the store's one thread and returns its result.

@@ -1,7 +1,7 @@
 """The worker's web pages: metrics and health for operations, the JSON API behind
 the board, and the board itself.
 
-Every ``/api`` page asks for a bearer token (``streams.access``): none, or one the
+Every ``/api`` page asks for a bearer token (``streams.web.access``): none, or one the
 worker does not know, gets 401; a token whose grant does not cover the page gets
 403. Request values reach ClickHouse only as server-side query parameters.
 """
@@ -20,10 +20,10 @@ from projections.forecast import ForecastLevel, forecast
 from projections.ledger import leaderboard, rep_statement
 from projections.points import points_balances, redemptions
 from projections.tracking import GroupLevel, budget_accrual, group_leaderboard
-from streams.access import Grant, Role, bearer, may_read_statement
+from streams.web.access import Grant, Role, bearer, may_read_statement
 
 if TYPE_CHECKING:
-    from streams.app import QuotaFlowApp
+    from streams.worker.app import QuotaFlowApp
 
 PERIOD = re.compile(r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?")
 _PERIOD_HELP = "period is like 2026, 2026-Q1 or 2026-03"
@@ -31,7 +31,7 @@ Handler = Callable[..., Awaitable[Any]]
 
 
 def board_html() -> bytes:
-    return resources.files("streams").joinpath("board.html").read_bytes()
+    return resources.files("streams.web").joinpath("board.html").read_bytes()
 
 
 # The board loads nothing from elsewhere; its script and styles are inline.

@@ -17,7 +17,7 @@ Topology:
 
 State is in memory and is the fold of the log: when a worker takes a partition, it
 loads the partition's checkpoint (``streams.state.checkpoints``) and folds the log
-after it, up to the group's committed offset (``streams.history``), then goes on
+after it, up to the group's committed offset (``streams.log.history``), then goes on
 from there. Each partition's state records the last offset it applied, so a message
 delivered again after a crash or a rebalance is skipped; ledger rows carry a
 version, so writing them again is harmless. Nothing depends on when faust commits.
@@ -47,18 +47,19 @@ from projections.deadletters import write_dead_letter
 from projections.ledger import write_lines
 from projections.store import Store
 from projections.writer import Span, spans
-from streams import pages, topics
-from streams.access import AccessList
-from streams.deadletter import dead_letter_headers, shrunk
-from streams.history import Record, read_gap
 from streams.hot.consumer import HotPath
-from streams.metrics import Metrics
-from streams.periods import (
+from streams.infra import topics
+from streams.infra.metrics import Metrics
+from streams.infra.settings import Settings
+from streams.log.deadletter import dead_letter_headers, shrunk
+from streams.log.history import Record, read_gap
+from streams.state.checkpoints import Checkpoints
+from streams.state.periods import (
     PeriodAwarder,
     decode_report,
     rebuild_awarder,
 )
-from streams.routing import (
+from streams.state.routing import (
     BROADCAST,
     Forward,
     Origin,
@@ -66,8 +67,8 @@ from streams.routing import (
     encode_forward,
     owner_partition,
 )
-from streams.settings import Settings
-from streams.state.checkpoints import Checkpoints
+from streams.web import pages
+from streams.web.access import AccessList
 
 log = logging.getLogger(__name__)
 Agent = Callable[[StreamT[bytes]], Awaitable[None]]

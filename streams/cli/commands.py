@@ -21,19 +21,19 @@ from domain.plan import Plan
 from domain.replay import replay, summary
 from projections.ledger import leaderboard, rep_statement
 from projections.store import Store
-from streams.app import QuotaFlowApp
-from streams.bench import DEFAULT_REPS, bench_fold
-from streams.benchquery import bench_query
-from streams.benchstream import bench_stream
-from streams.dlq import dead_letters, resubmit, select
-from streams.generator import SampleWorld, produce
-from streams.plancheck import check_plan
-from streams.rebuildcli import rebuild_command
-from streams.runtime import PlanFileError, Runtime, load_plan, open_store, runtime
-from streams.settings import BrokerMode, ClickHouseMode, EmbeddedBroker, Settings
-from streams.tokencli import admin_token, token_cli, token_for_query
-from streams.topics import DEALS, messages_on
-from streams.worker import FAILED_EXIT_CODE, WorkerFailed, run_until_signalled
+from streams.bench.fold import DEFAULT_REPS, bench_fold
+from streams.bench.generator import SampleWorld, produce
+from streams.bench.query import bench_query
+from streams.bench.stream import bench_stream
+from streams.cli.plancheck import check_plan
+from streams.cli.rebuild import rebuild_command
+from streams.cli.tokens import admin_token, token_cli, token_for_query
+from streams.infra.runtime import PlanFileError, Runtime, load_plan, open_store, runtime
+from streams.infra.settings import BrokerMode, ClickHouseMode, EmbeddedBroker, Settings
+from streams.infra.topics import DEALS, messages_on
+from streams.log.dlq import dead_letters, resubmit, select
+from streams.worker.app import QuotaFlowApp
+from streams.worker.lifecycle import FAILED_EXIT_CODE, WorkerFailed, run_until_signalled
 
 log = logging.getLogger("quotaflow")
 cli = typer.Typer(
