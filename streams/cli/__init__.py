@@ -1,4 +1,4 @@
-"""The ``quotaflow`` command line."""
+"""The ``quotaflow`` command line: one module for each group of commands."""
 
 from streams.cli.commands import main
 
