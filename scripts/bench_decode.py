@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 
 from domain.events import Event, decode_event, decode_event_slowly
-from streams.bench import year_input
-from streams.generator import sample_events
+from streams.bench.fold import year_input
+from streams.bench.generator import sample_events
 
 Decode = Callable[[bytes], Event]
 

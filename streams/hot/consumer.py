@@ -40,24 +40,24 @@ from projections.deadletters import write_dead_letter
 from projections.ledger import write_lines
 from projections.store import Store
 from projections.writer import spans
-from streams import topics
-from streams.history import Record, read_gap
+from streams.hot.lag import HotLag
 from streams.hot.stages import Batch, Stages
-from streams.metrics import Metrics
-from streams.partitions import (
+from streams.infra import topics
+from streams.infra.metrics import Metrics
+from streams.infra.settings import Settings
+from streams.log.history import Record, read_gap
+from streams.state.checkpoints import Checkpoints, checkpoint_key
+from streams.state.partitions import (
     RepPartition,
     RouterPartition,
     rebuild_reps,
     rebuild_router,
 )
-from streams.settings import Settings
-from streams.snapshots import snapshot_round
-from streams.state.checkpoints import Checkpoints, checkpoint_key
+from streams.state.snapshots import snapshot_round
 
 log = logging.getLogger(__name__)
 # Runs a ClickHouse call on the store's one thread and returns its result.
 InIO = Callable[[Callable[[], Any]], Any]
-LAG_SECONDS = 5.0
 ROUTES, WORLDS = "routes", "worlds"
 
 
@@ -97,7 +97,7 @@ class HotPath:
         self._thread = threading.Thread(target=self._run, name="quotaflow-hot")
         self._thread.daemon = True
         self._checkpointed: dict[tuple[str, int], float] = {}
-        self._lag_at = 0.0
+        self._lag = HotLag(self.group, metrics)
         # False while a batch is in hand: its state is ahead of what was written.
         self._between_batches = True
         self.failure: BaseException | None = None
@@ -153,7 +153,7 @@ class HotPath:
                 if messages:
                     self._handle(consumer, messages)
                 self._checkpoint(consumer, due_only=True)
-                self._measure_lag(consumer)
+                self._lag.measure(consumer, self.stages.processed)
         except Stopped:
             log.info("hot path stopped; the batch in hand stays unacknowledged")
         except BaseException as exc:
@@ -358,30 +358,6 @@ class HotPath:
         return read_gap(
             self._config, record.topic, record.partition, start, record.offset
         )
-
-    def _measure_lag(self, consumer: Consumer) -> None:
-        """kafka_exporter's lag of the hot group, from the partitions' high-water
-        marks and what this worker processed."""
-        now = time.monotonic()
-        if now - self._lag_at < LAG_SECONDS:
-            return
-        self._lag_at = now
-        wall = time.time()
-        for tp in consumer.assignment():
-            done = self.stages.processed.get((tp.topic, tp.partition))
-            if done is None:
-                continue
-            try:
-                _, end = consumer.get_watermark_offsets(tp, timeout=1.0)
-            except KafkaException as exc:  # measured again in LAG_SECONDS
-                log.debug("no high-water mark of %s/%d: %s", tp.topic,
-                          tp.partition, exc)  # fmt: skip
-                continue
-            lag = max(end - (done[0] + 1), 0)
-            labels = (self.group, tp.topic, str(tp.partition))
-            self._metrics.lag.labels(*labels).set(lag)
-            age = wall - done[1] if lag else 0.0
-            self._metrics.lag_seconds.labels(*labels).set(max(age, 0.0))
 
 
 def _named(entries: list[tuple[bytes, bytes]]) -> list[tuple[str, bytes]]:

@@ -22,13 +22,18 @@ from typing import Any
 from confluent_kafka import Producer
 
 from domain.events import InvalidEvent, decode_event
-from streams.deadletter import dead_letter_headers, shrunk
-from streams.history import Record
-from streams.metrics import Metrics
-from streams.partitions import Folded, RepPartition, RouterPartition
-from streams.periods import ShareReport, encode_report
-from streams.routing import Origin, decode_forward, encode_forward, owner_partition
-from streams.topics import DLQ
+from streams.infra.metrics import Metrics
+from streams.infra.topics import DLQ
+from streams.log.deadletter import dead_letter_headers, shrunk
+from streams.log.history import Record
+from streams.state.partitions import Folded, RepPartition, RouterPartition
+from streams.state.periods import ShareReport, encode_report
+from streams.state.routing import (
+    Origin,
+    decode_forward,
+    encode_forward,
+    owner_partition,
+)
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from streams.embedded import free_port
+from streams.infra.embedded import free_port
 from tests.polling import wait_for
 
 QUOTAFLOW = str(Path(sys.executable).parent / "quotaflow")

@@ -20,7 +20,7 @@ from domain.engine import evolve, start
 from domain.events import decode_event
 from domain.ledger import line_as_json
 from domain.plan import Plan
-from streams.generator import SampleWorld, sample_events
+from streams.bench.generator import SampleWorld, sample_events
 from tests.factories import envelope, hire_event, target_chain
 
 ROOT = Path(__file__).resolve().parents[2]

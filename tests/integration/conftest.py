@@ -20,13 +20,13 @@ from confluent_kafka.admin import AdminClient
 from domain.plan import Plan
 from projections.migrations import migrate
 from projections.store import Store
-from streams.app import QuotaFlowApp
-from streams.embedded import BrokerProcess, free_port
-from streams.runtime import load_plan
-from streams.settings import BrokerMode, EmbeddedBroker, Settings
-from streams.tokencli import admin_token
-from streams.topics import ensure_topics, topic_specs
-from streams.worker import WorkerThread
+from streams.cli.tokens import admin_token
+from streams.infra.embedded import BrokerProcess, free_port
+from streams.infra.runtime import load_plan
+from streams.infra.settings import BrokerMode, EmbeddedBroker, Settings
+from streams.infra.topics import ensure_topics, topic_specs
+from streams.worker.app import QuotaFlowApp
+from streams.worker.lifecycle import WorkerThread
 from tests.polling import wait_for
 
 __all__ = ["earned", "read_topic", "send", "unique", "wait_for"]

@@ -14,10 +14,10 @@ import pytest
 from confluent_kafka import Producer
 
 from projections.store import Store
-from streams.access import Grant, Role, issue
-from streams.app import QuotaFlowApp
-from streams.settings import Settings
-from streams.topics import DEALS, ORG
+from streams.infra.settings import Settings
+from streams.infra.topics import DEALS, ORG
+from streams.web.access import Grant, Role, issue
+from streams.worker.app import QuotaFlowApp
 from tests.factories import deal_event, hire_event
 from tests.integration.conftest import (
     admin_of,

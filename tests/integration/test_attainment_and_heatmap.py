@@ -12,9 +12,9 @@ import orjson
 import pytest
 from confluent_kafka import Producer
 
-from streams.app import QuotaFlowApp
-from streams.settings import Settings
-from streams.topics import DEALS, ORG, TARGETS
+from streams.infra.settings import Settings
+from streams.infra.topics import DEALS, ORG, TARGETS
+from streams.worker.app import QuotaFlowApp
 from tests.factories import deal_event, envelope, hire_event, quota_event
 from tests.integration.conftest import get_json, routed, send, unique, wait_for
 

@@ -17,7 +17,7 @@ from confluent_kafka import Producer
 from domain.credits import DealCredit
 from projections.dimensions import write_dimensions
 from projections.store import Store
-from streams.app import QuotaFlowApp
+from streams.worker.app import QuotaFlowApp
 from tests.integration.conftest import earned, unique, wait_for
 from tests.integration.test_deal_to_clickhouse import _deal, _publish
 

@@ -21,10 +21,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from projections.store import Store
-from streams.access import Grant, Role, issue
-from streams.app import QuotaFlowApp
-from streams.settings import Settings
-from streams.topics import DEALS, ORG, TARGETS
+from streams.infra.settings import Settings
+from streams.infra.topics import DEALS, ORG, TARGETS
+from streams.web.access import Grant, Role, issue
+from streams.worker.app import QuotaFlowApp
 from tests.factories import deal_event, hire_event, target_chain
 from tests.integration.conftest import ROOT, earned, send, unique, wait_for
 

@@ -14,9 +14,9 @@ import pytest
 from confluent_kafka import Producer
 
 from projections.store import Store
-from streams.app import QuotaFlowApp
-from streams.settings import Settings
-from streams.topics import DEALS
+from streams.infra.settings import Settings
+from streams.infra.topics import DEALS
+from streams.worker.app import QuotaFlowApp
 from tests.factories import deal_event, envelope
 from tests.integration.conftest import earned, get_json, send, unique, wait_for
 

@@ -10,11 +10,11 @@ import pytest
 from confluent_kafka import Producer
 
 from projections.store import Store
-from streams import deadletter
-from streams.app import QuotaFlowApp
-from streams.routing import owner_partition
-from streams.settings import Settings
-from streams.topics import DEALS, DLQ
+from streams.infra.settings import Settings
+from streams.infra.topics import DEALS, DLQ
+from streams.log import deadletter
+from streams.state.routing import owner_partition
+from streams.worker.app import QuotaFlowApp
 from tests.factories import deal_event
 from tests.integration.conftest import (
     get_json,

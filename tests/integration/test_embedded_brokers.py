@@ -16,9 +16,9 @@ from confluent_kafka.admin import AdminClient
 
 from projections.migrations import migrate
 from projections.store import Store
-from streams.embedded import BrokerProcess
-from streams.settings import EmbeddedBroker
-from streams.topics import DEALS, ensure_topics, messages_on, topic_specs
+from streams.infra.embedded import BrokerProcess
+from streams.infra.settings import EmbeddedBroker
+from streams.infra.topics import DEALS, ensure_topics, messages_on, topic_specs
 
 pytestmark = pytest.mark.integration
 
@@ -87,8 +87,8 @@ def test_broker_dies_with_its_parent_even_on_sigkill(tmp_path: Path) -> None:
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from streams.embedded import BrokerProcess\n"
-        "from streams.settings import EmbeddedBroker\n"
+        "from streams.infra.embedded import BrokerProcess\n"
+        "from streams.infra.settings import EmbeddedBroker\n"
         "b = BrokerProcess(EmbeddedBroker.TANSU, Path(sys.argv[1])).start()\n"
         "print(b.port, flush=True)\n"
         "time.sleep(600)\n"

@@ -12,11 +12,11 @@ from confluent_kafka import Producer
 
 from domain.plan import Plan
 from projections.store import Store
-from streams.app import QuotaFlowApp
-from streams.deadletter import ORIGINAL_SHA256, ORIGINAL_SIZE, REASON, read_headers
-from streams.generator import Message
-from streams.settings import Settings
-from streams.topics import DEALS, DLQ
+from streams.bench.generator import Message
+from streams.infra.settings import Settings
+from streams.infra.topics import DEALS, DLQ
+from streams.log.deadletter import ORIGINAL_SHA256, ORIGINAL_SIZE, REASON, read_headers
+from streams.worker.app import QuotaFlowApp
 from tests.factories import deal_event
 from tests.integration.conftest import read_topic, unique, wait_for
 from tests.integration.test_stream_equals_simulate import booked, simulated

@@ -16,9 +16,9 @@ from confluent_kafka import Producer
 from domain.plan import Plan
 from domain.replay import replay, summary
 from projections.store import Store
-from streams.app import QuotaFlowApp
-from streams.settings import Settings
-from streams.topics import CONTROL, DEALS, ORG, PLANS, SATISFACTION, TARGETS
+from streams.infra.settings import Settings
+from streams.infra.topics import CONTROL, DEALS, ORG, PLANS, SATISFACTION, TARGETS
+from streams.worker.app import QuotaFlowApp
 from tests.factories import deal_event, envelope
 from tests.integration.conftest import earned, routed, send, unique, wait_for
 

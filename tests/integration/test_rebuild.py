@@ -19,11 +19,20 @@ from confluent_kafka.admin import AdminClient
 from domain.plan import Plan
 from projections.migrations import migrate
 from projections.store import Store
-from streams.app import QuotaFlowApp
-from streams.embedded import BrokerProcess, free_port
-from streams.generator import sample_events
-from streams.history import end_offset
-from streams.rebuild import (
+from streams.bench.generator import sample_events
+from streams.infra.embedded import BrokerProcess, free_port
+from streams.infra.settings import BrokerMode, EmbeddedBroker, Settings
+from streams.infra.topics import (
+    CONTROL,
+    DEALS,
+    ORG,
+    TARGETS,
+    ensure_topics,
+    period_shares_topic,
+    topic_specs,
+)
+from streams.log.history import end_offset
+from streams.state.rebuild import (
     PROJECTED,
     RebuildError,
     compare,
@@ -33,17 +42,8 @@ from streams.rebuild import (
     sources,
     swap,
 )
-from streams.settings import BrokerMode, EmbeddedBroker, Settings
-from streams.topics import (
-    CONTROL,
-    DEALS,
-    ORG,
-    TARGETS,
-    ensure_topics,
-    period_shares_topic,
-    topic_specs,
-)
-from streams.worker import WorkerThread
+from streams.worker.app import QuotaFlowApp
+from streams.worker.lifecycle import WorkerThread
 from tests.factories import envelope, hire_event, target_chain
 from tests.integration.conftest import app_env, unique, wait_for
 from tests.integration.test_stream_equals_simulate import booked, publish, simulated

@@ -11,8 +11,8 @@ from confluent_kafka import Producer
 from domain.plan import Plan
 from domain.replay import replay, summary
 from projections.store import Store
-from streams.app import QuotaFlowApp
-from streams.generator import Message, sample_events
+from streams.bench.generator import Message, sample_events
+from streams.worker.app import QuotaFlowApp
 from tests.integration.conftest import unique, wait_for
 
 pytestmark = pytest.mark.integration

@@ -20,12 +20,12 @@ from confluent_kafka.admin import AdminClient
 
 from domain.plan import Plan
 from projections.store import Store
-from streams.app import QuotaFlowApp
-from streams.embedded import BrokerProcess, free_port
-from streams.generator import sample_events
-from streams.settings import BrokerMode, EmbeddedBroker, Settings
-from streams.topics import ensure_topics, topic_specs
-from streams.worker import WorkerThread
+from streams.bench.generator import sample_events
+from streams.infra.embedded import BrokerProcess, free_port
+from streams.infra.settings import BrokerMode, EmbeddedBroker, Settings
+from streams.infra.topics import ensure_topics, topic_specs
+from streams.worker.app import QuotaFlowApp
+from streams.worker.lifecycle import WorkerThread
 from tests.integration.conftest import (
     admin_of,
     app_env,
@@ -224,7 +224,7 @@ def test_a_worker_restarted_on_its_rocksdb_table_goes_on_from_its_snapshots(
             what="the first worker's snapshot rounds",
         )
         assert (own.data_dir / "faust").exists()
-    caplog.set_level(logging.INFO, logger="streams.partitions")
+    caplog.set_level(logging.INFO, logger="streams.state.partitions")
     publish(Producer(own.confluent_config()), events[3_000:])
     with WorkerThread(lambda: QuotaFlowApp(own, store, plan)):
         wait_for(

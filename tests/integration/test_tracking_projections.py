@@ -32,7 +32,7 @@ from projections.tracking import (
     region_leaderboard,
     team_leaderboard,
 )
-from streams.runtime import load_plan
+from streams.infra.runtime import load_plan
 from tests.integration.conftest import unique
 from tests.integration.rows import VERSIONS, at, credit, line, person, target
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.app import QuotaFlowApp
-from streams.settings import Settings
+from streams.infra.settings import Settings
+from streams.worker.app import QuotaFlowApp
 from tests.integration.conftest import admin_of
 
 pytestmark = pytest.mark.integration

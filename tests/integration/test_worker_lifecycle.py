@@ -18,11 +18,11 @@ import orjson
 import pytest
 from confluent_kafka import Producer
 
-from streams.embedded import BrokerProcess, free_port
-from streams.generator import sample_events
-from streams.settings import EmbeddedBroker
-from streams.topics import DEALS
-from streams.worker import FAILED_EXIT_CODE
+from streams.bench.generator import sample_events
+from streams.infra.embedded import BrokerProcess, free_port
+from streams.infra.settings import EmbeddedBroker
+from streams.infra.topics import DEALS
+from streams.worker.lifecycle import FAILED_EXIT_CODE
 from tests.factories import deal_event
 from tests.integration.conftest import app_env, unique, wait_for
 from tests.integration.test_stream_equals_simulate import publish

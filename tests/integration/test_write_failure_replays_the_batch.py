@@ -15,12 +15,12 @@ from confluent_kafka.admin import AdminClient
 from domain.plan import Plan
 from projections.migrations import migrate
 from projections.store import Store
-from streams.app import QuotaFlowApp
-from streams.embedded import BrokerProcess, free_port
-from streams.generator import sample_events
-from streams.settings import BrokerMode, EmbeddedBroker, Settings
-from streams.topics import ensure_topics, topic_specs
-from streams.worker import WorkerFailed, WorkerThread
+from streams.bench.generator import sample_events
+from streams.infra.embedded import BrokerProcess, free_port
+from streams.infra.settings import BrokerMode, EmbeddedBroker, Settings
+from streams.infra.topics import ensure_topics, topic_specs
+from streams.worker.app import QuotaFlowApp
+from streams.worker.lifecycle import WorkerFailed, WorkerThread
 from tests.integration.conftest import sample, unique, wait_for
 from tests.integration.test_stream_equals_simulate import booked, publish, simulated
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from streams.access import (
+from streams.web.access import (
     AccessError,
     AccessList,
     Grant,

@@ -12,11 +12,11 @@ from domain.events import (
     RepHired,
     decode_event,
 )
-from streams.bench import arrival_order, bench_fold, queue_of
-from streams.benchyear import BenchYear
-from streams.generator import Message
-from streams.runtime import load_plan
-from streams.topics import ACTIVITIES, CONTROL, DEALS, ORG, TARGETS
+from streams.bench.fold import arrival_order, bench_fold, queue_of
+from streams.bench.generator import Message
+from streams.bench.year import BenchYear
+from streams.infra.runtime import load_plan
+from streams.infra.topics import ACTIVITIES, CONTROL, DEALS, ORG, TARGETS
 
 PLANS = Path(__file__).parents[2] / "examples" / "plans"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import orjson
 
 from domain.events import decode_event
-from streams.partitions import RouterPartition
-from streams.routing import DealRouter, Origin
+from streams.state.partitions import RouterPartition
+from streams.state.routing import DealRouter, Origin
 from tests.factories import deal_event, envelope
 
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from streams.metrics import Metrics
-from streams.settings import Settings
+from streams.infra.metrics import Metrics
+from streams.infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

@@ -14,7 +14,7 @@ from domain.engine import World, evolve, start
 from domain.events import decode_event
 from domain.ledger import LedgerLine, Reason
 from domain.plan import Plan
-from streams.generator import sample_events
+from streams.bench.generator import sample_events
 from tests.factories import deal_event, envelope
 
 _EVENT_TYPES = ("DealClosed", "DealAmended", "DealCancelled", "PaymentReceived",

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from streams.plancheck import check_plan
+from streams.cli.plancheck import check_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import orjson
 
 from domain.plan import Plan
-from streams.benchbroadcast import broadcast_costs
-from streams.generator import sample_events
-from streams.partitions import RepPartition
-from streams.routing import BROADCAST, Forward, Origin
-from streams.snapshots import Restored, snapshot_round
-from streams.tables import partition_entries
+from streams.bench.broadcast import broadcast_costs
+from streams.bench.generator import sample_events
+from streams.state.partitions import RepPartition
+from streams.state.routing import BROADCAST, Forward, Origin
+from streams.state.snapshots import Restored, snapshot_round
+from streams.state.tables import partition_entries
 from tests.factories import hire_event, target_chain
 
 AT = "2026-01-02T09:00:00+08:00"

@@ -3,7 +3,7 @@ from itertools import islice
 import pytest
 
 from domain.events import InvalidEvent, decode_event
-from streams.generator import SampleWorld, produce
+from streams.bench.generator import SampleWorld, produce
 
 
 def test_same_seed_gives_the_same_events() -> None:

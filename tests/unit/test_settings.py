@@ -3,7 +3,7 @@ import logging
 
 import pytest
 
-from streams.settings import BrokerMode, ClickHouseMode, Settings
+from streams.infra.settings import BrokerMode, ClickHouseMode, Settings
 
 
 def test_defaults_are_embedded_broker_and_embedded_clickhouse(

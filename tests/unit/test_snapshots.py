@@ -9,17 +9,17 @@ import pytest
 from domain.engine import evolve, start
 from domain.events import decode_event
 from domain.plan import Plan
-from streams import snapshots
-from streams.generator import sample_events
-from streams.partitions import RepPartition
-from streams.routing import BROADCAST, Forward, Origin
-from streams.snapshots import (
+from streams.bench.generator import sample_events
+from streams.state import snapshots
+from streams.state.partitions import RepPartition
+from streams.state.routing import BROADCAST, Forward, Origin
+from streams.state.snapshots import (
     Restored,
     decode_snapshot,
     encode_snapshot,
     snapshot_round,
 )
-from streams.tables import partition_entries, table_key
+from streams.state.tables import partition_entries, table_key
 
 
 def _world(plan: Plan, count: int) -> object:

@@ -23,8 +23,8 @@ import zlib
 from collections.abc import Mapping
 
 from domain.world import WORLD, World, own_part
-from streams.routing import BROADCAST
-from streams.tables import table_key
+from streams.state.routing import BROADCAST
+from streams.state.tables import table_key
 
 log = logging.getLogger(__name__)
 

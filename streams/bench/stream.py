@@ -19,12 +19,12 @@ from confluent_kafka import Producer
 from domain.plan import Plan
 from domain.replay import replay, summary
 from projections.store import Store
-from streams.app import QuotaFlowApp
-from streams.embedded import free_port
-from streams.generator import Message, sample_events
-from streams.runtime import runtime
-from streams.settings import BrokerMode, EmbeddedBroker, Settings
-from streams.worker import WorkerThread
+from streams.bench.generator import Message, sample_events
+from streams.infra.embedded import free_port
+from streams.infra.runtime import runtime
+from streams.infra.settings import BrokerMode, EmbeddedBroker, Settings
+from streams.worker.app import QuotaFlowApp
+from streams.worker.lifecycle import WorkerThread
 
 Totals = dict[str, str]
 Progress = Callable[[str], None]

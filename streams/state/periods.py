@@ -16,8 +16,8 @@ import orjson
 
 from domain.periodawards import Awarded, PeriodShare, award_period
 from domain.world import Refused
-from streams.history import committed_offset, read_partition
-from streams.routing import Origin, origin_of, origin_record
+from streams.log.history import committed_offset, read_partition
+from streams.state.routing import Origin, origin_of, origin_record
 
 log = logging.getLogger(__name__)
 

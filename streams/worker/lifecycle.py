@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from types import TracebackType
 
-from streams.app import QuotaFlowApp
+from streams.worker.app import QuotaFlowApp
 
 AppFactory = Callable[[], QuotaFlowApp]
 log = logging.getLogger(__name__)

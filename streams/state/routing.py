@@ -36,7 +36,7 @@ from domain.events import (
     SatisfactionRecorded,
     SpiffAnnounced,
 )
-from streams.topics import ACTIVITIES, CONTROL, ORG, PLANS, TARGETS
+from streams.infra.topics import ACTIVITIES, CONTROL, ORG, PLANS, TARGETS
 
 # The rep id of a record every rep's world folds: plans and SPIFF windows.
 BROADCAST = "*"

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from streams.access import Grant, Role, issue
-from streams.settings import Settings
+from streams.infra.settings import Settings
+from streams.web.access import Grant, Role, issue
 
 token_cli = typer.Typer(help="Access tokens for the board and the API.")
 ADMIN_TOKEN_FILE = "admin.token"  # noqa: S105 - a file name, not a secret

@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from domain.plan import Plan
 from projections.migrations import migrate
 from projections.store import Store
-from streams.embedded import BrokerProcess
-from streams.settings import BrokerMode, ClickHouseMode, Settings
-from streams.topics import ensure_topics, topic_specs
+from streams.infra.embedded import BrokerProcess
+from streams.infra.settings import BrokerMode, ClickHouseMode, Settings
+from streams.infra.topics import ensure_topics, topic_specs
 
 log = logging.getLogger(__name__)
 

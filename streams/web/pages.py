@@ -1,7 +1,7 @@
 """The worker's web pages: metrics and health for operations, the JSON API behind
 the board, and the board itself.
 
-Every ``/api`` page asks for a bearer token (``streams.access``): none, or one the
+Every ``/api`` page asks for a bearer token (``streams.web.access``): none, or one the
 worker does not know, gets 401; a token whose grant does not cover the page gets
 403. Request values reach ClickHouse only as server-side query parameters.
 """
@@ -12,26 +12,56 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from importlib import resources
-from typing import TYPE_CHECKING, Any, get_args
+from typing import Any, Protocol, get_args
 
+import faust
+
+from domain.plan import Plan
 from projections.deadletters import dead_letters
 from projections.dimensions import Level, attainment, heatmap, team_of
 from projections.forecast import ForecastLevel, forecast
 from projections.ledger import leaderboard, rep_statement
 from projections.points import points_balances, redemptions
+from projections.store import Store
 from projections.tracking import GroupLevel, budget_accrual, group_leaderboard
-from streams.access import Grant, Role, bearer, may_read_statement
-
-if TYPE_CHECKING:
-    from streams.app import QuotaFlowApp
+from streams.infra.metrics import Metrics
+from streams.web.access import AccessList, Grant, Role, bearer, may_read_statement
 
 PERIOD = re.compile(r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?")
 _PERIOD_HELP = "period is like 2026, 2026-Q1 or 2026-03"
 Handler = Callable[..., Awaitable[Any]]
 
 
+class Counted(Protocol):
+    @property
+    def changes(self) -> int: ...
+
+
+class Served(Protocol):
+    """What the pages read of the worker that serves them (``QuotaFlowApp``), so
+    the web layer needs nothing of the worker's package."""
+
+    @property
+    def app(self) -> faust.App: ...
+    @property
+    def access(self) -> AccessList: ...
+    @property
+    def metrics(self) -> Metrics: ...
+    @property
+    def store(self) -> Store: ...
+    @property
+    def plan(self) -> Plan: ...
+    @property
+    def failure(self) -> BaseException | None: ...
+    @property
+    def changes(self) -> int: ...
+    @property
+    def hot(self) -> Counted: ...
+    async def in_io(self, fn: Any, *args: Any) -> Any: ...
+
+
 def board_html() -> bytes:
-    return resources.files("streams").joinpath("board.html").read_bytes()
+    return resources.files("streams.web").joinpath("board.html").read_bytes()
 
 
 # The board loads nothing from elsewhere; its script and styles are inline.
@@ -55,7 +85,7 @@ async def _secure(request: Any, response: Any) -> None:
         response.headers["Cache-Control"] = "no-store"
 
 
-def register(quotaflow: QuotaFlowApp) -> None:
+def register(quotaflow: Served) -> None:
     """Add the pages to the faust app's web server."""
     # faust types app.web as its abstract Web; the aiohttp driver has web_app.
     web_app: Any = getattr(quotaflow.app.web, "web_app")  # noqa: B009
@@ -65,7 +95,7 @@ def register(quotaflow: QuotaFlowApp) -> None:
     _records(quotaflow)
 
 
-def _guard(quotaflow: QuotaFlowApp) -> Callable[..., Callable[[Handler], Handler]]:
+def _guard(quotaflow: Served) -> Callable[..., Callable[[Handler], Handler]]:
     """The decorator of the /api pages: 401 without a known token, 403 where
     admin is needed; the handler gets the grant."""
 
@@ -92,7 +122,7 @@ def _guard(quotaflow: QuotaFlowApp) -> Callable[..., Callable[[Handler], Handler
     return guarded
 
 
-def _operations(quotaflow: QuotaFlowApp) -> None:
+def _operations(quotaflow: Served) -> None:
     """Metrics, health, the board page, and who the token is."""
     app = quotaflow.app
     guarded = _guard(quotaflow)
@@ -128,7 +158,7 @@ def _operations(quotaflow: QuotaFlowApp) -> None:
         return web.json({"changes": quotaflow.changes + quotaflow.hot.changes})
 
 
-def _views(quotaflow: QuotaFlowApp) -> None:
+def _views(quotaflow: Served) -> None:
     """The shared views: leaderboards, attainment, heatmap, forecasts, budget."""
     app, store, io = quotaflow.app, quotaflow.store, quotaflow.in_io
     guarded = _guard(quotaflow)
@@ -206,7 +236,7 @@ def _views(quotaflow: QuotaFlowApp) -> None:
         return web.json(found.model_dump(mode="json"))
 
 
-def _records(quotaflow: QuotaFlowApp) -> None:
+def _records(quotaflow: Served) -> None:
     """Records of one rep or of the worker: statements, points, dead letters."""
     app, store, io = quotaflow.app, quotaflow.store, quotaflow.in_io
     guarded = _guard(quotaflow)

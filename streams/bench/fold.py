@@ -1,6 +1,6 @@
 """Benchmarks that print figures (never timed assertions): ``quotaflow bench ...``.
 
-``bench_fold`` folds a generated year (``streams.benchyear``) through the public fold
+``bench_fold`` folds a generated year (``streams.bench.year``) through the public fold
 API only (``start``, ``evolve``, ``decode_event``), in separate passes so one pass's
 overhead never lands in another's figure: JSON parsing alone, decode + validation +
 fold in file order, the fold in Kafka arrival order, and a traced pass for the size of
@@ -27,10 +27,10 @@ import orjson
 from domain.engine import evolve, evolve_batch, start
 from domain.events import InvalidEvent, decode_event
 from domain.plan import Plan
-from streams.benchbroadcast import broadcast_costs
-from streams.benchyear import BenchYear
-from streams.generator import Message
-from streams.topics import EVENT_TOPICS
+from streams.bench.broadcast import broadcast_costs
+from streams.bench.generator import Message
+from streams.bench.year import BenchYear
+from streams.infra.topics import EVENT_TOPICS
 
 DEFAULT_REPS = 200
 PARTITIONS = 6

@@ -14,10 +14,10 @@ import orjson
 from domain.engine import evolve, start
 from domain.events import decode_event
 from domain.plan import Plan
-from streams.benchyear import BenchYear
-from streams.partitions import RepPartition
-from streams.routing import BROADCAST, Forward, Origin
-from streams.topics import DEALS, ORG, TARGETS
+from streams.bench.year import BenchYear
+from streams.infra.topics import DEALS, ORG, TARGETS
+from streams.state.partitions import RepPartition
+from streams.state.routing import BROADCAST, Forward, Origin
 
 ROUNDS = 7
 AT = "2026-06-01T09:00:00+08:00"

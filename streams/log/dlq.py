@@ -1,7 +1,7 @@
 """What was set aside on the dead-letter topic, and sending it back once fixed.
 
 A dead letter keeps the original key and bytes, with the reason and where it came from
-in its headers (``streams.deadletter``). Replaying one produces those bytes again to
+in its headers (``streams.log.deadletter``). Replaying one produces those bytes again to
 the topic they came from; the fold recognises an event it already applied by its
 ``event_id``, so replaying twice books nothing twice. A replayed event that is still
 bad is set aside again, with its reason.
@@ -15,9 +15,9 @@ from typing import Any
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from streams import deadletter
-from streams.history import read_partition
-from streams.topics import DLQ
+from streams.infra.topics import DLQ
+from streams.log import deadletter
+from streams.log.history import read_partition
 
 
 @dataclass(frozen=True)

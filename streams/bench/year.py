@@ -23,8 +23,8 @@ from typing import Any
 
 import orjson
 
-from streams.generator import CHINA, PRODUCT_LINES, REGIONS, Message, Rep
-from streams.topics import (
+from streams.bench.generator import CHINA, PRODUCT_LINES, REGIONS, Message, Rep
+from streams.infra.topics import (
     ACTIVITIES,
     CONTROL,
     DEALS,

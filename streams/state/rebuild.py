@@ -26,13 +26,13 @@ from projections.heatcells import HeatSum
 from projections.ledger import write_lines
 from projections.store import Store
 from projections.writer import MAX_ROWS, Span
-from streams import topics
-from streams.dlq import dead_letters
-from streams.history import end_offset, offset_of, read_partition
-from streams.partitions import Folded, RepPartition
-from streams.periods import PeriodAwarder, decode_report
-from streams.routing import decode_forward
-from streams.settings import Settings
+from streams.infra import topics
+from streams.infra.settings import Settings
+from streams.log.dlq import dead_letters
+from streams.log.history import end_offset, offset_of, read_partition
+from streams.state.partitions import Folded, RepPartition
+from streams.state.periods import PeriodAwarder, decode_report
+from streams.state.routing import decode_forward
 
 PROJECTED = (
     "ledger_lines", "rep_totals", "deal_credits", "rep_directory", "targets",

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from confluent_kafka import Producer
 
-from streams.topics import DEALS, PAYMENTS, SATISFACTION
+from streams.infra.topics import DEALS, PAYMENTS, SATISFACTION
 
 log = logging.getLogger(__name__)
 

@@ -48,8 +48,8 @@ from projections.heatcells import HeatCells, HeatSum
 from projections.ledger import write_standings
 from projections.store import Store
 from projections.writer import Span
-from streams.history import committed_offset, offset_of, read_partition
-from streams.routing import (
+from streams.log.history import committed_offset, offset_of, read_partition
+from streams.state.routing import (
     BROADCAST,
     DealRouter,
     Forward,
@@ -57,8 +57,8 @@ from streams.routing import (
     decode_forward,
     owner_partition,
 )
-from streams.snapshots import Restored
-from streams.tables import table_key
+from streams.state.snapshots import Restored
+from streams.state.tables import table_key
 
 log = logging.getLogger(__name__)
 

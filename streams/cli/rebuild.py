@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-from streams.rebuild import (
+from streams.infra.runtime import runtime
+from streams.infra.settings import Settings
+from streams.state.rebuild import (
     RebuildError,
     compare,
     drop_previous,
@@ -16,8 +18,6 @@ from streams.rebuild import (
     sources,
     swap,
 )
-from streams.runtime import runtime
-from streams.settings import Settings
 
 
 def rebuild_command(

@@ -17,7 +17,7 @@ Topology:
 
 State is in memory and is the fold of the log: when a worker takes a partition, it
 loads the partition's checkpoint (``streams.state.checkpoints``) and folds the log
-after it, up to the group's committed offset (``streams.history``), then goes on
+after it, up to the group's committed offset (``streams.log.history``), then goes on
 from there. Each partition's state records the last offset it applied, so a message
 delivered again after a crash or a rebalance is skipped; ledger rows carry a
 version, so writing them again is harmless. Nothing depends on when faust commits.
@@ -28,14 +28,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
-import faust
-from confluent_kafka import KafkaError, Message, Producer
 from faust.types import EventT, StreamT
 
 from domain.events import InvalidEvent, decode_event
@@ -46,19 +43,20 @@ from domain.world import Refused
 from projections.deadletters import write_dead_letter
 from projections.ledger import write_lines
 from projections.store import Store
-from projections.writer import Span, spans
-from streams import pages, topics
-from streams.access import AccessList
-from streams.deadletter import dead_letter_headers, shrunk
-from streams.history import Record, read_gap
+from projections.writer import Span
 from streams.hot.consumer import HotPath
-from streams.metrics import Metrics
-from streams.periods import (
+from streams.infra import topics
+from streams.infra.metrics import Metrics
+from streams.infra.settings import Settings
+from streams.log.deadletter import dead_letter_headers, shrunk
+from streams.log.history import Record, read_gap
+from streams.state.checkpoints import Checkpoints
+from streams.state.periods import (
     PeriodAwarder,
     decode_report,
     rebuild_awarder,
 )
-from streams.routing import (
+from streams.state.routing import (
     BROADCAST,
     Forward,
     Origin,
@@ -66,17 +64,20 @@ from streams.routing import (
     encode_forward,
     owner_partition,
 )
-from streams.settings import Settings
-from streams.state.checkpoints import Checkpoints
+from streams.web import pages
+from streams.web.access import AccessList
+from streams.worker.batches import (
+    acknowledge_nothing_more,
+    batch_spans,
+    internal,
+    unacknowledged_on_failure,
+)
+from streams.worker.faustapp import faust_app
+from streams.worker.lag import AgentLag
+from streams.worker.sends import Sends
 
 log = logging.getLogger(__name__)
 Agent = Callable[[StreamT[bytes]], Awaitable[None]]
-
-
-def faust_broker_url(bootstrap_servers: str) -> str:
-    return ";".join(
-        f"kafka://{server.strip()}" for server in bootstrap_servers.split(",")
-    )
 
 
 class QuotaFlowApp:
@@ -89,35 +90,7 @@ class QuotaFlowApp:
         self.metrics = Metrics()
         # chDB calls block; one thread keeps them off the event loop and in order.
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse")
-        settings.faust_dir.mkdir(parents=True, exist_ok=True)
-        self.app = faust.App(
-            settings.app_id,
-            broker=faust_broker_url(settings.bootstrap_servers),
-            broker_credentials=_credentials(settings),
-            datadir=str(settings.faust_dir),
-            # faust holds no tables: partition state is checkpointed by the hot path.
-            store="memory://",
-            topic_partitions=settings.topic_partitions,
-            topic_disable_leader=True,
-            topic_allow_declare=False,
-            web_enabled=True,
-            web_bind=settings.web_bind,
-            web_host=settings.web_host,
-            # faust's own pages (/router/, /table/, stats, graph) would show
-            # partition assignments and table contents to anyone: off.
-            web_router_enabled=False,
-            web_tables_enabled=False,
-            web_stats_enabled=False,
-            web_graph_enabled=False,
-            web_metrics_enabled=False,
-            web_port=settings.web_port,
-            broker_session_timeout=10,
-            broker_heartbeat_interval=1,
-            # After an agent crashed, faust's stop would wait for ever for the dead
-            # agent's events; nothing here relies on that wait (state and rows are
-            # idempotent, offsets are acknowledged after the batch's writes).
-            stream_wait_empty=False,
-        )
+        self.app = faust_app(settings)
         raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
         self.other_topics = self.app.topic(*topics.REP_OR_GLOBAL, **raw)
         self._partitions = settings.topic_partitions
@@ -129,16 +102,9 @@ class QuotaFlowApp:
         # Dead letters go the same way, so one flush puts a batch's outputs on the
         # broker; a send the broker refused stops the worker before the batch is
         # acknowledged.
-        self._forwards = Producer(
-            {
-                **settings.confluent_config(),
-                "linger.ms": 5,
-                "acks": "all",
-                "on_delivery": self._delivered,
-            }
-        )
-        self._send_error: KafkaError | None = None
-        self._processed: dict[tuple[str, int], tuple[int, float]] = {}
+        self._sends = Sends(settings.confluent_config())
+        self._forwards = self._sends.producer
+        self._lag = AgentLag(settings.app_id, self.metrics)
         self._awarder: PeriodAwarder | None = None
         self.failure: BaseException | None = None
         self.access = AccessList(settings.access_path)
@@ -169,17 +135,10 @@ class QuotaFlowApp:
         self.app.timer(5.0)(self._measure_lag)
         self.app.on_partitions_assigned.connect(self._assigned)
 
-    def _delivered(self, error: KafkaError | None, _message: Message) -> None:
-        if error is not None and self._send_error is None:
-            self._send_error = error
-
     def flush_sends(self) -> None:
         """Every forward, share and dead letter produced so far is on the broker,
         or this raises (and the batch is not acknowledged)."""
-        remaining = self._forwards.flush(_FLUSH_SECONDS)
-        if self._send_error is not None or remaining:
-            msg = f"sends not confirmed: {remaining} waiting, error {self._send_error}"
-            raise SendFailed(msg)
+        self._sends.flush()
 
     async def _flush(self) -> None:
         await self._in_thread(self.flush_sends)
@@ -195,7 +154,7 @@ class QuotaFlowApp:
     def _hot_path_failed(self, exc: BaseException) -> None:
         if self.failure is None:
             self.failure = exc
-            self._acknowledge_nothing_more()
+            acknowledge_nothing_more(self.app)
 
     async def _assigned(self, *_: Any, **__: Any) -> None:
         self.metrics.rebalances.inc()
@@ -218,25 +177,12 @@ class QuotaFlowApp:
             except Exception as exc:
                 log.critical("agent %s crashed; stopping the worker: %r", fun, exc)
                 self.failure = exc
-                self._acknowledge_nothing_more()
+                acknowledge_nothing_more(self.app)
                 raise
 
         guarded.__name__ = fun.__name__
         guarded.__doc__ = fun.__doc__
         return guarded
-
-    def _acknowledge_nothing_more(self) -> None:
-        """After a failure no message is acknowledged any more, so the group's
-        offsets stay below the failed batch. The failed batch's stream lives on
-        until the worker stops: when faust finalizes the abandoned ``take_events``
-        generator it turns the stream's acks back on, and the stream's background
-        drainer then acks every later message it is handed, unprocessed. faust
-        commits the first run of acked offsets even when it starts one past the
-        committed offset (and checks nothing before its first commit), so the
-        offsets would jump past the failed batch and the restarted worker would
-        rebuild over it without writing its lines. faust acks only messages of
-        the topics in its conductor's acking set: emptied, no later ack counts."""
-        self.app.topics.acking_topics.clear()
 
     async def in_io(self, fn: Any, *args: Any) -> Any:
         """Run a ClickHouse call on the store's one thread, off the loop."""
@@ -280,7 +226,7 @@ class QuotaFlowApp:
         redemption or confirmed help goes to that rep."""
         partitions = range(self._partitions)
         async for batch in self._batches(stream):
-            with _unacknowledged_on_failure(batch):
+            with unacknowledged_on_failure(batch):
                 await self._route_others(batch, partitions)
 
     async def _route_others(
@@ -299,7 +245,7 @@ class QuotaFlowApp:
                 await self.dead_letter(key, value, origin, exc)
                 continue
             except Exception as exc:  # the verdict: internal
-                await self.dead_letter(key, value, origin, _internal(exc, origin))
+                await self.dead_letter(key, value, origin, internal(exc, origin))
                 continue
             self.metrics.events.labels(message.topic, "routed").inc()
             if rep_id != BROADCAST:
@@ -332,11 +278,11 @@ class QuotaFlowApp:
         """Gather each closing period's shares; when every rep partition's is in,
         make the period awards and write them."""
         async for batch in self._batches(stream):
-            with _unacknowledged_on_failure(batch):
+            with unacknowledged_on_failure(batch):
                 lines: list[LedgerLine] = []
                 for event in batch:
                     await self._gather(Record.of(event.message), lines)
-                await self._write(lines, _spans(self._shares_topic, batch))
+                await self._write(lines, batch_spans(self._shares_topic, batch))
                 await self._flush()
 
     async def _gather(self, record: Record, lines: list[LedgerLine]) -> None:
@@ -359,7 +305,7 @@ class QuotaFlowApp:
         report = decode_report(record.value)
         outcome = state.take(report)
         state.applied = record.offset
-        self._progress(record)
+        self._lag.progress(record)
         if isinstance(outcome, Refused):
             invalid = InvalidEvent(outcome.code, outcome.reason)
             origin = report.origin
@@ -381,30 +327,8 @@ class QuotaFlowApp:
             self.metrics.write_rows.observe(len(lines))
             self.changes += 1
 
-    def _progress(self, record: Record) -> None:
-        """Remember the last processed message of a partition, for the lag gauges."""
-        key = (record.topic, record.partition)
-        self._processed[key] = (record.offset, record.timestamp)
-
     async def _measure_lag(self) -> None:
-        """kafka_exporter's lag, from the consumer's high-water marks and what this
-        worker processed (the group's committed offset before it processed any)."""
-        consumer = self.app.consumer
-        now, group = time.time(), self.settings.app_id
-        # faust keeps the offsets it committed but does not expose them.
-        committed_offsets = vars(consumer).get("_committed_offset", {})
-        for tp in consumer.assignment():
-            end = consumer.highwater(tp)
-            done = self._processed.get((tp.topic, tp.partition))
-            committed = committed_offsets.get(tp)
-            position = done[0] + 1 if done else committed
-            if end is None or position is None:
-                continue
-            lag = max(end - position, 0)
-            labels = (group, tp.topic, str(tp.partition))
-            self.metrics.lag.labels(*labels).set(lag)
-            age = now - done[1] if done and lag else 0.0
-            self.metrics.lag_seconds.labels(*labels).set(max(age, 0.0))
+        self._lag.measure(self.app.consumer)
 
     async def dead_letter(
         self, key: bytes | None, value: bytes, origin: Origin, exc: InvalidEvent
@@ -455,41 +379,8 @@ class QuotaFlowApp:
         self.hot.checkpoints.close()
 
 
-_FLUSH_SECONDS = 30.0
 # The hot path finishes or drops its batch in hand within this.
 _STOP_HOT_SECONDS = 5.0
-
-
-class SendFailed(RuntimeError):
-    """The broker did not confirm a batch's forwards, shares or dead letters."""
-
-
-@contextmanager
-def _unacknowledged_on_failure(batch: list[EventT[bytes]]) -> Iterator[None]:
-    """A batch that failed stays unacknowledged. faust's ``take_events`` acks every
-    event of the batch in a ``finally``, also when the agent raised; it skips a
-    message already marked acked, so marking them keeps their offsets out of every
-    commit, and the batch is read again after the restart."""
-    try:
-        yield
-    except BaseException:
-        for event in batch:
-            event.message.acked = True
-        raise
-
-
-def _internal(exc: Exception, origin: Origin) -> InvalidEvent:
-    """The verdict on a message whose handling failed unexpectedly: set aside with
-    the exception's type named (its text may quote data, so it is only logged)."""
-    log.error("internal error on %s/%d@%d; dead-lettered", origin.topic,
-              origin.partition, origin.offset, exc_info=exc)  # fmt: skip
-    kind = type(exc)
-    return InvalidEvent("internal", f"{kind.__module__}.{kind.__qualname__}")
-
-
-def _spans(topic: str, batch: list[EventT[bytes]]) -> tuple[Span, ...]:
-    """Where a batch came from, for its inserts' deduplication tokens."""
-    return spans(topic, [(e.message.partition, e.message.offset) for e in batch])
 
 
 def _announce(period: str, awarded: Awarded) -> None:
@@ -502,24 +393,3 @@ def _announce(period: str, awarded: Awarded) -> None:
     for withheld in awarded.withheld:
         log.warning("period %s: %s withheld for %s: %s", period, withheld.rule,
                     withheld.rep_id or "everyone", withheld.reason)  # fmt: skip
-
-
-def _credentials(settings: Settings) -> Any:
-    if settings.kafka_sasl_mechanism and settings.kafka_sasl_username:
-        password = settings.kafka_sasl_password
-        return faust.SASLCredentials(
-            username=settings.kafka_sasl_username,
-            password=password.get_secret_value() if password else "",
-            mechanism=settings.kafka_sasl_mechanism,
-        )
-    if settings.kafka_security_protocol.upper() == "SSL":
-        import ssl  # noqa: PLC0415 - only TLS deployments need it
-
-        return faust.SSLCredentials(
-            ssl.create_default_context(
-                cafile=str(settings.kafka_ssl_cafile)
-                if settings.kafka_ssl_cafile
-                else None
-            )
-        )
-    return None

@@ -1,0 +1,1 @@
+"""Benchmarks that print figures, and the sample events behind them and ``run``."""

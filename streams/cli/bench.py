@@ -1,0 +1,100 @@
+"""``quotaflow bench``: benchmarks that print figures."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from projections.store import Store
+from streams.bench.fold import DEFAULT_REPS, bench_fold
+from streams.bench.query import bench_query
+from streams.bench.stream import bench_stream
+from streams.cli.options import configure_logging
+from streams.infra.runtime import load_plan
+from streams.infra.settings import EmbeddedBroker
+
+bench_cli = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
+
+
+@bench_cli.command("fold")
+def bench_fold_command(
+    events: Annotated[
+        int, typer.Option(help="Events in the year.", min=1, max=5_000_000)
+    ] = 50_000,
+    reps: Annotated[
+        int, typer.Option(help="Reps, in teams of 8 in 4 regions.", min=1)
+    ] = DEFAULT_REPS,
+    plan: Annotated[Path, typer.Option(help="Plan file.")] = Path(
+        "examples/plans/reference.yaml"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the generated year.")] = 11,
+) -> None:
+    """Events/s of parsing, decode + validation, the fold (file and Kafka order),
+    per-event cost across the run and the state's bytes per event, on one core."""
+    try:
+        figures = bench_fold(
+            load_plan(plan),
+            events,
+            reps,
+            seed,
+            progress=lambda text: typer.echo(f"bench fold: {text}", err=True),
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--events") from exc
+    typer.echo(json.dumps({k: round(v, 1) for k, v in figures.items()}))
+
+
+@bench_cli.command("stream")
+def bench_stream_command(
+    events: Annotated[int, typer.Option(help="How many sample events.")] = 20_000,
+    partitions: Annotated[int, typer.Option(help="Partitions per topic.")] = 6,
+    broker: Annotated[
+        EmbeddedBroker, typer.Option(help="Embedded broker to measure on.")
+    ] = EmbeddedBroker.NOIDA,
+    batch_size: Annotated[int, typer.Option(help="Agent batch size.")] = 2000,
+) -> None:
+    """Events/s end to end: topics -> worker -> ClickHouse, on embedded engines."""
+    configure_logging(verbose=False)
+    with tempfile.TemporaryDirectory(prefix="quotaflow-bench-") as data_dir:
+        figures = bench_stream(
+            events,
+            partitions,
+            Path(data_dir),
+            broker,
+            batch_size,
+            lambda text: typer.echo(text, err=True),
+        )
+    typer.echo(json.dumps(figures))
+
+
+@bench_cli.command("query")
+def bench_query_command(
+    lines: Annotated[
+        int, typer.Option(min=1, help="Ledger lines to fill.")
+    ] = 10_000_000,
+    reps: Annotated[
+        int, typer.Option(min=1, help="Reps the lines belong to.")
+    ] = 100_000,
+    runs: Annotated[int, typer.Option(min=1, help="Timed calls of each query.")] = 200,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="An empty directory for the engine (kept); else a temp one."),
+    ] = None,
+) -> None:
+    """p50/p99/max ms of leaderboard, heatmap and statement over a filled ClickHouse."""
+    if data_dir is not None and data_dir.exists() and any(data_dir.iterdir()):
+        typer.secho(f"{data_dir} is not empty", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    with tempfile.TemporaryDirectory(prefix="quotaflow-bench-") as temporary:
+        store = Store.embedded(data_dir or Path(temporary), "quotaflow_bench")
+        try:
+            figures = bench_query(
+                store, lines, reps, runs, lambda text: typer.echo(text, err=True)
+            )
+        finally:
+            store.close()
+    typer.echo(json.dumps(figures))

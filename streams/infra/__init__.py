@@ -1,0 +1,1 @@
+"""What the rest stands on: settings, topic names, metrics, embedded engines."""
