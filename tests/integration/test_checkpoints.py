@@ -13,12 +13,17 @@ from confluent_kafka.admin import AdminClient
 
 from domain.plan import Plan
 from projections.store import Store
-from streams.app import QuotaFlowApp
-from streams.embedded import BrokerProcess, free_port
-from streams.generator import sample_events
-from streams.settings import BrokerMode, EmbeddedBroker, Settings
-from streams.topics import DEAL_KEYED, ensure_topics, rep_deals_topic, topic_specs
-from streams.worker import WorkerThread
+from streams.bench.generator import sample_events
+from streams.infra.embedded import BrokerProcess, free_port
+from streams.infra.settings import BrokerMode, EmbeddedBroker, Settings
+from streams.infra.topics import (
+    DEAL_KEYED,
+    ensure_topics,
+    rep_deals_topic,
+    topic_specs,
+)
+from streams.worker.app import QuotaFlowApp
+from streams.worker.lifecycle import WorkerThread
 from tests.integration.conftest import metrics_text, sample, unique, wait_for
 from tests.integration.test_stream_equals_simulate import booked, publish, simulated
 
