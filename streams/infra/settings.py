@@ -52,12 +52,12 @@ class Settings(BaseSettings):
     # ``batch_seconds``; one ClickHouse insert per batch.
     batch_size: int = Field(default=2000, ge=1)
     batch_seconds: float = Field(default=0.2, gt=0)
-    # Where faust keeps table data: ``memory://`` or ``rocksdb://`` (rocksdict,
-    # persistent in ``data_dir``, so a restarted worker reads only the changelog's
-    # tail).
+    # The worker's local copy of its partitions' checkpoints: ``rocksdb://``
+    # (rocksdict, under ``data_dir``, so a restarted worker reads only the
+    # checkpoint topic's tail) or ``memory://`` (none: it reads the whole topic).
     store: str = Field(default="memory://", pattern=r"^(memory|rocksdb)://")
-    # How often each rep partition snapshots the worlds that changed.
-    snapshot_seconds: float = Field(default=30.0, gt=0)
+    # How often each partition checkpoints the state that changed (the hot path).
+    snapshot_seconds: float = Field(default=5.0, gt=0)
 
     clickhouse_mode: ClickHouseMode = ClickHouseMode.EMBEDDED
     clickhouse_host: str = "localhost"
