@@ -20,8 +20,17 @@ from domain.plan import Plan
 from domain.replay import replay, summary
 from projections.store import Store
 from streams.bench.generator import Message, sample_events
+from streams.bench.phases import (
+    latency_buckets,
+    produce_at,
+    quantile_bound,
+    raw_consume_rate,
+    undrained,
+)
+from streams.hot.consumer import hot_group
+from streams.infra import topics
 from streams.infra.embedded import free_port
-from streams.infra.runtime import runtime
+from streams.infra.runtime import Runtime, runtime
 from streams.infra.settings import BrokerMode, EmbeddedBroker, Settings
 from streams.worker.app import QuotaFlowApp
 from streams.worker.lifecycle import WorkerThread
@@ -45,14 +54,21 @@ def booked_totals(store: Store, prefix: str) -> Totals:
     return {rep: str(Decimal(total).quantize(Decimal("0.01"))) for rep, total in rows}
 
 
-def bench_stream(
+def bench_stream(  # noqa: PLR0913, PLR0917 - the figures' knobs
     count: int,
     partitions: int,
     data_dir: Path,
     broker: EmbeddedBroker,
     batch_size: int,
     progress: Progress,
-) -> dict[str, float]:
+    rate: float = 0,
+    seconds: float = 0,
+) -> dict[str, float | None]:
+    """One run on the same topics: the raw consume ceiling over a backlog of
+    ``count`` events, the worker's end-to-end rate over it, then (with ``rate`` and
+    ``seconds``) events produced at ``rate`` for ``seconds`` and the latency from
+    production to the row, and the time a restarted worker takes to take the
+    partitions up again and apply what came while it was away."""
     prefix = f"b{uuid.uuid4().hex[:6]}-"
     settings = Settings(
         data_dir=data_dir,
@@ -62,32 +78,100 @@ def bench_stream(
         topic_partitions=partitions,
         batch_size=batch_size,
         web_port=free_port(),
+        store="rocksdb://",
     )
-    events = sample_events(count, seed=3, prefix=prefix)
+    live = int(rate * seconds)
+    restart = max(1_000, count // 100)
+    events = sample_events(count + live + restart, seed=3, prefix=prefix)
+    backlog = events[:count]
+    figures: dict[str, float | None] = {"events": count, "partitions": partitions}
     with runtime(settings) as running:
-        progress(f"computing the expected totals of {count} events offline ...")
-        expected = expected_totals(running.plan, events)
-        progress("producing ...")
-        producer = Producer(running.settings.confluent_config())
-        for topic, key, value in events:
-            producer.produce(topic, key=key, value=value)
-            producer.poll(0)
-        producer.flush(120)
+        config = running.settings.confluent_config()
+        progress(f"computing the expected totals of {count:,} events offline ...")
+        expected = expected_totals(running.plan, backlog)
+        progress("producing the backlog ...")
+        producer = Producer(config)
+        produce_at(producer, backlog, float("inf"), progress)
+        progress("raw consume ceiling: a plain consumer over the same topics ...")
+        raw = raw_consume_rate(config, list(topics.DEAL_KEYED), count)
+        figures["raw_consume_events_per_s"] = round(raw, 1)
         progress("running the worker until ClickHouse holds every total ...")
-        worker = WorkerThread(
-            lambda: QuotaFlowApp(running.settings, running.store, running.plan)
-        )
+
+        def make() -> QuotaFlowApp:
+            return QuotaFlowApp(running.settings, running.store, running.plan)
+
         started = time.perf_counter()
-        with worker:
-            while booked_totals(running.store, prefix) != expected:
-                time.sleep(0.5)
+        with WorkerThread(make) as app:
+            _until(running, prefix, expected, 3_600)
             elapsed = time.perf_counter() - started
-        return {
-            "events": count,
-            "partitions": partitions,
-            "seconds": round(elapsed, 1),
-            "events_per_s": round(count / elapsed, 1),
-            "max_rss_mb": round(
-                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
-            ),
-        }
+            figures["seconds"] = round(elapsed, 1)
+            figures["events_per_s"] = round(count / elapsed, 1)
+            figures["ratio_to_raw"] = round(count / elapsed / raw, 4)
+            if live:
+                figures |= _sustained(
+                    running,
+                    app,
+                    producer,
+                    prefix,
+                    events,
+                    count,
+                    live,
+                    rate,
+                    progress,
+                )
+        progress("restart: the worker away while events arrive, then started again ...")
+        produce_at(producer, events[count + live :], float("inf"), progress)
+        expected = expected_totals(running.plan, events)
+        started = time.perf_counter()
+        with WorkerThread(make):
+            _until(running, prefix, expected, 3_600)
+            figures["restart_seconds"] = round(time.perf_counter() - started, 1)
+        figures["restart_history_events"] = count + live
+        figures["max_rss_mb"] = round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+        )
+    return figures
+
+
+def _until(running: Runtime, prefix: str, expected: Totals, timeout: float) -> None:
+    """Until the worker has committed every message of the high-rate topics (so
+    their rows are written), then check it booked ``simulate``'s totals."""
+    settings = running.settings
+    group = hot_group(settings.app_id)
+    watched = [*topics.DEAL_KEYED, topics.rep_deals_topic(settings.app_id)]
+    deadline = time.monotonic() + timeout
+    while undrained(settings.confluent_config(), group, watched):
+        if time.monotonic() > deadline:
+            msg = f"the worker did not take up every event within {timeout:.0f}s"
+            raise TimeoutError(msg)
+        time.sleep(0.5)
+    booked = booked_totals(running.store, prefix)
+    if booked != expected:
+        wrong = sorted(rep for rep in expected if booked.get(rep) != expected[rep])
+        msg = f"the worker booked other totals than simulate for {len(wrong)} reps"
+        raise AssertionError(msg)
+
+
+def _sustained(  # noqa: PLR0913, PLR0917 - a phase of the run above
+    running: Runtime,
+    app: QuotaFlowApp,
+    producer: Producer,
+    prefix: str,
+    events: list[Message],
+    count: int,
+    live: int,
+    rate: float,
+    progress: Progress,
+) -> dict[str, float | None]:
+    progress(f"sustained: {live:,} events at {rate:,.0f}/s ...")
+    before = latency_buckets(app.metrics)
+    taken = produce_at(producer, events[count : count + live], rate, progress)
+    expected = expected_totals(app.plan, events[: count + live])
+    _until(running, prefix, expected, 3_600)
+    after = latency_buckets(app.metrics)
+    return {
+        "sustained_rate": rate,
+        "sustained_produced_per_s": round(live / taken, 1),
+        "latency_p50_s_at_most": quantile_bound(before, after, 0.50),
+        "latency_p99_s_at_most": quantile_bound(before, after, 0.99),
+    }

@@ -56,8 +56,15 @@ def bench_stream_command(
         EmbeddedBroker, typer.Option(help="Embedded broker to measure on.")
     ] = EmbeddedBroker.NOIDA,
     batch_size: Annotated[int, typer.Option(help="Agent batch size.")] = 2000,
+    rate: Annotated[
+        float, typer.Option(min=0, help="Sustained phase: events/s (0: skip it).")
+    ] = 5_000,
+    seconds: Annotated[
+        float, typer.Option(min=0, help="Sustained phase: how long.")
+    ] = 60,
 ) -> None:
-    """Events/s end to end: topics -> worker -> ClickHouse, on embedded engines."""
+    """Raw consume ceiling, events/s end to end (topics -> worker -> ClickHouse),
+    latency at a sustained rate, and a restart's recovery, on embedded engines."""
     configure_logging(verbose=False)
     with tempfile.TemporaryDirectory(prefix="quotaflow-bench-") as data_dir:
         figures = bench_stream(
@@ -67,6 +74,8 @@ def bench_stream_command(
             broker,
             batch_size,
             lambda text: typer.echo(text, err=True),
+            rate,
+            seconds,
         )
     typer.echo(json.dumps(figures))
 

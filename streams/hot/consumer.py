@@ -97,7 +97,7 @@ class HotPath:
         self._thread = threading.Thread(target=self._run, name="quotaflow-hot")
         self._thread.daemon = True
         self._checkpointed: dict[tuple[str, int], float] = {}
-        self._lag = HotLag(self.group, metrics)
+        self._lag = HotLag(self._config, self.group, metrics)
         # False while a batch is in hand: its state is ahead of what was written.
         self._between_batches = True
         self.failure: BaseException | None = None
@@ -119,9 +119,12 @@ class HotPath:
 
     def start(self) -> None:
         self._thread.start()
+        self._lag.processed = self.stages.processed
+        self._lag.start()
 
     def stop(self, timeout: float) -> None:
         self._stop.set()
+        self._lag.stop()
         if self._thread.is_alive():
             self._thread.join(timeout)
 
@@ -153,7 +156,7 @@ class HotPath:
                 if messages:
                     self._handle(consumer, messages)
                 self._checkpoint(consumer, due_only=True)
-                self._lag.measure(consumer, self.stages.processed)
+                self._lag.assignment = consumer.assignment()
         except Stopped:
             log.info("hot path stopped; the batch in hand stays unacknowledged")
         except BaseException as exc:

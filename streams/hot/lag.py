@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from typing import Any
 
-from confluent_kafka import Consumer, KafkaException
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from streams.infra.metrics import Metrics
 
@@ -14,29 +16,50 @@ LAG_SECONDS = 5.0
 
 
 class HotLag:
-    """Measured at most every ``LAG_SECONDS``, from the consumer loop."""
+    """Measured every ``LAG_SECONDS`` on a thread of its own, with a consumer of its
+    own: asking the broker for high-water marks takes a round trip per partition,
+    which the consumer loop must not wait for."""
 
-    def __init__(self, group: str, metrics: Metrics) -> None:
+    def __init__(self, config: dict[str, Any], group: str, metrics: Metrics) -> None:
+        self._config = config
         self._group = group
         self._metrics = metrics
-        self._lag_at = 0.0
+        # Set by the consumer loop: what it owns and what it has processed.
+        self.assignment: list[TopicPartition] = []
+        self.processed: dict[tuple[str, int], tuple[int, float]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="quotaflow-lag")
+        self._thread.daemon = True
 
-    def measure(
-        self, consumer: Consumer, processed: dict[tuple[str, int], tuple[int, float]]
-    ) -> None:
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        probe = Consumer({**self._config, "group.id": f"{self._group}-lag-probe"})
+        try:
+            while not self._stop.wait(LAG_SECONDS):
+                self.measure(probe)
+        except Exception as exc:  # the gauges stop moving; the worker goes on
+            log.warning("lag measurement stopped: %r", exc)
+        finally:
+            probe.close()
+
+    def measure(self, probe: Consumer) -> None:
         """kafka_exporter's lag of the hot group, from the partitions' high-water
         marks and what this worker processed."""
-        now = time.monotonic()
-        if now - self._lag_at < LAG_SECONDS:
-            return
-        self._lag_at = now
         wall = time.time()
-        for tp in consumer.assignment():
+        processed = self.processed.copy()
+        for tp in list(self.assignment):
             done = processed.get((tp.topic, tp.partition))
             if done is None:
                 continue
             try:
-                _, end = consumer.get_watermark_offsets(tp, timeout=1.0)
+                _, end = probe.get_watermark_offsets(tp, timeout=2.0)
             except KafkaException as exc:  # measured again in LAG_SECONDS
                 log.debug("no high-water mark of %s/%d: %s", tp.topic,
                           tp.partition, exc)  # fmt: skip

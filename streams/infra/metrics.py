@@ -14,7 +14,9 @@ from prometheus_client import (
     generate_latest,
 )
 
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+LATENCY_BUCKETS = (
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30, 60
+)  # fmt: skip
 FOLD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25)
 BATCH_BUCKETS = (1, 10, 50, 100, 500, 1000, 2500, 5000, 10000)
 PARTITION = ["consumergroup", "topic", "partition"]

@@ -8,6 +8,7 @@ from typing import Any
 import faust
 
 from streams.infra.settings import Settings
+from streams.worker.calmfetch import calm_empty_fetches
 
 
 def faust_broker_url(bootstrap_servers: str) -> str:
@@ -18,6 +19,7 @@ def faust_broker_url(bootstrap_servers: str) -> str:
 
 def faust_app(settings: Settings) -> faust.App:
     settings.faust_dir.mkdir(parents=True, exist_ok=True)
+    calm_empty_fetches()
     return faust.App(
         settings.app_id,
         broker=faust_broker_url(settings.bootstrap_servers),
