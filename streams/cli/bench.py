@@ -62,6 +62,9 @@ def bench_stream_command(
     seconds: Annotated[
         float, typer.Option(min=0, help="Sustained phase: how long.")
     ] = 60,
+    reps: Annotated[
+        int, typer.Option(min=1, help="Reps of the generated year.")
+    ] = 1_000,
 ) -> None:
     """Raw consume ceiling, events/s end to end (topics -> worker -> ClickHouse),
     latency at a sustained rate, and a restart's recovery, on embedded engines."""
@@ -76,6 +79,7 @@ def bench_stream_command(
             lambda text: typer.echo(text, err=True),
             rate,
             seconds,
+            reps,
         )
     typer.echo(json.dumps(figures))
 
