@@ -59,6 +59,8 @@ log = logging.getLogger(__name__)
 # Runs a ClickHouse call on the store's one thread and returns its result.
 InIO = Callable[[Callable[[], Any]], Any]
 ROUTES, WORLDS = "routes", "worlds"
+# Checkpoint intervals a partition waits after a round with a world too large.
+TOO_LARGE_BACKOFF = 12
 
 
 def hot_group(app_id: str) -> str:
@@ -284,7 +286,10 @@ class HotPath:
         changed = {rep: state.worlds[rep] for rep in state.dirty}
         entries = snapshot_round(partition, state.applied, state.base, changed)
         if entries is None:
+            # Encoding them all again at the next interval would fail the same way.
             self._metrics.snapshots.labels("too_large").inc()
+            wait = (TOO_LARGE_BACKOFF - 1) * self._settings.snapshot_seconds
+            self._checkpointed[(WORLDS, partition)] = time.monotonic() + wait
             return False
         state.dirty = set()
         keyed = [
