@@ -65,7 +65,6 @@ class HotLag:
                           tp.partition, exc)  # fmt: skip
                 continue
             lag = max(end - (done[0] + 1), 0)
-            labels = (self._group, tp.topic, str(tp.partition))
-            self._metrics.lag.labels(*labels).set(lag)
-            age = wall - done[1] if lag else 0.0
-            self._metrics.lag_seconds.labels(*labels).set(max(age, 0.0))
+            self._metrics.set_lag(
+                self._group, tp.topic, tp.partition, lag, done[1], wall
+            )

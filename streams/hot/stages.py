@@ -24,7 +24,7 @@ from confluent_kafka import Producer
 from domain.events import InvalidEvent, decode_event
 from streams.infra.metrics import Metrics
 from streams.infra.topics import DLQ
-from streams.log.deadletter import dead_letter_headers, shrunk
+from streams.log.deadletter import dead_letter_record
 from streams.log.history import Record
 from streams.state.partitions import Folded, RepPartition, RouterPartition
 from streams.state.periods import ShareReport, encode_report
@@ -194,17 +194,14 @@ class Stages:
         """Set an event aside on the dead-letter topic (its bytes, cut when larger
         than any valid event, the reason and the origin); its row is written with
         the batch."""
-        kept, cut = shrunk(value)
-        headers: list[tuple[str, str | bytes | None]] = [
-            *dead_letter_headers(
-                code=exc.code,
-                detail=exc.detail,
-                topic=origin.topic,
-                partition=origin.partition,
-                offset=origin.offset,
-            ),
-            *cut,
-        ]
+        kept, headers = dead_letter_record(
+            value,
+            code=exc.code,
+            detail=exc.detail,
+            topic=origin.topic,
+            partition=origin.partition,
+            offset=origin.offset,
+        )
         self._send(DLQ, key, kept, 0, headers)
         batch.dead.append(DeadLetter(origin, key, kept, exc.code, exc.detail))
         batch.outcomes[(origin.topic, "dead_lettered")] += 1

@@ -114,5 +114,21 @@ class Metrics:
             registry=registry,
         )
 
+    def set_lag(
+        self,
+        group: str,
+        topic: str,
+        partition: int,
+        lag: int,
+        last_at: float | None,
+        now: float,
+    ) -> None:
+        """The lag gauges of one partition: ``lag`` messages, and how old the last
+        processed one (produced at ``last_at``) is while more wait (0 when none)."""
+        labels = (group, topic, str(partition))
+        self.lag.labels(*labels).set(lag)
+        age = now - last_at if last_at is not None and lag else 0.0
+        self.lag_seconds.labels(*labels).set(max(age, 0.0))
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -43,6 +43,21 @@ def shrunk(value: bytes) -> tuple[bytes, list[tuple[str, bytes]]]:
     ]
 
 
+def dead_letter_record(
+    value: bytes, *, code: str, detail: str, topic: str, partition: int, offset: int
+) -> tuple[bytes, list[tuple[str, str | bytes | None]]]:
+    """The bytes a dead letter keeps (``shrunk``) and its headers: the reason, the
+    origin, and what was cut."""
+    kept, cut = shrunk(value)
+    headers: list[tuple[str, str | bytes | None]] = [
+        *dead_letter_headers(
+            code=code, detail=detail, topic=topic, partition=partition, offset=offset
+        ),
+        *cut,
+    ]
+    return kept, headers
+
+
 HeaderValue = str | bytes | None
 
 

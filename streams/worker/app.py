@@ -45,10 +45,11 @@ from projections.ledger import write_lines
 from projections.store import Store
 from projections.writer import Span
 from streams.hot.consumer import HotPath
+from streams.hot.stages import internal
 from streams.infra import topics
 from streams.infra.metrics import Metrics
 from streams.infra.settings import Settings
-from streams.log.deadletter import dead_letter_headers, shrunk
+from streams.log.deadletter import dead_letter_record
 from streams.log.history import Record, read_gap
 from streams.state.checkpoints import Checkpoints
 from streams.state.periods import (
@@ -69,7 +70,6 @@ from streams.web.access import AccessList
 from streams.worker.batches import (
     acknowledge_nothing_more,
     batch_spans,
-    internal,
     unacknowledged_on_failure,
 )
 from streams.worker.faustapp import faust_app
@@ -336,17 +336,14 @@ class QuotaFlowApp:
         """Set an event aside with its original bytes (a prefix, its size and its
         digest when it is too large to send), the reason and its origin; on the
         broker by the batch's flush."""
-        value, cut = shrunk(value)
-        headers: list[tuple[str, str | bytes | None]] = [
-            *dead_letter_headers(
-                code=exc.code,
-                detail=exc.detail,
-                topic=origin.topic,
-                partition=origin.partition,
-                offset=origin.offset,
-            ),
-            *cut,
-        ]
+        value, headers = dead_letter_record(
+            value,
+            code=exc.code,
+            detail=exc.detail,
+            topic=origin.topic,
+            partition=origin.partition,
+            offset=origin.offset,
+        )
         self._forwards.produce(
             topics.DLQ,
             key=key,

@@ -10,9 +10,7 @@ from contextlib import contextmanager
 import faust
 from faust.types import EventT
 
-from domain.events import InvalidEvent
 from projections.writer import Span, spans
-from streams.state.routing import Origin
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +41,6 @@ def acknowledge_nothing_more(app: faust.App) -> None:
     rebuild over it without writing its lines. faust acks only messages of
     the topics in its conductor's acking set: emptied, no later ack counts."""
     app.topics.acking_topics.clear()
-
-
-def internal(exc: Exception, origin: Origin) -> InvalidEvent:
-    """The verdict on a message whose handling failed unexpectedly: set aside with
-    the exception's type named (its text may quote data, so it is only logged)."""
-    log.error("internal error on %s/%d@%d; dead-lettered", origin.topic,
-              origin.partition, origin.offset, exc_info=exc)  # fmt: skip
-    kind = type(exc)
-    return InvalidEvent("internal", f"{kind.__module__}.{kind.__qualname__}")
 
 
 def batch_spans(topic: str, batch: list[EventT[bytes]]) -> tuple[Span, ...]:

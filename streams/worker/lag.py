@@ -35,8 +35,6 @@ class AgentLag:
             position = done[0] + 1 if done else committed
             if end is None or position is None:
                 continue
+            last_at = done[1] if done else None
             lag = max(end - position, 0)
-            labels = (group, tp.topic, str(tp.partition))
-            self._metrics.lag.labels(*labels).set(lag)
-            age = now - done[1] if done and lag else 0.0
-            self._metrics.lag_seconds.labels(*labels).set(max(age, 0.0))
+            self._metrics.set_lag(group, tp.topic, tp.partition, lag, last_at, now)
