@@ -21,15 +21,17 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     TypeAdapter,
     ValidationError,
     model_validator,
 )
 
-from domain.money import CurrencyCode, MoneyAmount, plausible
+from domain.identifiers import named
+from domain.money import CurrencyCode, MoneyAmount, plain_decimal, plausible
 from domain.wire import FastPath
 
-Identifier = Annotated[str, Field(min_length=1, max_length=128)]
+Identifier = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(named)]
 # Bounds of the contract beyond the shapes: larger, deeper or out-of-range events are
 # refused as invalid rather than left to fail somewhere downstream.
 MAX_EVENT_BYTES = 256 * 1024
@@ -47,6 +49,20 @@ class InvalidEvent(Exception):
         self.detail = detail
 
 
+def _stamp_text(value: Any) -> Any:
+    # RFC 3339 text only: pydantic would also read a number as Unix seconds, which
+    # the contract does not allow and which carries no offset.
+    if not isinstance(value, str | datetime):
+        msg = "must be an RFC 3339 timestamp with its offset, such as "
+        msg += "'2026-03-14T09:30:00+08:00', not a number"
+        raise ValueError(msg)
+    return value
+
+
+Stamp = Annotated[AwareDatetime, BeforeValidator(_stamp_text)]
+"""A moment as the contract writes it: RFC 3339 text with an offset."""
+
+
 class Envelope(BaseModel):
     """Fields every event carries."""
 
@@ -55,7 +71,7 @@ class Envelope(BaseModel):
 
     event_id: Identifier
     schema_version: int = Field(ge=1)
-    occurred_at: AwareDatetime
+    occurred_at: Stamp
     source: Annotated[str, Field(min_length=1, max_length=64)]
 
     @model_validator(mode="after")
@@ -102,7 +118,7 @@ def _score(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         msg = "must be a decimal string or an integer, not a JSON float"
         raise ValueError(msg)
-    return value
+    return plain_decimal(value) if isinstance(value, str) else value
 
 
 class DealClosed(Envelope):
@@ -112,14 +128,14 @@ class DealClosed(Envelope):
     deal_id: Identifier
     rep_id: Identifier
     customer_id: Identifier
-    new_customer: bool
-    key_account: bool
+    new_customer: StrictBool
+    key_account: StrictBool
     product_line: Identifier
     region: Identifier
     amount: Annotated[MoneyAmount, Field(gt=0)]
     margin: MoneyAmount
     currency: CurrencyCode
-    payment_due_at: AwareDatetime
+    payment_due_at: Stamp
     splits: tuple[Split, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -215,8 +231,8 @@ class PlanPublished(Envelope):
     event_type: Literal["PlanPublished"]
     plan_id: Identifier
     version: int = Field(ge=1)
-    effective_from: AwareDatetime
-    effective_to: AwareDatetime | None = None
+    effective_from: Stamp
+    effective_to: Stamp | None = None
     plan: dict[str, Any]
 
 
@@ -229,7 +245,7 @@ class _RepEvent(Envelope):
     region: Identifier
     role: Role
     grade: Identifier
-    hired_at: AwareDatetime
+    hired_at: Stamp
 
 
 class RepHired(_RepEvent):
@@ -255,8 +271,8 @@ class SpiffAnnounced(Envelope):
 
     event_type: Literal["SpiffAnnounced"]
     spiff_id: Identifier
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Stamp
+    ends_at: Stamp
     multiplier: Annotated[MoneyAmount, Field(gt=0, le=10)]
     product_lines: tuple[Identifier, ...] = ()
     regions: tuple[Identifier, ...] = ()
@@ -287,7 +303,7 @@ class ActivityLogged(Envelope):
     activity_id: Identifier
     rep_id: Identifier
     kind: ActivityKind
-    complete: bool = True
+    complete: StrictBool = True
     customer_id: Identifier | None = None
 
 

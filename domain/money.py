@@ -24,13 +24,24 @@ def to_cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
+def plain_decimal(value: str) -> str:
+    """Decimal text as the contract writes it. Python's ``Decimal`` also reads
+    ``" 100 "``, ``"1_000"`` and other scripts' digits; a sender that writes those
+    does not follow the contract, and what it meant is not guessed at."""
+    if value != value.strip() or "_" in value or not value.isascii():
+        msg = "must be plain decimal text such as '125000.00' (no spaces, no "
+        msg += "underscores, ASCII digits)"
+        raise ValueError(msg)
+    return value
+
+
 def _decimal_string(value: Any) -> Any:
     # The wire contract carries money as decimal strings; a JSON float has already lost
     # exactness by the time it reaches us, so it is refused rather than guessed at.
     if isinstance(value, bool) or not isinstance(value, str | Decimal):
         msg = "money must be a decimal string such as '125000.00', not a JSON number"
         raise ValueError(msg)
-    return value
+    return plain_decimal(value) if isinstance(value, str) else value
 
 
 def plausible(value: Decimal) -> Decimal:

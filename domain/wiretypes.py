@@ -18,7 +18,9 @@ from typing import Annotated, Any, Literal, Union, get_args
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-Id = Annotated[str, Meta(min_length=1, max_length=128)]
+from domain.identifiers import ID_TEXT
+
+Id = Annotated[str, Meta(min_length=1, max_length=128, pattern=ID_TEXT)]
 Text = Annotated[str, Meta(max_length=1000)]
 # Checked as plain decimal text by domain.wirebuild (MONEY_TEXT), where it costs less.
 Money = str

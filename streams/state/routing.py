@@ -36,7 +36,16 @@ from domain.events import (
     SatisfactionRecorded,
     SpiffAnnounced,
 )
-from streams.infra.topics import ACTIVITIES, CONTROL, ORG, PLANS, TARGETS
+from streams.infra.topics import (
+    ACTIVITIES,
+    CONTROL,
+    DEALS,
+    ORG,
+    PAYMENTS,
+    PLANS,
+    SATISFACTION,
+    TARGETS,
+)
 
 # The rep id of a record every rep's world folds: plans and SPIFF windows.
 BROADCAST = "*"
@@ -72,6 +81,15 @@ GLOBAL: dict[str, tuple[type, ...]] = {
     ORG: (RepHired, RepMoved, RepLeft),
     ACTIVITIES: (NominationMade, ProposalAdopted),
     CONTROL: (PeriodClosed,),
+}
+
+
+# What each deal-keyed topic carries (EVENTS.md): a payment sent as a deal, or a
+# deal on the payments topic, is the sender's mistake, not a fact to book.
+DEAL_KEYED_EVENTS: dict[str, tuple[type, ...]] = {
+    DEALS: (DealClosed, DealAmended, DealCancelled),
+    PAYMENTS: (PaymentReceived,),
+    SATISFACTION: (SatisfactionRecorded,),
 }
 
 
@@ -121,6 +139,9 @@ class DealRouter:
 
     def route(self, event: Event, value: bytes, origin: Origin) -> list[Forward]:
         """The forwards for one event; ``InvalidEvent`` if it cannot be routed."""
+        if not isinstance(event, DEAL_KEYED_EVENTS.get(origin.topic, ())):
+            msg = f"{event.event_type} does not belong on {origin.topic}"
+            raise InvalidEvent("wrong_topic", msg)
         if isinstance(event, DealClosed):
             self._credit(event.deal_id, [s.rep_id for s in event.splits])
             sent = self._send(event.deal_id, value, origin)

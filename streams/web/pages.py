@@ -16,6 +16,7 @@ from typing import Any, Protocol, get_args
 
 import faust
 
+from domain.events import EARLIEST, LATEST
 from domain.plan import Plan
 from projections.deadletters import dead_letters
 from projections.dimensions import Level, attainment, heatmap, team_of
@@ -27,8 +28,20 @@ from projections.tracking import GroupLevel, budget_accrual, group_leaderboard
 from streams.infra.metrics import Metrics
 from streams.web.access import AccessList, Grant, Role, bearer, may_read_statement
 
-PERIOD = re.compile(r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?")
-_PERIOD_HELP = "period is like 2026, 2026-Q1 or 2026-03"
+_PERIOD = re.compile(r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?")
+_PERIOD_HELP = (
+    f"period is like 2026, 2026-Q1 or 2026-03, in {EARLIEST.year}-{LATEST.year - 1}"
+)
+
+
+def valid_period(period: str) -> bool:
+    """A year, quarter or month within the contract's dates (events outside them
+    are refused, and a period past year 9999 has no end to compute)."""
+    return bool(_PERIOD.fullmatch(period)) and (
+        EARLIEST.year <= int(period[:4]) < LATEST.year
+    )
+
+
 Handler = Callable[..., Awaitable[Any]]
 
 
@@ -177,7 +190,7 @@ def _views(quotaflow: Served) -> None:
             rows: list[Any] = await io(leaderboard, store, limit)
         elif level in get_args(GroupLevel):
             period = request.query.get("period", "")
-            if not PERIOD.fullmatch(period):
+            if not valid_period(period):
                 return web.json({"error": _PERIOD_HELP}, status=400)
             rows = await io(group_leaderboard, store, level, period, limit)
         else:
@@ -189,7 +202,7 @@ def _views(quotaflow: Served) -> None:
     async def attained(web: Any, request: Any, _grant: Grant) -> Any:
         level = request.query.get("level", "rep")
         period = request.query.get("period", "")
-        if level not in get_args(Level) or not PERIOD.fullmatch(period):
+        if level not in get_args(Level) or not valid_period(period):
             levels = "level is rep, team, region or product_line"
             return web.json({"error": f"{levels}; {_PERIOD_HELP}"}, status=400)
         rows = await io(attainment, store, level, period)
@@ -199,7 +212,7 @@ def _views(quotaflow: Served) -> None:
     @guarded()
     async def heat(web: Any, request: Any, _grant: Grant) -> Any:
         period = request.query.get("period", "")
-        if not PERIOD.fullmatch(period):
+        if not valid_period(period):
             return web.json({"error": _PERIOD_HELP}, status=400)
         rows = await io(heatmap, store, period)
         return web.json([row.model_dump(mode="json") for row in rows])
@@ -211,7 +224,7 @@ def _views(quotaflow: Served) -> None:
         ISO time with its offset; now by default), with their alerts."""
         level = request.query.get("level", "rep")
         period = request.query.get("period", "")
-        if level not in get_args(ForecastLevel) or not PERIOD.fullmatch(period):
+        if level not in get_args(ForecastLevel) or not valid_period(period):
             return web.json(
                 {"error": f"level is rep or team; {_PERIOD_HELP}"}, status=400
             )
@@ -230,7 +243,7 @@ def _views(quotaflow: Served) -> None:
         if rules is None:
             return web.json({"error": "the plan sets no budget"}, status=404)
         period = request.query.get("period") or None
-        if period is not None and not PERIOD.fullmatch(period):
+        if period is not None and not valid_period(period):
             return web.json({"error": _PERIOD_HELP}, status=400)
         found = await io(budget_accrual, store, rules, quotaflow.plan.plan_id, period)
         return web.json(found.model_dump(mode="json"))

@@ -206,6 +206,10 @@ def _path(rep: str) -> str:
         "/api/leaderboard?level=team&period=2034%27%20OR%201=1",
         "/api/leaderboard?level=team%27--&period=2034",
         "/api/forecast?level=rep&period=2034&as_of=2034-01-01%27%20OR%201=1",
+        # A period outside the contract's dates: no event can fall in it, and its
+        # end (year 10000) is no date.
+        "/api/forecast?level=rep&period=9999-Q4",
+        "/api/attainment?level=rep&period=1999",
     ],
 )
 def test_injection_strings_in_query_parameters_are_refused_with_400(

@@ -4,8 +4,9 @@ a restart, and a message read again does not wait twice."""
 from __future__ import annotations
 
 import orjson
+import pytest
 
-from domain.events import decode_event
+from domain.events import InvalidEvent, decode_event
 from streams.state.partitions import RouterPartition
 from streams.state.routing import DealRouter, Origin
 from tests.factories import deal_event, envelope
@@ -67,3 +68,16 @@ def test_table_entries_end_with_the_offsets_they_reflect() -> None:
     assert [key for key, _ in entries] == [b"3/D-5", b"3/@applied"]
     assert orjson.loads(entries[-1][1]) == {"deals": 7}
     assert state.router.changed == set()
+
+
+def test_an_event_on_a_deal_keyed_topic_that_does_not_carry_it_is_refused() -> None:
+    router = DealRouter()
+    deal = _deal("D-1", "R-1")
+    with pytest.raises(InvalidEvent) as refused:
+        _route(router, deal, "payments", 0)
+    assert refused.value.code == "wrong_topic"
+    assert "DealClosed does not belong on payments" in refused.value.detail
+    # Nothing was learned from it: on its own topic the deal is routed as new.
+    assert _route(router, deal, "deals", 1) == ["R-1"]
+    with pytest.raises(InvalidEvent):
+        _route(router, _payment("D-1", 1), "deals", 2)

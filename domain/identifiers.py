@@ -1,0 +1,23 @@
+"""What the contract accepts as an identifier (event, deal, rep, customer ids ...).
+
+An id names something, so it is not blank, has no space at either end and no line
+break: ``" D-1"`` and ``"D-1"`` would otherwise be two deals. The rule is one Python
+regular expression, used by the pydantic models (``domain.events``) and by their
+msgspec mirrors (``domain.wiretypes``) alike, so both paths judge an id the same way.
+"""
+
+from __future__ import annotations
+
+import re
+
+# ASCII whitespace only: Python's and other engines' ideas of Unicode space differ.
+ID_TEXT = r"^[^ \t\n\r\f\v](?:[^\n]*[^ \t\n\r\f\v])?\Z"
+_ID = re.compile(ID_TEXT)
+
+
+def named(value: str) -> str:
+    """An identifier as given, or ValueError when it is blank-ended or broken."""
+    if not _ID.match(value):
+        msg = "an identifier has no space at either end and no line break"
+        raise ValueError(msg)
+    return value
