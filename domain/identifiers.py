@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 # ASCII whitespace only: Python's and other engines' ideas of Unicode space differ.
+ID_ENDS = " \t\n\r\f\v"
 ID_TEXT = r"^[^ \t\n\r\f\v](?:[^\n]*[^ \t\n\r\f\v])?\Z"
 _ID = re.compile(ID_TEXT)
 

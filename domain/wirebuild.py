@@ -33,6 +33,7 @@ from msgspec import UNSET
 from pydantic import AwareDatetime, BaseModel
 from pydantic.fields import FieldInfo
 
+from domain.identifiers import ID_ENDS, named
 from domain.wirefields import (
     Build,
     Declined,
@@ -101,6 +102,7 @@ class _Writer:
         self.names: dict[str, Any] = {
             "Declined": Declined,
             "Decimal": Decimal,
+            "ID_ENDS": ID_ENDS,
             "UNSET": UNSET,
             "add_up": _splits_add_up,
             "new": object.__new__,
@@ -142,6 +144,15 @@ class _Writer:
                 f"{local} = {given}",
                 f"if {local} not in known_{name}:",
                 f"    {local} = learn_{name}({local})",
+            )
+        elif _is_identifier(field):
+            # domain.identifiers' rule, spelled out: not blank at either end, no
+            # line break (the Struct has already refused an empty one).
+            self.emit(
+                f"{local} = {given}",
+                f"if {local}[0] in ID_ENDS or {local}[-1] in ID_ENDS or "
+                f"'\\n' in {local}:",
+                "    raise Declined",
             )
         elif get_origin(field.annotation) is tuple and _is_model(field.annotation):
             item = get_args(field.annotation)[0]
@@ -233,6 +244,11 @@ class _Writer:
 
 def _unannotated(typed: Any) -> Any:
     return get_args(typed)[0] if get_origin(typed) is Annotated else typed
+
+
+def _is_identifier(field: FieldInfo) -> bool:
+    """Whether a field is the contract's ``Identifier`` (validated by ``named``)."""
+    return any(getattr(item, "func", None) is named for item in field.metadata)
 
 
 def _is_model(annotation: Any) -> bool:

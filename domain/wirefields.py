@@ -24,7 +24,13 @@ Build = Callable[[Any], Any]
 # take more.
 MONEY_TEXT = re.compile(rf"-?[0-9]+(?:\.[0-9]{{1,{MAX_PLACES}}})?").fullmatch
 # Validators of money that only refuse JSON types the Struct never decodes there.
-_TYPE_GATES = frozenset(("_decimal_string", "_score"))
+_TYPE_GATES = frozenset(("_decimal_string", "_score", "_stamp_text"))
+
+
+def _gate(item: object) -> str | None:
+    return getattr(getattr(item, "func", None), "__name__", None)
+
+
 # Distinct values of one field remembered as valid; past this many the others are
 # checked each time they come.
 _KNOWN_AT_MOST = 4096
@@ -36,8 +42,11 @@ class Declined(ValueError):
 
 def own_validator(field: FieldInfo) -> Build:
     typed: Any = field.annotation
-    if field.metadata:
-        typed = Annotated[(typed, *field.metadata)]
+    # A gate that only refuses JSON types the Struct never decodes there costs a
+    # Python call per value and refuses nothing on this path.
+    metadata = [m for m in field.metadata if _gate(m) not in _TYPE_GATES]
+    if metadata:
+        typed = Annotated[(typed, *metadata)]
     validate: Build = TypeAdapter(typed).validator.validate_python
     return validate
 

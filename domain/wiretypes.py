@@ -20,7 +20,10 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from domain.identifiers import ID_TEXT
 
-Id = Annotated[str, Meta(min_length=1, max_length=128, pattern=ID_TEXT)]
+# A required id's ends are checked by its builder (domain.wirebuild), where it costs
+# less than a pattern; an optional or listed one carries the pattern.
+Id = Annotated[str, Meta(min_length=1, max_length=128)]
+CheckedId = Annotated[str, Meta(min_length=1, max_length=128, pattern=ID_TEXT)]
 Text = Annotated[str, Meta(max_length=1000)]
 # Checked as plain decimal text by domain.wirebuild (MONEY_TEXT), where it costs less.
 Money = str
@@ -98,7 +101,7 @@ class SatisfactionRecorded(Envelope, frozen=True, kw_only=True, tag=True):
 class QuotaAssigned(Envelope, frozen=True, kw_only=True, tag=True):
     node_id: Id
     level: Level
-    parent_id: Id | UnsetType | None = UNSET
+    parent_id: CheckedId | UnsetType | None = UNSET
     period: Period
     amount: Money
     currency: Currency
@@ -135,8 +138,8 @@ class SpiffAnnounced(Envelope, frozen=True, kw_only=True, tag=True):
     starts_at: Stamp
     ends_at: Stamp
     multiplier: Money
-    product_lines: tuple[Id, ...] | UnsetType = UNSET
-    regions: tuple[Id, ...] | UnsetType = UNSET
+    product_lines: tuple[CheckedId, ...] | UnsetType = UNSET
+    regions: tuple[CheckedId, ...] | UnsetType = UNSET
 
 
 class ActivityLogged(Envelope, frozen=True, kw_only=True, tag=True):
@@ -144,14 +147,14 @@ class ActivityLogged(Envelope, frozen=True, kw_only=True, tag=True):
     rep_id: Id
     kind: Kind
     complete: bool | UnsetType = UNSET
-    customer_id: Id | UnsetType | None = UNSET
+    customer_id: CheckedId | UnsetType | None = UNSET
 
 
 class CollaborationConfirmed(Envelope, frozen=True, kw_only=True, tag=True):
     collaboration_id: Id
     helper_rep_id: Id
     beneficiary_rep_id: Id
-    deal_id: Id | UnsetType | None = UNSET
+    deal_id: CheckedId | UnsetType | None = UNSET
 
 
 class PointsRedeemed(Envelope, frozen=True, kw_only=True, tag=True):
@@ -174,7 +177,7 @@ class ProposalAdopted(Envelope, frozen=True, kw_only=True, tag=True):
     rep_id: Id
     period: Period
     measured_uplift: Money
-    approved_by: Id | UnsetType | None = UNSET
+    approved_by: CheckedId | UnsetType | None = UNSET
 
 
 class PeriodClosed(Envelope, frozen=True, kw_only=True, tag=True):
