@@ -1,9 +1,11 @@
 """What the contract accepts as an identifier (event, deal, rep, customer ids ...).
 
 An id names something, so it is not blank, has no space at either end and no line
-break: ``" D-1"`` and ``"D-1"`` would otherwise be two deals. The rule is one Python
-regular expression, used by the pydantic models (``domain.events``) and by their
-msgspec mirrors (``domain.wiretypes``) alike, so both paths judge an id the same way.
+break: ``" D-1"`` and ``"D-1"`` would otherwise be two deals. The pydantic models
+(``domain.events``) apply ``named``; their msgspec mirrors check a required id's ends
+against ``ID_ENDS`` in its builder (``domain.wirebuild``) and match an optional or
+listed one with ``ID_TEXT`` (``domain.wiretypes``): one set of characters, so both
+paths judge an id the same way.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import re
 
 # ASCII whitespace only: Python's and other engines' ideas of Unicode space differ.
 ID_ENDS = " \t\n\r\f\v"
-ID_TEXT = r"^[^ \t\n\r\f\v](?:[^\n]*[^ \t\n\r\f\v])?\Z"
+_END = re.escape(ID_ENDS)
+ID_TEXT = rf"^[^{_END}](?:[^\n]*[^{_END}])?\Z"
 _ID = re.compile(ID_TEXT)
 
 
