@@ -32,18 +32,26 @@ def committed_offset(
         consumer.close()
 
 
+def watermarks(
+    config: dict[str, Any], topic: str, partition: int, timeout: float = 30
+) -> tuple[int, int]:
+    """The first offset ``topic``/``partition`` still holds, and the offset its next
+    message will get."""
+    consumer = Consumer({**config, "group.id": "quotaflow-offset-probe"})
+    try:
+        low, high = consumer.get_watermark_offsets(
+            TopicPartition(topic, partition), timeout=timeout
+        )
+        return int(low), int(high)
+    finally:
+        consumer.close()
+
+
 def end_offset(
     config: dict[str, Any], topic: str, partition: int, timeout: float = 30
 ) -> int:
     """The offset the next message of ``topic``/``partition`` will get."""
-    consumer = Consumer({**config, "group.id": "quotaflow-offset-probe"})
-    try:
-        _, high = consumer.get_watermark_offsets(
-            TopicPartition(topic, partition), timeout=timeout
-        )
-        return int(high)
-    finally:
-        consumer.close()
+    return watermarks(config, topic, partition, timeout)[1]
 
 
 def read_partition(

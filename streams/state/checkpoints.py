@@ -19,13 +19,14 @@ Without a local store (``memory://``) the topic partition is read from its start
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import KafkaError, Message, Producer
 from rocksdict import Options, Rdict, WriteBatch
+
+from streams.log.history import end_offset, read_partition, watermarks
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ class Checkpoints:
             return 0
         value = self._db.get(_READ + str(partition).encode())
         start = int(value) if value is not None else 0
-        if start and start > _end(self._config, self.topic, partition, timeout):
+        if start and start > end_offset(self._config, self.topic, partition, timeout):
             log.warning("local checkpoint of %s/%d is ahead of the topic; dropped",
                         self.topic, partition)  # fmt: skip
             for kind in ("routes", "worlds"):
@@ -157,51 +158,12 @@ class Checkpoints:
             self._db = None
 
 
-def _end(config: dict[str, Any], topic: str, partition: int, timeout: float) -> int:
-    consumer = Consumer({**config, "group.id": "quotaflow-checkpoints"})
-    try:
-        _, end = consumer.get_watermark_offsets(
-            TopicPartition(topic, partition), timeout=timeout
-        )
-        return int(end)
-    finally:
-        consumer.close()
-
-
 def _messages(
     config: dict[str, Any], topic: str, partition: int, start: int, timeout: float
 ) -> Iterable[Message]:
-    """The messages of ``topic``/``partition`` from ``start`` to its end as of now."""
-    consumer = Consumer(
-        {
-            **config,
-            "group.id": "quotaflow-checkpoints",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-        }
+    """The messages of ``topic``/``partition`` from ``start`` (or the first it still
+    holds) to its end as of now."""
+    low, end = watermarks(config, topic, partition, timeout)
+    yield from read_partition(
+        config, topic, partition, end, timeout, start=max(start, low)
     )
-    try:
-        low, end = consumer.get_watermark_offsets(
-            TopicPartition(topic, partition), timeout=timeout
-        )
-        start = max(start, low)
-        if end <= start:
-            return
-        consumer.assign([TopicPartition(topic, partition, start)])
-        deadline = time.monotonic() + timeout
-        while True:
-            batch = consumer.consume(10_000, 0.2)
-            if not batch and time.monotonic() > deadline:
-                msg = f"checkpoint {topic}/{partition} not read within {timeout}s"
-                raise TimeoutError(msg)
-            for message in batch:
-                error = message.error()
-                if error is not None:
-                    if error.code() == KafkaError._PARTITION_EOF:
-                        return
-                    raise RuntimeError(str(error))
-                yield message
-                if (message.offset() or 0) >= end - 1:
-                    return
-    finally:
-        consumer.close()
