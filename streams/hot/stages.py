@@ -152,7 +152,15 @@ class Stages:
         if offset <= state.applied:
             batch.outcomes[(record.topic, "replayed")] += 1
             return
-        forward = decode_forward(record.key.decode(), record.value)
+        try:
+            forward = decode_forward(record.key.decode(), record.value)
+        except Exception as exc:  # not a forward this worker wrote: internal
+            where = Origin(record.topic, partition, offset, record.timestamp)
+            state.applied = offset
+            self.processed[(record.topic, partition)] = (offset, record.timestamp)
+            verdict = internal(exc, where)
+            self.dead_letter(batch, record.key, record.value, where, verdict)
+            return
         origin = forward.origin
         started = time.perf_counter()
         try:

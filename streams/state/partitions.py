@@ -334,9 +334,12 @@ def rebuild_reps(  # noqa: PLR0913, PLR0917 - where from, what, and a counter
         config, topic, partition, until, start=restored.start
     ):
         offset = offset_of(message)
-        key = (message.key() or b"").decode()
         due = partial(restored.is_due, offset=offset)
-        state.apply(decode_forward(key, message.value() or b""), due, offset)
+        try:
+            key = (message.key() or b"").decode()
+            state.apply(decode_forward(key, message.value() or b""), due, offset)
+        except Exception:  # dead-lettered as internal when it was first handled
+            log.debug("%s/%d@%d skipped on rebuild", topic, partition, offset)
         read += 1
     if counted is not None:
         counted(topic).inc(read)

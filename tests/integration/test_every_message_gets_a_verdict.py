@@ -14,8 +14,9 @@ from domain.plan import Plan
 from projections.store import Store
 from streams.bench.generator import Message
 from streams.infra.settings import Settings
-from streams.infra.topics import DEALS, DLQ
+from streams.infra.topics import DEALS, DLQ, rep_deals_topic
 from streams.log.deadletter import ORIGINAL_SHA256, ORIGINAL_SIZE, REASON, read_headers
+from streams.state.routing import owner_partition
 from streams.worker.app import QuotaFlowApp
 from tests.factories import deal_event
 from tests.integration.conftest import read_topic, unique, wait_for
@@ -114,3 +115,33 @@ def test_poison_messages_are_dead_lettered_and_ten_deals_behind_them_are_applied
     # The worker is still there and still folding.
     assert worker.failure is None
     assert not worker.app.crashed
+
+
+def test_a_message_on_the_rep_topic_that_is_no_forward_is_dead_lettered_as_internal(
+    worker: QuotaFlowApp, store: Store, settings: Settings, plan: Plan
+) -> None:
+    prefix = unique("damaged") + "-"
+    rep = prefix + "R"
+    damaged = unique("damaged").encode()
+    producer = Producer(settings.confluent_config())
+    # Only the worker writes the rep topic; a message it cannot read there (written
+    # by something else, or damaged) must not stop it, now or after a restart.
+    producer.produce(
+        rep_deals_topic(settings.app_id),
+        key=damaged,
+        value=b"\xff not a forward",
+        partition=owner_partition(rep, settings.topic_partitions),
+    )
+    deals = _good_deals(rep, 1)
+    for topic, key, value in deals:
+        producer.produce(topic, key=key, value=value)
+    assert producer.flush(30) == 0
+    wait_for(lambda: booked(store, prefix) == simulated(plan, deals), 60, "the deal")
+    letters = wait_for(
+        lambda: [m for m in read_topic(settings, DLQ) if m.key() == damaged],
+        60,
+        "the damaged message's dead letter",
+        1,
+    )
+    assert read_headers(letters[0].headers())[REASON] == "internal"  # type: ignore[attr-defined]
+    assert worker.failure is None
