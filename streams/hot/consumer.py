@@ -36,7 +36,6 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from domain.plan import Plan
-from projections.deadletters import write_dead_letter
 from projections.ledger import write_lines
 from projections.store import Store
 from projections.writer import spans
@@ -229,19 +228,7 @@ class HotPath:
             write_views = partial(batch.folded.write_views, self._store, heat, source)
             self._in_io(write_views)
         for dead in batch.dead:
-            origin = dead.origin
-            row = partial(
-                write_dead_letter,
-                self._store,
-                topic=origin.topic,
-                partition=origin.partition,
-                offset=origin.offset,
-                reason=dead.reason,
-                detail=dead.detail,
-                key=dead.key,
-                value=dead.value,
-            )
-            self._in_io(row)
+            self._in_io(partial(dead.write, self._store))
 
     def _count(self, batch: Batch) -> None:
         metrics = self._metrics

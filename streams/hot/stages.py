@@ -22,6 +22,8 @@ from typing import Any
 from confluent_kafka import Producer
 
 from domain.events import InvalidEvent, decode_event
+from projections.deadletters import write_dead_letter
+from projections.store import Store
 from streams.infra.metrics import Metrics
 from streams.infra.topics import DLQ
 from streams.log.deadletter import dead_letter_record
@@ -47,6 +49,20 @@ class DeadLetter:
     value: bytes
     reason: str
     detail: str
+
+    def write(self, store: Store) -> None:
+        """Its row in the read side's dead-letter table."""
+        origin = self.origin
+        write_dead_letter(
+            store,
+            topic=origin.topic,
+            partition=origin.partition,
+            offset=origin.offset,
+            reason=self.reason,
+            detail=self.detail,
+            key=self.key,
+            value=self.value,
+        )
 
 
 @dataclass

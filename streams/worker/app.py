@@ -30,7 +30,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from typing import Any
 
 from faust.types import EventT, StreamT
@@ -40,12 +39,11 @@ from domain.ledger import LedgerLine
 from domain.periodawards import Awarded
 from domain.plan import Plan
 from domain.world import Refused
-from projections.deadletters import write_dead_letter
 from projections.ledger import write_lines
 from projections.store import Store
 from projections.writer import Span
 from streams.hot.consumer import HotPath
-from streams.hot.stages import internal
+from streams.hot.stages import DeadLetter, internal
 from streams.infra import topics
 from streams.infra.metrics import Metrics
 from streams.infra.settings import Settings
@@ -352,19 +350,8 @@ class QuotaFlowApp:
             headers=headers,
         )
         self._forwards.poll(0)
-        await self.in_io(
-            partial(
-                write_dead_letter,
-                self.store,
-                topic=origin.topic,
-                partition=origin.partition,
-                offset=origin.offset,
-                reason=exc.code,
-                detail=exc.detail,
-                key=key,
-                value=value,
-            )
-        )
+        letter = DeadLetter(origin, key, value, exc.code, exc.detail)
+        await self.in_io(letter.write, self.store)
         self.metrics.dead_letters.labels(exc.code).inc()
         self.changes += 1
         self.metrics.events.labels(origin.topic, "dead_lettered").inc()
