@@ -180,10 +180,11 @@ def speed_multiplier(
     closed_at: datetime, due_at: datetime, paid_at: datetime, rule: PaymentSpeedRule
 ) -> tuple[Decimal, str]:
     """回款周期加权: fast payment earns a premium; late payment loses a step per
-    started period late, down to nothing."""
-    if paid_at - closed_at <= timedelta(days=rule.fast_days):
-        return rule.fast_multiplier, f"paid within {rule.fast_days} days of closing"
+    started period late, down to nothing. A payment after the due date never earns
+    the premium, however soon after closing it came (逾期按比例扣减)."""
     if paid_at <= due_at:
+        if paid_at - closed_at <= timedelta(days=rule.fast_days):
+            return rule.fast_multiplier, f"paid within {rule.fast_days} days of closing"
         return ONE, "paid by the due date"
     late = paid_at - due_at
     started = -(-late // timedelta(days=rule.late_period_days))

@@ -83,9 +83,11 @@ def test_new_customer_deal_in_the_3_percent_band_earns_4500(
 @pytest.mark.parametrize(
     ("paid_at", "multiplier"),
     [
-        ("2026-04-13T09:30:00+08:00", D("1.10")),  # exactly 30 days after closing
-        ("2026-04-13T09:30:01+08:00", D("0.90")),  # a second late: one started period
-        ("2026-04-13T00:00:00+08:00", D("1.10")),
+        ("2026-04-12T09:30:00+08:00", D("1.10")),  # 29 days after closing
+        # 30 days after closing but 9.5 hours after the due date: overdue, so no
+        # premium (SPEC §8 rule 2), one started period late.
+        ("2026-04-13T09:30:00+08:00", D("0.90")),
+        ("2026-04-13T00:00:00+08:00", D("1.10")),  # on the due date, day 30
         ("2026-05-13T00:00:00+08:00", D("0.90")),  # 30 days late: one period
         ("2026-05-13T00:00:01+08:00", D("0.80")),  # just into the second period
         ("2026-06-20T10:00:00+08:00", D("0.70")),  # 68 days late
@@ -116,6 +118,20 @@ def test_payment_after_30_days_but_by_the_due_date_releases_at_par(
     )
     assert total(world, "payable") == D("3000.00")
     assert "paid by the due date" in lines_of(steps)[-1].formula
+
+
+def test_an_overdue_payment_within_30_days_of_closing_never_earns_the_premium(
+    reference_plan: Plan,
+) -> None:
+    world, steps = fold(
+        reference_plan,
+        [
+            deal(1, "100000.00", payment_due_at="2026-03-20T00:00:00+08:00"),
+            pay(1, 1, "100000.00", "2026-03-25T00:00:00+08:00"),  # 11 days, 5 late
+        ],
+    )
+    assert total(world, "payable") == D("2700.00")
+    assert "paid 5 days late" in lines_of(steps)[-1].formula
 
 
 def test_partial_payments_release_pro_rata_and_overpayment_releases_nothing_more(
