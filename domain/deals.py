@@ -9,6 +9,7 @@ fire while the deal is processed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -27,6 +28,7 @@ from domain.frozen import updated
 from domain.instant import InstantAward, InstantState, on_deal, on_deal_cancelled
 from domain.ledger import LedgerLine
 from domain.money import ZERO
+from domain.periodbook import Cause, true_up
 from domain.plan import Plan, SpiffWindow
 from domain.pmap import PMap
 from domain.points import points_for_review
@@ -155,8 +157,40 @@ def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
         reps = reps.set(rep.rep_id, rep)
         lines.extend((*booked, *fired))
     deals, dues = world.deals.set(deal.deal_id, record), _dues(world, record)
-    world = updated(world, deals=deals, reps=reps, dues=dues)
-    return _release_waiting(world, deal.deal_id, tuple(lines))
+    after = updated(world, deals=deals, reps=reps, dues=dues)
+    cause = _cause(deal, deal.deal_id)
+    after, trued = _true_ups(world, after, record.splits, record.closed, cause)
+    return _release_waiting(after, deal.deal_id, (*lines, *trued))
+
+
+def _cause(event: DealClosed | DealAmended | DealCancelled, deal_id: str) -> Cause:
+    return Cause(event.event_id, event.event_type, deal_id, event.occurred_at)
+
+
+def _true_ups(
+    before: World,
+    after: World,
+    splits: Iterable[Share],
+    deal: DealTerms,
+    cause: Cause,
+) -> tuple[World, Lines]:
+    """SPEC §9: a deal that changes a closed period's figures (arriving late, amended
+    or cancelled) trues up each credited rep's period amounts."""
+    if not before.closed_periods:
+        return after, ()
+    reps, lines = after.reps, list[LedgerLine]()
+    for rep_id in dict.fromkeys(split.rep_id for split in splits):
+        rep, booked = true_up(
+            before,
+            rep_of(before, rep_id),
+            rep_of(after, rep_id),
+            deal.occurred_at,
+            cause,
+        )
+        if booked:
+            reps = reps.set(rep_id, rep)
+            lines.extend(booked)
+    return (updated(after, reps=reps) if lines else after), tuple(lines)
 
 
 def _instant(
@@ -278,8 +312,12 @@ def amend(world: World, event: DealAmended) -> tuple[World, Lines]:
     splits = shares_of(event.splits)
     new = updated(record, amount=event.amount, margin=event.margin, splits=splits)
     source = Source(event.event_id, event.occurred_at)
-    world, lines = _restate(world, new, source, "deal amended", record)
-    return updated(world, dues=_dues(world, new)), lines
+    after, lines = _restate(world, new, source, "deal amended", record)
+    after = updated(after, dues=_dues(after, new))
+    cause = _cause(event, event.deal_id)
+    splits = (*record.splits, *new.splits)
+    after, trued = _true_ups(world, after, splits, record.closed, cause)
+    return after, (*lines, *trued)
 
 
 def cancel(world: World, event: DealCancelled) -> tuple[World, Lines]:
@@ -305,7 +343,10 @@ def cancel(world: World, event: DealCancelled) -> tuple[World, Lines]:
         lines.extend((*booked, *reversed_))
     cancelled = updated(record, cancelled=True)
     deals = world.deals.set(event.deal_id, cancelled)
-    return updated(world, reps=reps, deals=deals), tuple(lines)
+    after = updated(world, reps=reps, deals=deals)
+    cause = _cause(event, event.deal_id)
+    after, trued = _true_ups(world, after, record.splits, record.closed, cause)
+    return after, (*lines, *trued)
 
 
 def _instant_cancelled(

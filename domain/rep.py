@@ -80,6 +80,12 @@ class RepState:
     credits: Mapping[str, tuple[Decimal, ...]] = field(default_factory=dict)
     # The plan versions (id, version) the year's deals were placed under.
     plans: Mapping[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+    # What each closed period booked the rep (attainment commission, profit share,
+    # attainment points), by key: a later change books the difference
+    # (``domain.periodbook``).
+    periods: Mapping[str, tuple[tuple[str, ...], tuple[Decimal, ...]]] = field(
+        default_factory=dict
+    )
 
     def revenue_in(self, period: str) -> Decimal:
         return self.revenue.get(period, ZERO)
