@@ -5,6 +5,7 @@ pool, leader coefficient, support bonus, champions ...) equal ``simulate``'s."""
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +176,96 @@ def test_a_quarter_close_pays_the_awards_simulate_pays(
     send(producer, CONTROL, again["event_id"].encode(), orjson.dumps(again))
     _wait_routed(settings, CONTROL, before, 1)
     assert _booked(store, reps) == expected
+
+
+def _stands(store: Store, rep: str, expected: Any, attained: Decimal) -> bool:
+    return _booked(store, [rep]) == expected and attained == _rule_sum(
+        store, rep, "attainment_band_commission"
+    )
+
+
+def _rule_sum(store: Store, rep: str, rule: str) -> Decimal:
+    rows = store.rows(
+        "SELECT sum(amount) FROM ledger_lines FINAL "
+        "WHERE rep_id = {rep:String} AND rule = {rule:String}",
+        {"rep": rep, "rule": rule},
+    )
+    return Decimal(rows[0][0])
+
+
+def test_a_closed_months_commission_follows_a_late_deal_and_a_cancellation(
+    worker: QuotaFlowApp,
+    producer: Producer,
+    store: Store,
+    settings: Settings,
+    plan: Plan,
+) -> None:
+    """SPEC §9 on the stream: target 100,000 for March; 90,000 sold by the close
+    earns 950; a 60,000 March deal arriving after the close trues it up to 2,000;
+    cancelling that deal trues it back to 950. Every stage equals ``simulate``."""
+    year, rep = "2033", unique("R")
+    at, month = f"{year}-01-01T00:00:00+08:00", f"{year}-03"
+    body = yaml.safe_load(FULL.read_text())
+    for field in ("plan_id", "version"):
+        body.pop(field)
+    publish = envelope(
+        "PlanPublished", unique("plan"), at, plan_id=unique("full"), version=1,
+        effective_from=at, effective_to=f"{int(year) + 1}-01-01T00:00:00+08:00",
+        plan=body,
+    )  # fmt: skip
+    nodes = (unique("ACME"), unique("cloud"), unique("east"), unique("T"), rep)
+    targets = [
+        envelope("QuotaAssigned", unique("q"), at, node_id=node, level=level,
+                 parent_id=parent, period=month, amount=amount, currency="CNY")
+        for node, level, parent, amount in zip(
+            nodes, ("company", "product_line", "region", "team", "rep"),
+            (None, *nodes[:-1]), ("1000000", "1000000", "1000000", "1000000", "100000"),
+            strict=True,
+        )
+    ]  # fmt: skip
+    first, late = unique("D"), unique("D")
+
+    def sale(deal_id: str, amount: str, day: int) -> dict[str, Any]:
+        return deal_event(
+            event_id=unique("e"), deal_id=deal_id, rep_id=rep, amount=amount,
+            margin="0.00", new_customer=False,
+            occurred_at=f"{month}-{day:02d}T09:00:00+08:00",
+            payment_due_at=f"{year}-12-31T00:00:00+08:00",
+            splits=[{"rep_id": rep, "share": "1"}],
+        )  # fmt: skip
+
+    closing = envelope("PeriodClosed", unique("pc"), f"{year}-04-01T00:00:00+08:00",
+                       period=month)  # fmt: skip
+    cancel = envelope("DealCancelled", unique("x"), f"{year}-04-07T00:00:00+08:00",
+                      deal_id=late, reason="customer withdrew")  # fmt: skip
+    stages: list[tuple[str, dict[str, Any], str]] = [
+        (DEALS, sale(first, "90000.00", 3), first),
+        (CONTROL, closing, closing["event_id"]),
+        (DEALS, sale(late, "60000.00", 20), late),
+        (DEALS, cancel, late),
+    ]
+    before = routed(settings, PLANS)
+    send(producer, PLANS, publish["event_id"].encode(), orjson.dumps(publish))
+    _wait_routed(settings, PLANS, before, 1)
+    before = routed(settings, TARGETS)
+    for event in targets:
+        send(producer, TARGETS, event["event_id"].encode(), orjson.dumps(event))
+    _wait_routed(settings, TARGETS, before, len(targets))
+    sent: list[dict[str, Any]] = [publish, *targets]
+    for (topic, event, key), attained in zip(
+        stages, ("0", "950.00", "2000.00", "950.00"), strict=True
+    ):
+        sent.append(event)
+        expected = _simulated(plan, sent, [rep])
+        send(producer, topic, key.encode(), orjson.dumps(event))
+        wait_for(
+            partial(_stands, store, rep, expected, Decimal(attained)),
+            60,
+            f"{event['event_type']}: {attained} of attainment commission, as simulate",
+        )
+    trued = store.rows(
+        "SELECT formula FROM ledger_lines FINAL WHERE rep_id = {rep:String} "
+        "AND rule = 'attainment_band_commission' AND position(formula, 'true-up') > 0",
+        {"rep": rep},
+    )
+    assert any("true-up after DealCancelled" in formula for (formula,) in trued)
