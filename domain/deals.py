@@ -40,6 +40,7 @@ from domain.rep import (
     change_position,
     open_position,
     record_score,
+    reprice_position,
 )
 from domain.world import (
     DealRecord,
@@ -69,7 +70,9 @@ def _plan_for(world: World, deal: DealClosed) -> Plan:
     return plan
 
 
-def _spiff_for(world: World, plan: Plan, deal: DealClosed) -> SpiffWindow | None:
+def _spiff_for(
+    world: World, plan: Plan, deal: DealClosed | DealTerms
+) -> SpiffWindow | None:
     """The SPIFF window the deal closed in; of several, the highest multiplier."""
     covering = [
         w
@@ -468,6 +471,49 @@ def _settled(record: DealRecord) -> bool:
     if record.cancelled or record.forfeited_by is not None:
         return True
     return sum((p.counted for p in _counted(record)), ZERO) >= record.amount
+
+
+def reprice(world: World, source: Source, why: str) -> tuple[World, Lines]:
+    """SPEC §9, plans and SPIFFs by event time: after a ``PlanPublished`` or
+    ``SpiffAnnounced``, each open deal whose plan version or SPIFF window is no
+    longer the one that covers it is priced again, exactly as if the rule had
+    arrived first; only the difference is booked (``why`` says what arrived).
+    Rules change a few times a year, so looking at every deal costs little."""
+    lines: list[LedgerLine] = []
+    for deal_id in sorted(world.deals):
+        record = world.deals[deal_id]
+        if record.cancelled:
+            continue
+        terms = record.closed
+        try:
+            plan = plan_at(world, terms.occurred_at)
+        except Refused:  # pragma: no cover - a plan covered the deal when it closed
+            continue
+        if plan.currency != terms.currency:
+            continue  # the deal keeps the plan it could be priced under
+        spiff = _spiff_for(world, plan, terms)
+        if (plan.plan_id, plan.version, spiff) == (
+            record.plan_id,
+            record.plan_version,
+            record.spiff,
+        ):
+            continue
+        new = updated(record, plan_id=plan.plan_id, plan_version=plan.version,
+                      spiff=spiff)  # fmt: skip
+        reps = world.reps
+        for split in new.splits:
+            rep = rep_of(world, split.rep_id)
+            position = rep.positions[deal_id]
+            facts = _facts(new, rep, split)
+            rep, booked = reprice_position(
+                rep, position, facts, plan, source, f"re-priced: {why}"
+            )
+            reps = reps.set(rep.rep_id, rep)
+            lines.extend(booked)
+        deals = world.deals.set(deal_id, new)
+        world = updated(world, reps=reps, deals=deals)
+        world = updated(world, dues=_dues(world, new))
+    return world, tuple(lines)
 
 
 def forfeit_overdue(world: World, event: PeriodClosed) -> tuple[World, Lines]:

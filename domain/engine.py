@@ -40,6 +40,7 @@ from domain.events import (
 )
 from domain.frozen import updated
 from domain.money import ZERO
+from domain.naturalkeys import fact_of
 from domain.people import (
     adopt_proposal,
     confirm_collaboration,
@@ -95,6 +96,16 @@ def evolve(world: World, event: Event) -> tuple[World, Step]:
     if prior is not None:
         reason = f"event_id {event.event_id} was already used for different content"
         return world, Step(rejected=(Rejection(event.event_id, "conflict", reason),))
+    fact = fact_of(event)
+    if fact is not None:
+        known = world.facts.get(fact.key)
+        if known == fact.content:  # the same fact from another source counts once
+            return updated(world, seen=world.seen.set(key, digest)), Step()
+        if known is not None:
+            reason = f"{fact.named} was already recorded with other content"
+            return world, Step(
+                rejected=(Rejection(event.event_id, "conflict", reason),)
+            )
     try:
         if isinstance(event, PeriodClosed):
             after, step = close_period(world, event)
@@ -107,12 +118,14 @@ def evolve(world: World, event: Event) -> tuple[World, Step]:
     if step.lines:
         after, alerts = _accrue(after, step.lines)
     seen = after.seen.set(key, digest)
+    facts = after.facts if fact is None else after.facts.set(fact.key, fact.content)
     if after is world:
-        after = updated(world, seen=seen)
+        after = updated(world, seen=seen, facts=facts)
     else:
         # A world the handler made for this event and nobody else holds yet: one copy
-        # per event is enough (a World has 17 fields to copy).
+        # per event is enough (a World has 18 fields to copy).
         object.__setattr__(after, "seen", seen)
+        object.__setattr__(after, "facts", facts)
     return after, step._replace(alerts=alerts) if alerts else step
 
 

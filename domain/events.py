@@ -191,11 +191,13 @@ class PaymentReceived(Envelope):
 
 
 class SatisfactionRecorded(Envelope):
-    """A customer's satisfaction score for a deal, 0-100 (topic ``satisfaction``)."""
+    """A customer's satisfaction score for a deal, 0-100 (topic ``satisfaction``);
+    ``response_id`` is the survey system's id of the response, its natural key."""
 
     event_type: Literal["SatisfactionRecorded"]
     deal_id: Identifier
     customer_id: Identifier
+    response_id: Identifier | None = None
     score: Annotated[
         Decimal, BeforeValidator(_score), AfterValidator(plausible), Field(ge=0, le=100)
     ]

@@ -142,10 +142,8 @@ def _book_points(
 
 
 def nominate(world: World, event: NominationMade) -> tuple[World, Lines]:
-    """需销售部门提名: a nomination unlocks the pool for its nominee at period close."""
-    if any(n.nomination_id == event.nomination_id for n in world.nominations):
-        msg = f"nomination {event.nomination_id} was already made"
-        raise Refused("conflict", msg)
+    """需销售部门提名: a nomination unlocks the pool for its nominee at period close
+    (the same ``nomination_id`` again is one fact: ``domain.naturalkeys``)."""
     nomination = Nomination(
         nomination_id=event.nomination_id,
         nominee_id=event.nominee_id,
@@ -158,10 +156,8 @@ def nominate(world: World, event: NominationMade) -> tuple[World, Lines]:
 
 
 def adopt_proposal(world: World, event: ProposalAdopted) -> tuple[World, Lines]:
-    """Innovation award: an adopted proposal waits for its period's close."""
-    if any(p.proposal_id == event.proposal_id for p in world.proposals):
-        msg = f"proposal {event.proposal_id} was already adopted"
-        raise Refused("conflict", msg)
+    """Innovation award: an adopted proposal waits for its period's close (the same
+    ``proposal_id`` again is one fact: ``domain.naturalkeys``)."""
     proposal = InnovationProposal(
         proposal_id=event.proposal_id,
         rep_id=event.rep_id,

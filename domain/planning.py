@@ -7,10 +7,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from domain.deals import reprice
 from domain.events import PlanPublished, QuotaAdjusted, QuotaAssigned, SpiffAnnounced
 from domain.frozen import updated
 from domain.money import ZERO
 from domain.plan import Plan, SpiffWindow
+from domain.rep import Source
 from domain.targets import (
     ParentMissing,
     TargetError,
@@ -32,7 +34,9 @@ def announce(world: World, event: SpiffAnnounced) -> tuple[World, Lines]:
         product_lines=event.product_lines,
         regions=event.regions,
     )
-    return updated(world, spiffs=(*world.spiffs, window)), ()
+    world = updated(world, spiffs=(*world.spiffs, window))
+    source = Source(event.event_id, event.occurred_at)
+    return reprice(world, source, f"SPIFF {event.spiff_id} announced after the deal")
 
 
 def publish(world: World, event: PlanPublished) -> tuple[World, Lines]:
@@ -55,7 +59,9 @@ def publish(world: World, event: PlanPublished) -> tuple[World, Lines]:
                 f"plan {plan.plan_id} v{plan.version} was published with other content"
             )
             raise Refused("conflict", msg)
-    return updated(world, plans=(*world.plans, plan)), ()
+    world = updated(world, plans=(*world.plans, plan))
+    why = f"plan {plan.plan_id} v{plan.version} published after the deal"
+    return reprice(world, Source(event.event_id, event.occurred_at), why)
 
 
 def assign_target(world: World, event: QuotaAssigned) -> tuple[World, Lines]:

@@ -197,6 +197,31 @@ def change_position(
     return _follow_on(state, changed, plans, source, lines, delta)
 
 
+def reprice_position(
+    state: RepState,
+    position: Position,
+    facts: PositionFacts,
+    plan: Plan,
+    source: Source,
+    note: str,
+) -> tuple[RepState, tuple[LedgerLine, ...]]:
+    """SPEC §9: a deal priced again under the plan version or SPIFF window that
+    covers it now (one that arrived after it). Its credited revenue and place are
+    unchanged, so nothing after it moves; its keys book the difference."""
+    used = state.plans.get(position.year, ())
+    if (plan.plan_id, plan.version) not in used:
+        used = (*used, (plan.plan_id, plan.version))
+        state = updated(state, plans={**state.plans, position.year: used})
+    facts = updated(facts, ytd_before=position.facts.ytd_before)
+    changed = updated(
+        position,
+        facts=_at(state, facts, plan, facts.ytd_before),
+        plan_id=plan.plan_id,
+        plan_version=plan.version,
+    )
+    return _rebook(state, changed, plan, source, note)
+
+
 def cancel_position(
     state: RepState, position: Position, plans: PlanOf, source: Source, reason: str
 ) -> tuple[RepState, tuple[LedgerLine, ...]]:

@@ -94,6 +94,7 @@ class PaymentReceived(Envelope, frozen=True, kw_only=True, tag=True):
 class SatisfactionRecorded(Envelope, frozen=True, kw_only=True, tag=True):
     deal_id: Id
     customer_id: Id
+    response_id: CheckedId | UnsetType | None = UNSET
     score: Money | int
     comment: Annotated[str, Meta(max_length=4000)] | UnsetType = UNSET
 

@@ -163,6 +163,14 @@ def event_key(event_id: str) -> int:
     return int.from_bytes(blake2b(event_id.encode(), digest_size=16).digest())
 
 
+def fact_digest(event: Event) -> int:
+    """A fixed-size digest of what an event states, whoever sent it (event id,
+    source and schema version aside): the same fact from two sources matches."""
+    return _digest(
+        type(event).__pydantic_serializer__.to_json(event, exclude=_ENVELOPE)
+    )
+
+
 def event_digest(event: Event) -> int:
     """A fixed-size digest of an event's content: a repeat of the same id is the
     same fact only if this matches."""
@@ -192,6 +200,9 @@ class World:
     # (``event_digest``), so a repeat is compared with what was applied without
     # keeping the event.
     seen: PMap[int, int] = field(default_factory=PMap)
+    # Every fact applied, by its natural key's digest (``domain.naturalkeys``), to
+    # its content's digest (``fact_digest``): one fact sent twice counts once.
+    facts: PMap[int, int] = field(default_factory=PMap)
     deals: PMap[str, DealRecord] = field(default_factory=PMap)
     waiting: PMap[str, tuple[Waiting, ...]] = field(default_factory=PMap)
     # Deals that may still be forfeited, by the UTC month of their due date: a close
@@ -212,7 +223,7 @@ class World:
     awards_elsewhere: bool = False
 
 
-OWN_FIELDS = ("seen", "deals", "waiting", "dues", "reps", "budgets")
+OWN_FIELDS = ("seen", "facts", "deals", "waiting", "dues", "reps", "budgets")
 """What a world of some reps owns; every other field is a fact about the company
 (plans, SPIFFs, targets, people, nominations, proposals, closed periods) that the
 worlds of one stream partition share."""

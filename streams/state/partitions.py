@@ -31,10 +31,12 @@ from domain.events import (
     Event,
     InvalidEvent,
     PeriodClosed,
+    PlanPublished,
     QuotaAssigned,
     RepHired,
     RepLeft,
     RepMoved,
+    SpiffAnnounced,
     decode_event,
 )
 from domain.ledger import LedgerLine
@@ -223,9 +225,10 @@ class RepPartition:
         if due is None or due(BROADCAST):
             self.base, step = evolve(self.base, event)
         lines = []
-        if isinstance(event, PeriodClosed):
-            # A close books each rep's attainment lines in their own world, under the
-            # company facts as they stood before it.
+        if isinstance(event, PeriodClosed | PlanPublished | SpiffAnnounced):
+            # A close books each rep's attainment lines in their own world, and a plan
+            # version or SPIFF window re-prices the deals it covers that came before
+            # it (SPEC §9), under the company facts as they stood before it.
             for rep_id, world in self.worlds.items():
                 if due is None or due(rep_id):
                     self.worlds[rep_id], own = evolve(under(world, before), event)

@@ -115,3 +115,37 @@ def test_activities_reach_their_rep_and_org_and_targets_reach_every_rep(
     for reason in ("insufficient_points", "unknown_rep"):
         wanted = f'quotaflow_dead_letters_total{{reason="{reason}"}}'
         wait_for(lambda w=wanted: w in metrics_text(settings), 30, reason)
+
+
+def test_a_spiff_and_a_plan_arriving_after_the_deals_they_cover_reprice_them(
+    worker: QuotaFlowApp, producer: Producer, store: Store, settings: Settings
+) -> None:
+    """SPEC §9 on the stream: the rules ride ``plans``, the deals ``deals``; a rule
+    that comes second prices the deals as if it had come first."""
+    year, rep, line = "2035", unique("R"), unique("pl")
+    first = _deal(rep, f"{year}-06-02T10:00:00+08:00", product_line=line)
+    send(producer, DEALS, first["deal_id"].encode(), orjson.dumps(first))
+    # The reference plan (v1): 100,000 at 3%.
+    wait_for(lambda: earned(store, rep) == Decimal("3000.00"), 60, "v1's 3%")
+
+    spiff = envelope(
+        "SpiffAnnounced", unique("spiff"), f"{year}-06-05T00:00:00+08:00",
+        spiff_id=unique("june"), starts_at=f"{year}-06-01T00:00:00+08:00",
+        ends_at=f"{year}-06-03T00:00:00+08:00", multiplier="2", product_lines=[line],
+    )  # fmt: skip
+    send(producer, PLANS, spiff["event_id"].encode(), orjson.dumps(spiff))
+    wait_for(lambda: earned(store, rep) == Decimal("6000.00"), 60, "the late SPIFF")
+
+    bands = [{"lower": "0", "upper": "500000", "rate": "0.04"},
+             {"lower": "500000", "rate": "0.05"}]  # fmt: skip
+    plan = envelope(
+        "PlanPublished", unique("plan"), f"{year}-07-01T00:00:00+08:00",
+        plan_id="reference", version=3, effective_from=f"{year}-01-01T00:00:00+08:00",
+        effective_to=f"{int(year) + 1}-01-01T00:00:00+08:00",
+        plan={"currency": "CNY", "revenue_bands": bands},
+    )  # fmt: skip
+    send(producer, PLANS, plan["event_id"].encode(), orjson.dumps(plan))
+    # 100,000 at v3's 4%, × 2 in the SPIFF window.
+    wait_for(lambda: earned(store, rep) == Decimal("8000.00"), 60, "the late plan")
+    lines = get_json(settings, f"/api/reps/{rep}/statement")
+    assert any("re-priced: plan reference v3" in row["formula"] for row in lines)

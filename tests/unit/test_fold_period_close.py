@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from domain.engine import node_attainment
+from domain.engine import Step, node_attainment
 from domain.events import Event
 from domain.ledger import LedgerLine
 from domain.plan import Plan
@@ -138,11 +138,16 @@ def test_the_cross_functional_pool_needs_a_nomination_from_sales(
         hire("A"),
         hire("S", role="support", grade="S3"),
         nominate,
+        # The same nomination from a second source counts once (SPEC §9); the same
+        # nomination id for someone else is a conflict.
         nominate.model_copy(update={"event_id": "n-2"}),
+        nominate.model_copy(update={"event_id": "n-3", "nominee_id": "A"}),
         close(q, "2026-04-01T00:00:00+08:00"),
     ]
     _, steps = fold(full_plan, events)
-    assert steps[3].rejected[0].code == "conflict"
+    assert steps[3] == Step()
+    assert steps[4].rejected[0].code == "conflict"
+    assert "nomination N-1 was already recorded" in steps[4].rejected[0].reason
     assert by_rule(list(steps[-1].lines), "S") == {
         "cross_functional_pool": D("20000.00")
     }
@@ -309,10 +314,12 @@ def test_an_approved_innovation_proposal_earns_5_percent_of_its_uplift(
         adopted(1, "CFO"),
         adopted(2, None),
         adopted(1, "CFO").model_copy(update={"event_id": "pa-again"}),
+        adopted(1, "CEO").model_copy(update={"event_id": "pa-other"}),
         close("2026-Q1", "2026-04-01T00:00:00+08:00"),
     ]
     _, steps = fold(full_plan, events)
-    assert steps[2].rejected[0].code == "conflict"
+    assert steps[2] == Step()  # a second source: counted once
+    assert steps[3].rejected[0].code == "conflict"
     assert by_rule(list(steps[-1].lines), "A") == {"innovation_award": D("10000.00")}
     (withheld,) = (w for w in steps[-1].withheld if w.rule == "innovation_award")
     assert "P-2: awaiting manual approval" in withheld.reason

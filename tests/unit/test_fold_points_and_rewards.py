@@ -208,22 +208,30 @@ def test_accruals_past_the_non_reserve_budget_raise_one_alert(
 
 
 def test_people_are_hired_moved_and_leave(full_plan: Plan) -> None:
-    def org(kind: str, n: int, rep: str, **fields: Any) -> Event:
+    def org(kind: str, n: int, rep: str, day: int = 0, **fields: Any) -> Event:
         base = {"team_id": "T1", "region": "east", "role": "account_manager",
                 "grade": "P5", "hired_at": "2025-06-01T00:00:00+08:00"}  # fmt: skip
-        return other(kind, f"o-{n}", rep_id=rep, **{**base, **fields})
+        at = f"2026-01-{day or n:02d}T00:00:00+08:00"  # a move or departure: its own
+        return other(kind, f"o-{n}", at, rep_id=rep, **{**base, **fields})
 
+    rehired = "2026-09-01T00:00:00+08:00"
     events = [
         org("RepHired", 1, "R-1"),
         org("RepMoved", 2, "R-1", team_id="T2", grade="P6"),
-        org("RepHired", 3, "R-1"),
+        org("RepHired", 3, "R-1", hired_at="2025-07-01T00:00:00+08:00"),
+        org("RepHired", 7, "R-1", day=1),  # the first hiring, from another source
+        org("RepHired", 8, "R-1", day=1, grade="P7"),  # the first, other content
         org("RepLeft", 4, "R-1"),
         org("RepMoved", 5, "R-1"),
-        org("RepHired", 6, "R-1", team_id="T3"),
+        org("RepHired", 6, "R-1", team_id="T3", hired_at=rehired),
     ]
     world, steps = fold(full_plan, events)
     assert steps[2].rejected[0].code == "conflict"
-    assert steps[4].rejected[0].code == "unknown_rep"
+    assert "already employed" in steps[2].rejected[0].reason
+    assert steps[3] == Step()
+    assert steps[4].rejected[0].code == "conflict"
+    assert "hiring of R-1 on 2025-06-01" in steps[4].rejected[0].reason
+    assert steps[6].rejected[0].code == "unknown_rep"
     person = world.people["R-1"]
     assert (person.team_id, person.left_at) == ("T3", None)
 
