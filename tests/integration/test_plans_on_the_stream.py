@@ -31,12 +31,12 @@ YEAR = "2030"
 
 
 def _deal(rep: str, at: str, **fields: Any) -> dict[str, Any]:
-    return deal_event(
-        event_id=unique("e"), deal_id=unique("D"), rep_id=rep, amount="100000.00",
-        margin="0.00", new_customer=False, occurred_at=at,
-        payment_due_at=f"{YEAR}-12-31T00:00:00+08:00",
-        splits=[{"rep_id": rep, "share": "1"}], **fields,
-    )  # fmt: skip
+    return deal_event(**{
+        "event_id": unique("e"), "deal_id": unique("D"), "rep_id": rep,
+        "amount": "100000.00", "margin": "0.00", "new_customer": False,
+        "occurred_at": at, "payment_due_at": f"{YEAR}-12-31T00:00:00+08:00",
+        "splits": [{"rep_id": rep, "share": "1"}], **fields,
+    })  # fmt: skip
 
 
 def test_a_published_plan_prices_later_deals_and_a_spiff_window_doubles_them(
@@ -123,7 +123,8 @@ def test_a_spiff_and_a_plan_arriving_after_the_deals_they_cover_reprice_them(
     """SPEC §9 on the stream: the rules ride ``plans``, the deals ``deals``; a rule
     that comes second prices the deals as if it had come first."""
     year, rep, line = "2035", unique("R"), unique("pl")
-    first = _deal(rep, f"{year}-06-02T10:00:00+08:00", product_line=line)
+    first = _deal(rep, f"{year}-06-02T10:00:00+08:00", product_line=line,
+                  payment_due_at=f"{year}-12-31T00:00:00+08:00")  # fmt: skip
     send(producer, DEALS, first["deal_id"].encode(), orjson.dumps(first))
     # The reference plan (v1): 100,000 at 3%.
     wait_for(lambda: earned(store, rep) == Decimal("3000.00"), 60, "v1's 3%")
