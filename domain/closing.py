@@ -21,6 +21,7 @@ from domain.money import ZERO
 from domain.periodawards import Awarded, award_all
 from domain.periodbook import Keyed, owed, settle
 from domain.periods import period_end
+from domain.planning import parent_unknown
 from domain.rep import Source
 from domain.world import Step, World, plan_at, rep_of
 
@@ -54,8 +55,10 @@ def close_period(world: World, event: PeriodClosed) -> tuple[World, Step]:
         booked.extend((*settled, *more))
     closed = (*world.closed_periods, period)
     world = updated(world, reps=reps, closed_periods=closed)
+    world, refused = parent_unknown(world, period)
     step = Step(
         lines=tuple(booked),
+        rejected=refused,
         candidates=awards.candidates,
         withheld=awards.withheld,
     )

@@ -37,6 +37,7 @@ from domain.events import (
     RepMoved,
     SatisfactionRecorded,
     SpiffAnnounced,
+    TargetsConfirmed,
 )
 from domain.frozen import updated
 from domain.money import ZERO
@@ -55,6 +56,7 @@ from domain.planning import (
     adjust_target,
     announce,
     assign_target,
+    confirm_targets,
     node_attainment,
     publish,
     rep_attainment,
@@ -107,8 +109,9 @@ def evolve(world: World, event: Event) -> tuple[World, Step]:
                 rejected=(Rejection(event.event_id, "conflict", reason),)
             )
     try:
-        if isinstance(event, PeriodClosed):
-            after, step = close_period(world, event)
+        stepped = _STEPS.get(type(event))
+        if stepped is not None:
+            after, step = stepped(world, event)
         else:
             after, lines = _HANDLERS[type(event)](world, event)
             step = Step(lines=lines)
@@ -161,6 +164,7 @@ _CHAINS: Mapping[str, tuple[str, str]] = {
     "SatisfactionRecorded": ("satisfaction", "deal_id"),
     "QuotaAssigned": ("targets", "node_id"),
     "QuotaAdjusted": ("targets", "node_id"),
+    "TargetsConfirmed": ("targets", "node_id"),
     "RepHired": ("org", "rep_id"),
     "RepMoved": ("org", "rep_id"),
     "RepLeft": ("org", "rep_id"),
@@ -210,6 +214,12 @@ def _accrue(world: World, lines: Lines) -> tuple[World, tuple[BudgetAlert, ...]]
 
 
 Handler = Callable[[World, Any], tuple[World, Lines]]
+_STEPS: Mapping[type, Callable[[World, Any], tuple[World, Step]]] = {
+    PeriodClosed: close_period,
+    QuotaAssigned: assign_target,
+}
+"""Handlers whose step says more than lines (awards' candidates, refusals of the
+targets that waited for the one placed)."""
 _HANDLERS: Mapping[type, Handler] = {
     DealClosed: close,
     DealAmended: amend,
@@ -218,8 +228,8 @@ _HANDLERS: Mapping[type, Handler] = {
     SatisfactionRecorded: score,
     SpiffAnnounced: announce,
     PlanPublished: publish,
-    QuotaAssigned: assign_target,
     QuotaAdjusted: adjust_target,
+    TargetsConfirmed: confirm_targets,
     RepHired: hire,
     RepMoved: move,
     RepLeft: leave,

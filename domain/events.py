@@ -227,6 +227,16 @@ class QuotaAdjusted(QuotaAssigned):
     approved_by: Identifier
 
 
+class TargetsConfirmed(Envelope):
+    """目标责任书: a node's decomposition for a period is confirmed by someone
+    (topic ``targets``, key ``node_id``): its children must then sum to it exactly."""
+
+    event_type: Literal["TargetsConfirmed"]
+    node_id: Identifier
+    period: Annotated[str, Field(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")]
+    confirmed_by: Identifier
+
+
 class PlanPublished(Envelope):
     """A new plan version, effective from a date (topic ``plans``)."""
 
@@ -369,6 +379,7 @@ Event = Annotated[
     | SatisfactionRecorded
     | QuotaAssigned
     | QuotaAdjusted
+    | TargetsConfirmed
     | PlanPublished
     | RepHired
     | RepMoved
@@ -391,7 +402,7 @@ CURRENT_VERSIONS: Mapping[str, int] = dict.fromkeys(
         "SatisfactionRecorded", "QuotaAssigned", "QuotaAdjusted", "PlanPublished",
         "RepHired", "RepMoved", "RepLeft", "SpiffAnnounced", "ActivityLogged",
         "CollaborationConfirmed", "PointsRedeemed", "NominationMade",
-        "ProposalAdopted", "PeriodClosed",
+        "ProposalAdopted", "PeriodClosed", "TargetsConfirmed",
     ),
     1,
 )  # fmt: skip

@@ -8,9 +8,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from domain.deals import reprice
-from domain.events import PlanPublished, QuotaAdjusted, QuotaAssigned, SpiffAnnounced
+from domain.events import (
+    PlanPublished,
+    QuotaAdjusted,
+    QuotaAssigned,
+    SpiffAnnounced,
+    TargetsConfirmed,
+)
 from domain.frozen import updated
-from domain.money import ZERO
+from domain.money import ZERO, format_money
 from domain.plan import Plan, SpiffWindow
 from domain.rep import Source
 from domain.targets import (
@@ -21,8 +27,9 @@ from domain.targets import (
     adjust,
     assign,
     attainment,
+    confirm,
 )
-from domain.world import Lines, Refused, World
+from domain.world import Lines, Refused, Rejection, Step, World
 
 
 def announce(world: World, event: SpiffAnnounced) -> tuple[World, Lines]:
@@ -64,8 +71,29 @@ def publish(world: World, event: PlanPublished) -> tuple[World, Lines]:
     return reprice(world, Source(event.event_id, event.occurred_at), why)
 
 
-def assign_target(world: World, event: QuotaAssigned) -> tuple[World, Lines]:
-    """目标分解: a target for a node; a child arriving before its parent waits."""
+def assign_target(world: World, event: QuotaAssigned) -> tuple[World, Step]:
+    """目标分解: a target for a node; a child arriving before its parent waits for it,
+    and is placed (or refused, with its own event named) when the parent comes."""
+    known = world.targets.get(event.node_id, event.period)
+    if known is not None and _same_target(known, event):
+        return world, Step()  # the same target from another source counts once
+    world, refused = _place(world, event)
+    if refused is not None:
+        raise Refused(refused.code, refused.reason)
+    return _release_orphans(world, event)
+
+
+def _same_target(known: TargetNode, event: QuotaAssigned) -> bool:
+    return (known.level, known.parent_id, known.assigned, known.currency) == (
+        event.level,
+        event.parent_id,
+        event.amount,
+        event.currency,
+    )
+
+
+def _place(world: World, event: QuotaAssigned) -> tuple[World, Rejection | None]:
+    """``event``'s node in the tree, or waiting for its parent, or its refusal."""
     try:
         node = TargetNode(
             node_id=event.node_id,
@@ -81,21 +109,79 @@ def assign_target(world: World, event: QuotaAssigned) -> tuple[World, Lines]:
     except ParentMissing:
         key = f"{event.parent_id}@{event.period}"
         waiting = (*world.orphans.get(key, ()), event)
-        return updated(world, orphans=world.orphans.set(key, waiting)), ()
-    except (TargetError, ValidationError) as exc:
-        raise Refused("target", str(exc)) from exc
-    world = updated(world, targets=book)
-    key = f"{event.node_id}@{event.period}"
-    for child in world.orphans.get(key, ()):
+        return updated(world, orphans=world.orphans.set(key, waiting)), None
+    except TargetError as exc:
+        return world, Rejection(event.event_id, exc.code, str(exc), event)
+    return updated(world, targets=book), None
+
+
+def _release_orphans(world: World, event: QuotaAssigned) -> tuple[World, Step]:
+    """The children that waited for ``event``'s node, and theirs, placed in the order
+    they came; one that no longer fits is refused under its own event id."""
+    refused: list[Rejection] = []
+    pending = [f"{event.node_id}@{event.period}"]
+    while pending:
+        key = pending.pop(0)
+        waited = world.orphans.get(key, ())
+        if not waited:
+            continue
         world = updated(world, orphans=world.orphans.delete(key))
-        world, _ = assign_target(world, child)
-    return world, ()
+        for child in waited:
+            world, rejection = _place(world, child)
+            if rejection is None:
+                pending.append(f"{child.node_id}@{child.period}")
+            else:
+                refused.append(rejection)
+    return world, Step(rejected=tuple(refused))
+
+
+def parent_unknown(world: World, period: str) -> tuple[World, tuple[Rejection, ...]]:
+    """SPEC §9: targets of ``period`` still waiting for their parent when the period
+    closes are refused (``parent_unknown``), under their own event ids."""
+    refused, orphans = [], world.orphans
+    for key in sorted(world.orphans):
+        parent_id, at = key.rsplit("@", 1)
+        if at != period:
+            continue
+        orphans = orphans.delete(key)
+        for child in world.orphans[key]:
+            reason = (
+                f"{child.level} {child.node_id} {period} "
+                f"({format_money(child.amount)}) waited for its parent {parent_id}, "
+                f"which has no {period} target when {period} closed"
+            )
+            refused.append(Rejection(child.event_id, "parent_unknown", reason, child))
+    if not refused:
+        return world, ()
+    return updated(world, orphans=orphans), tuple(refused)
+
+
+def confirm_targets(world: World, event: TargetsConfirmed) -> tuple[World, Lines]:
+    """目标责任书: a node's decomposition for a period is confirmed; it must add up."""
+    rules = _rules_at(world, event)
+    try:
+        book = confirm(
+            world.targets,
+            event.node_id,
+            event.period,
+            rules=rules,
+            confirmed_by=event.confirmed_by,
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+        )
+    except TargetError as exc:
+        raise Refused(exc.code, str(exc)) from exc
+    return updated(world, targets=book), ()
+
+
+def _rules_at(world: World, event: QuotaAdjusted | TargetsConfirmed) -> TargetRules:
+    in_force = [p for p in world.plans if p.in_force(event.occurred_at)]
+    return next((p.targets for p in reversed(in_force) if p.targets), TargetRules())
 
 
 def adjust_target(world: World, event: QuotaAdjusted) -> tuple[World, Lines]:
     """保留不超过20%的指标调整权限: the plan in force limits mid-period changes."""
-    in_force = [p for p in world.plans if p.in_force(event.occurred_at)]
-    rules = next((p.targets for p in reversed(in_force) if p.targets), TargetRules())
+    rules = _rules_at(world, event)
     try:
         book = adjust(
             world.targets,
@@ -109,7 +195,7 @@ def adjust_target(world: World, event: QuotaAdjusted) -> tuple[World, Lines]:
             rules=rules,
         )
     except TargetError as exc:
-        raise Refused("target", str(exc)) from exc
+        raise Refused(exc.code, str(exc)) from exc
     return updated(world, targets=book), ()
 
 

@@ -34,11 +34,41 @@ _PERIOD = re.compile(r"([0-9]{4})(?:-Q([1-4])|-(0[1-9]|1[0-2]))?")
 
 
 class TargetError(ValueError):
-    """A target change or check that fails; the message says why, with the numbers."""
+    """A target change or check that fails; the message says why, with the numbers,
+    and ``code`` names the rule (the refusal's code)."""
+
+    code = "target"
 
 
 class ParentMissing(TargetError):
     """A child's target arrived before its parent's target for the same period."""
+
+    code = "parent_unknown"
+
+
+class SumExceeded(TargetError):
+    """Children would exceed their parent, or sub-periods their period; or a
+    confirmed decomposition does not add up."""
+
+    code = "target_sum"
+
+
+class AlreadyAssigned(TargetError):
+    """A second ``QuotaAssigned`` for a node and period: a change is an adjustment."""
+
+    code = "already_assigned"
+
+
+class AdjustmentLimit(TargetError):
+    """An adjustment beyond the plan's limit, counted from the first assignment."""
+
+    code = "adjustment_limit"
+
+
+class NewProductShare(TargetError):
+    """New product lines carry less of a confirmed company target than required."""
+
+    code = "new_product_share"
 
 
 class _Frozen(BaseModel):
@@ -140,12 +170,16 @@ class TargetNode(_Frozen):
     period: Period
     amount: Decimal = Field(ge=0)
     currency: CurrencyCode
+    # The amount first assigned: adjustments are limited against it, cumulatively.
+    assigned: Decimal | None = None
+    # Who confirmed the node's decomposition (``TargetsConfirmed``), if anyone has.
+    confirmed_by: str | None = None
 
 
 class TargetChange(_Frozen):
     """One accepted change of a target: what it was, what it became, who, when, why."""
 
-    kind: Literal["assigned", "adjusted"]
+    kind: Literal["assigned", "adjusted", "confirmed"]
     node_id: str
     period: str
     before: Decimal | None
@@ -260,21 +294,73 @@ def assign(
     a node one level up (company → product_line → region → team → rep) that already has
     a target for the same period, in the same currency; else ``ParentMissing``. A node
     keeps its level and currency in every period; its parent may differ by period (a
-    rep who moved team). Assigning a node and period again replaces the target (amount
-    and parent), without the adjustment limit; the history keeps the amount replaced.
+    rep who moved team). A node and period are assigned once (``AlreadyAssigned``;
+    a change is an adjustment). A target that would make its siblings exceed their
+    parent, or its node's periods exceed the period around them (months their
+    quarter, quarters their year), or that is below what its own sub-periods already
+    hold, is refused with the excess (``SumExceeded``).
     """
+    known = book.get(node.node_id, node.period)
+    if known is not None:
+        msg = (
+            f"{node.node_id} {node.period} already has a target of "
+            f"{format_money(known.amount)}; send QuotaAdjusted to change it"
+        )
+        raise AlreadyAssigned(msg)
     _check_place(book, node)
-    before = book.get(node.node_id, node.period)
+    node = node.model_copy(update={"assigned": node.amount})
+    _check_within(book, node, node.amount)
     change = TargetChange(
         kind="assigned",
         node_id=node.node_id,
         period=node.period,
-        before=None if before is None else before.amount,
+        before=None,
         after=node.amount,
         event_id=event_id,
         occurred_at=occurred_at,
     )
     return _put(book, node, change)
+
+
+def _check_within(book: TargetBook, node: TargetNode, amount: Decimal) -> None:
+    """``node`` at ``amount`` fits under its parent beside its siblings, within the
+    period around its period beside the other sub-periods, and above its own
+    children and sub-periods."""
+    where = f"{node.node_id} {node.period} at {format_money(amount)}"
+    if node.parent_id is not None:  # placed: the parent is in the book
+        parent = _require(book, node.parent_id, node.period)
+        siblings = (c for c in book.children(parent.node_id, node.period)
+                    if c.node_id != node.node_id)  # fmt: skip
+        _check_fits(where, _total(siblings) + amount, parent, "its siblings")
+    around = parent_period(node.period)
+    if around is not None:
+        outer = book.get(node.node_id, around)
+        if outer is not None:
+            others = (book.get(node.node_id, p) for p in child_periods(around)
+                      if p != node.period)  # fmt: skip
+            _check_fits(where, _total(others) + amount, outer, "the other periods")
+    inside = [
+        ("its children", _total(book.children(node.node_id, node.period))),
+        ("its periods", _total(book.get(node.node_id, p)
+                               for p in child_periods(node.period))),
+    ]  # fmt: skip
+    for what, held in inside:
+        if held > amount:
+            msg = (
+                f"{where} is below what {what} already hold "
+                f"({format_money(held)}): {format_money(held - amount)} short"
+            )
+            raise SumExceeded(msg)
+
+
+def _check_fits(where: str, total: Decimal, outer: TargetNode, beside: str) -> None:
+    if total > outer.amount:
+        msg = (
+            f"{where} with {beside} comes to {format_money(total)}, "
+            f"{format_money(total - outer.amount)} above {outer.node_id} "
+            f"{outer.period}'s {format_money(outer.amount)}"
+        )
+        raise SumExceeded(msg)
 
 
 def adjust(  # noqa: PLR0913 - an adjustment: which target, to what, who, when, why
@@ -289,11 +375,11 @@ def adjust(  # noqa: PLR0913 - an adjustment: which target, to what, who, when, 
     event_id: str,
     rules: TargetRules,
 ) -> TargetBook:
-    """保留不超过20%的指标调整权限: move a target by at most ``rules.max_adjustment``.
-
-    The change is measured against the amount in force (after earlier adjustments), for
-    any period (the plan's example is a quarter). Sums are not re-checked: moving one
-    quarter usually goes with moving its year or a sibling, each its own adjustment.
+    """保留不超过20%的指标调整权限: a target stays within ``rules.max_adjustment``
+    of the amount first assigned, however many adjustments it takes (three +20%
+    steps are +72.8%: the second is already refused). The moved target must still
+    fit its parent and its period, and hold its children and sub-periods
+    (``SumExceeded``): moving one quarter up may need its year moved first.
     """
     where = f"{node_id} {period}"
     node = _require(book, node_id, period)
@@ -304,15 +390,18 @@ def adjust(  # noqa: PLR0913 - an adjustment: which target, to what, who, when, 
         amount = format_money(new_amount)
         msg = f"adjustment of {where} to {amount}: a target is never < 0"
         raise TargetError(msg)
-    change = abs(new_amount - node.amount)
-    if change > rules.max_adjustment * node.amount:
-        by = f"by {_percent(change / node.amount)}" if node.amount else "from zero"
+    first = node.assigned if node.assigned is not None else node.amount
+    change = abs(new_amount - first)
+    if change > rules.max_adjustment * first:
+        by = f"by {_percent(change / first)}" if first else "from zero"
+        now = f", now {format_money(node.amount)}," if node.amount != first else ""
         msg = (
             f"adjustment of {where} {by} exceeds the "
-            f"{_percent(rules.max_adjustment)} allowed "
-            f"({format_money(node.amount)} to {format_money(new_amount)})"
+            f"{_percent(rules.max_adjustment)} allowed ({format_money(first)}"
+            f"{' first assigned' if now else ''}{now} to {format_money(new_amount)})"
         )
-        raise TargetError(msg)
+        raise AdjustmentLimit(msg)
+    _check_within(book, node, new_amount)
     record = TargetChange(
         kind="adjusted",
         node_id=node_id,
@@ -335,7 +424,7 @@ def _check_sum(what: str, total: Decimal, expected: Decimal) -> None:
             f"{what} sum to {format_money(total)}, "
             f"{format_money(abs(gap))} {side} {format_money(expected)}"
         )
-        raise TargetError(msg)
+        raise SumExceeded(msg)
 
 
 def check_decomposition(book: TargetBook, parent_id: str, period: str) -> None:
@@ -381,7 +470,37 @@ def check_new_product_share(
             "below the "
             f"{_percent(rules.new_product_min_share)} required"
         )
-        raise TargetError(msg)
+        raise NewProductShare(msg)
+
+
+def confirm(
+    book: TargetBook,
+    node_id: str,
+    period: str,
+    *,
+    rules: TargetRules,
+    confirmed_by: str,
+    event_id: str,
+    occurred_at: datetime,
+) -> TargetBook:
+    """目标责任书: a node's decomposition for a period is confirmed (TargetsConfirmed):
+    its children sum to it exactly and, for a company, new product lines carry their
+    share; else refused with the gap."""
+    node = _require(book, node_id, period)
+    check_decomposition(book, node_id, period)
+    if node.level == LEVELS[0]:
+        check_new_product_share(book, node_id, period, rules)
+    change = TargetChange(
+        kind="confirmed",
+        node_id=node_id,
+        period=period,
+        before=node.amount,
+        after=node.amount,
+        event_id=event_id,
+        occurred_at=occurred_at,
+        approved_by=confirmed_by,
+    )
+    return _put(book, node.model_copy(update={"confirmed_by": confirmed_by}), change)
 
 
 def _positive(target: Decimal) -> Decimal:

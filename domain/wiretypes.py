@@ -113,6 +113,12 @@ class QuotaAdjusted(QuotaAssigned, frozen=True, kw_only=True, tag=True):
     approved_by: Id
 
 
+class TargetsConfirmed(Envelope, frozen=True, kw_only=True, tag=True):
+    node_id: Id
+    period: Period
+    confirmed_by: Id
+
+
 class _RepEvent(Envelope, frozen=True, kw_only=True):
     rep_id: Id
     team_id: Id
@@ -193,6 +199,7 @@ Wire = (
     | SatisfactionRecorded
     | QuotaAssigned
     | QuotaAdjusted
+    | TargetsConfirmed
     | RepHired
     | RepMoved
     | RepLeft

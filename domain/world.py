@@ -43,6 +43,9 @@ class Rejection(NamedTuple):
     event_id: str
     code: str
     reason: str
+    # The refused event when it is not the one being applied (a target that waited
+    # for its parent, refused when the parent comes or the period closes).
+    event: Event | None = None
 
 
 class Step(NamedTuple):
@@ -53,6 +56,12 @@ class Step(NamedTuple):
     alerts: tuple[BudgetAlert, ...] = ()
     candidates: tuple[PromotionCandidate, ...] = ()
     withheld: tuple[Withheld, ...] = ()
+
+    @property
+    def refused(self) -> bool:
+        """Whether the event itself was refused (``rejected`` may also name targets
+        that waited for it and are refused now)."""
+        return any(r.event is None for r in self.rejected)
 
 
 class Refused(Exception):

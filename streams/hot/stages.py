@@ -21,6 +21,7 @@ from typing import Any
 
 from confluent_kafka import Producer
 
+from domain.engine import Rejection
 from domain.events import InvalidEvent, decode_event
 from projections.deadletters import write_dead_letter
 from projections.store import Store
@@ -202,8 +203,11 @@ class Stages:
             self._send(self._shares_topic, key, encode_report(report), 0)
         for rejection in applied.refused:
             invalid = InvalidEvent(rejection.code, rejection.reason)
-            self.dead_letter(batch, origin.key, forward.value, origin, invalid)
-        outcome = "refused" if applied.refused else "applied"
+            # A target that waited for its parent is set aside as its own event.
+            value = forward.value if rejection.event is None else encoded(rejection)
+            self.dead_letter(batch, origin.key, value, origin, invalid)
+        itself = any(rejection.event is None for rejection in applied.refused)
+        outcome = "refused" if itself else "applied"
         batch.outcomes[(origin.topic, outcome)] += 1
         batch.folds[(applied.event_type, outcome)] += 1
 
@@ -270,3 +274,11 @@ def internal(exc: Exception, origin: Origin) -> InvalidEvent:
               origin.partition, origin.offset, exc_info=exc)  # fmt: skip
     kind = type(exc)
     return InvalidEvent("internal", f"{kind.__module__}.{kind.__qualname__}")
+
+
+def encoded(rejection: Rejection) -> bytes:
+    """The JSON of the event a rejection refuses when it is not the message being
+    folded (a target that waited for its parent)."""
+    event = rejection.event
+    assert event is not None  # noqa: S101 - only called for such a rejection
+    return type(event).__pydantic_serializer__.to_json(event)

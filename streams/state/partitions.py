@@ -236,7 +236,7 @@ class RepPartition:
             self.dirty.update(self.worlds)
         refused = list(step.rejected) if forward.primary else []
         share = None
-        if was_open and isinstance(event, PeriodClosed) and not step.rejected:
+        if was_open and isinstance(event, PeriodClosed) and not step.refused:
             share = period_share(
                 self.base,
                 event,
@@ -254,7 +254,7 @@ class RepPartition:
         )
 
     def _person(self, event: Event, step: Step) -> tuple[Person, ...]:
-        if step.rejected or not isinstance(event, RepHired | RepMoved | RepLeft):
+        if step.refused or not isinstance(event, RepHired | RepMoved | RepLeft):
             return ()
         if owner_partition(event.rep_id, self.partitions) != self.number:
             return ()
@@ -264,7 +264,7 @@ class RepPartition:
     def _targets(
         self, before: World, event: Event, step: Step, primary: bool
     ) -> tuple[TargetNode, ...]:
-        if step.rejected or not primary or not isinstance(event, QuotaAssigned):
+        if step.refused or not primary or not isinstance(event, QuotaAssigned):
             return ()
         return tuple(placed_targets(before, self.base, event))
 

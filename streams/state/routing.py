@@ -35,6 +35,7 @@ from domain.events import (
     RepMoved,
     SatisfactionRecorded,
     SpiffAnnounced,
+    TargetsConfirmed,
 )
 from streams.infra.topics import (
     ACTIVITIES,
@@ -77,7 +78,7 @@ class Forward:
 
 GLOBAL: dict[str, tuple[type, ...]] = {
     PLANS: (PlanPublished, SpiffAnnounced),
-    TARGETS: (QuotaAssigned,),  # QuotaAdjusted is a QuotaAssigned
+    TARGETS: (QuotaAssigned, TargetsConfirmed),  # QuotaAdjusted is a QuotaAssigned
     ORG: (RepHired, RepMoved, RepLeft),
     ACTIVITIES: (NominationMade, ProposalAdopted),
     CONTROL: (PeriodClosed,),

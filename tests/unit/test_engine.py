@@ -499,7 +499,7 @@ def test_quarter_target_moved_more_than_20_percent_is_rejected(
     )
     world, steps = fold(reference_plan, [*base, ok, too_far])
     assert not steps[1].rejected
-    assert steps[2].rejected[0].code == "target"
+    assert steps[2].rejected[0].code == "adjustment_limit"
     assert "exceeds" in steps[2].rejected[0].reason
     assert world.targets.get("CO", "2026-Q1").amount == D("1200000.00")  # type: ignore[union-attr]
     assert [change.approved_by for change in world.targets.history][-1] == "cfo"

@@ -13,10 +13,13 @@ from pydantic import ValidationError
 from domain.events import TargetLevel
 from domain.plan import RateBand
 from domain.targets import (
+    AdjustmentLimit,
+    AlreadyAssigned,
     AttainmentBands,
     ParentMissing,
     ProfitShareRule,
     ProfitShareTier,
+    SumExceeded,
     TargetBook,
     TargetError,
     TargetNode,
@@ -89,15 +92,24 @@ def book_of(*nodes: TargetNode, book: TargetBook | None = None) -> TargetBook:
 
 
 def region_east(
-    period: str = "2026-Q1", amount: int = 1_000_000, book: TargetBook | None = None
+    period: str = "2026-Q1",
+    amount: int = 1_000_000,
+    book: TargetBook | None = None,
+    above: int | None = None,
 ) -> TargetBook:
-    """acme → cloud → east, each carrying ``amount`` for ``period``."""
+    """acme → cloud → east: east carries ``amount`` for ``period``, its parents
+    ``above`` (by default the same: no room for east to grow)."""
     return book_of(
-        node("acme", "company", None, period, amount),
-        node("cloud", "product_line", "acme", period, amount),
+        node("acme", "company", None, period, above or amount),
+        node("cloud", "product_line", "acme", period, above or amount),
         node("east", "region", "cloud", period, amount),
         book=book,
     )
+
+
+def placed(target: TargetNode) -> TargetNode:
+    """``target`` as the book keeps it: with the amount it was first assigned."""
+    return target.model_copy(update={"assigned": target.amount})
 
 
 def adjust_east(
@@ -191,7 +203,9 @@ def test_assigning_down_the_levels_company_to_rep_is_accepted() -> None:
         node("R-17", "rep", "east-1", "2026", 100),
     )
     assert [c.node_id for c in book.children("east-1", "2026")] == ["R-17"]
-    assert book.get("R-17", "2026") == node("R-17", "rep", "east-1", "2026", 100)
+    assert book.get("R-17", "2026") == placed(
+        node("R-17", "rep", "east-1", "2026", 100)
+    )
 
 
 def test_skipping_a_level_is_rejected_with_the_level_order() -> None:
@@ -219,9 +233,9 @@ def test_child_arriving_before_its_parent_for_that_period_is_parent_missing() ->
 def test_node_keeps_its_level_and_currency_in_every_period() -> None:
     book = region_east("2026-Q2", book=region_east("2026-Q1"))
     with pytest.raises(TargetError, match="east is a region target in CNY, not a team"):
-        assign(book, node("east", "team", "cloud", "2026-Q2", 1), event_id="q")
+        assign(book, node("east", "team", "cloud", "2026-Q3", 1), event_id="q")
     with pytest.raises(TargetError, match="not a region in USD"):
-        assign(book, node("east", "region", "cloud", "2026-Q2", 1, "USD"), event_id="q")
+        assign(book, node("east", "region", "cloud", "2026-Q3", 1, "USD"), event_id="q")
 
 
 def test_child_in_another_currency_than_its_parent_is_rejected() -> None:
@@ -250,18 +264,17 @@ def test_rep_who_moved_team_sits_under_the_new_team_in_later_periods() -> None:
     assert [c.node_id for c in book.children("east-2", "2026-Q2")] == ["R-17"]
 
 
-def test_reassigning_a_node_and_period_replaces_the_amount_and_keeps_history() -> None:
+def test_assigning_a_node_and_period_again_is_refused_as_already_assigned() -> None:
     book = book_of(node("acme", "company", None, "2026", 1_000_000))
-    book = assign(book, node("acme", "company", None, "2026", 1_200_000), event_id="q2")
-    assert book.get("acme", "2026") == node("acme", "company", None, "2026", 1_200_000)
-    first, second = book.history
-    assert (first.kind, first.before, first.after) == ("assigned", None, D(1_000_000))
-    assert (second.before, second.after, second.event_id) == (
-        D(1_000_000),
-        D(1_200_000),
-        "q2",
+    with pytest.raises(AlreadyAssigned) as caught:
+        assign(book, node("acme", "company", None, "2026", 1_200_000), event_id="q2")
+    assert str(caught.value) == (
+        "acme 2026 already has a target of 1,000,000.00; "
+        "send QuotaAdjusted to change it"
     )
-    assert second.occurred_at is None
+    assert caught.value.code == "already_assigned"
+    (first,) = book.history
+    assert (first.kind, first.before, first.after) == ("assigned", None, D(1_000_000))
 
 
 # Target tree: sums --------------------------------------------------------------
@@ -289,15 +302,24 @@ def test_children_short_of_the_parent_are_rejected_with_the_gap() -> None:
     )
 
 
-def test_children_above_the_parent_are_rejected_with_the_excess() -> None:
-    book = book_of(
-        node("east-1", "team", "east", "2026-Q1", 1_000_000),
-        node("east-2", "team", "east", "2026-Q1", "0.005"),
-        book=region_east(),
-    )
+def test_a_child_that_would_take_its_siblings_above_the_parent_is_refused() -> None:
+    book = book_of(node("east-1", "team", "east", "2026-Q1", 1_000_000),
+                   book=region_east())  # fmt: skip
     # A gap below a cent is still a gap, shown with the places it really has.
-    with pytest.raises(TargetError, match=r"1,000,000.005, 0.005 above 1,000,000.00$"):
-        check_decomposition(book, "east", "2026-Q1")
+    with pytest.raises(SumExceeded) as caught:
+        assign(book, node("east-2", "team", "east", "2026-Q1", "0.005"), event_id="q")
+    assert str(caught.value) == (
+        "east-2 2026-Q1 at 0.005 with its siblings comes to 1,000,000.005, 0.005 above "
+        "east 2026-Q1's 1,000,000.00"
+    )
+    assert caught.value.code == "target_sum"
+
+
+def test_a_region_above_its_product_line_is_refused() -> None:
+    book = book_of(node("acme", "company", None, "2026", 1_000_000),
+                   node("cloud", "product_line", "acme", "2026", 500_000))  # fmt: skip
+    with pytest.raises(SumExceeded, match=r"400,000\.00 above cloud 2026's 500,"):
+        assign(book, node("east", "region", "cloud", "2026", 900_000), event_id="q")
 
 
 def test_children_of_another_period_do_not_count_towards_the_parent() -> None:
@@ -323,12 +345,15 @@ def test_any_exact_split_of_a_parent_passes_and_a_cent_off_fails(
         node(f"pl-{i}", "product_line", "acme", "2026", D(c) / 100)
         for i, c in enumerate(cents)
     ]
-    book = book_of(*parts, book=book)
+    short = book_of(*parts[:-1], book=book)
+    if parts[-1].amount:
+        with pytest.raises(SumExceeded, match=r" short of "):
+            check_decomposition(short, "acme", "2026")
+    book = book_of(parts[-1], book=short)
     check_decomposition(book, "acme", "2026")
-    bumped = parts[0].model_copy(update={"amount": parts[0].amount + D("0.01")})
-    off = assign(book, bumped, event_id="off")
-    with pytest.raises(TargetError, match=r"0\.01 above"):
-        check_decomposition(off, "acme", "2026")
+    extra = node("pl-extra", "product_line", "acme", "2026", "0.01")
+    with pytest.raises(SumExceeded, match=r"0\.01 above acme 2026"):
+        assign(book, extra, event_id="off")
 
 
 # Time decomposition -------------------------------------------------------------
@@ -399,10 +424,10 @@ def test_plan_naming_no_new_product_lines_has_no_share_to_check() -> None:
 def test_quarter_adjustment_within_twenty_percent_is_accepted_with_who_when_why() -> (
     None
 ):
-    book = adjust_east(region_east("2026-Q2", 100_000), 115_000)
-    assert book.get("east", "2026-Q2") == node(
-        "east", "region", "cloud", "2026-Q2", 115_000
-    )
+    book = adjust_east(region_east("2026-Q2", 100_000, above=1_000_000), 115_000)
+    assert book.get("east", "2026-Q2") == placed(
+        node("east", "region", "cloud", "2026-Q2", 100_000)
+    ).model_copy(update={"amount": D(115_000)})
     change = book.history[-1]
     assert change.model_dump() == {
         "kind": "adjusted",
@@ -418,9 +443,7 @@ def test_quarter_adjustment_within_twenty_percent_is_accepted_with_who_when_why(
 
 
 def test_quarter_adjustment_of_exactly_twenty_percent_down_is_accepted() -> None:
-    assert adjust_east(region_east("2026-Q2", 100_000), 80_000).get(
-        "east", "2026-Q2"
-    ) == node("east", "region", "cloud", "2026-Q2", 80_000)
+    assert amount_of(adjust_east(region_east("2026-Q2", 100_000), 80_000)) == 80_000
 
 
 def test_quarter_adjustment_above_twenty_percent_is_rejected_and_nothing_changes() -> (
@@ -439,17 +462,34 @@ def test_quarter_adjustment_above_twenty_percent_is_rejected_and_nothing_changes
 
 def test_adjustment_limit_is_a_plan_parameter() -> None:
     rules = TargetRules(max_adjustment=D("0.30"))
-    book = adjust_east(region_east("2026-Q2", 100_000), 125_000, rules=rules)
+    book = region_east("2026-Q2", 100_000, above=1_000_000)
+    book = adjust_east(book, 125_000, rules=rules)
     assert amount_of(book) == D(125_000)
 
 
-def test_each_adjustment_is_measured_against_the_amount_in_force() -> None:
-    book = adjust_east(region_east("2026-Q2", 100_000), 120_000)
-    book = adjust_east(book, 144_000, event_id="adj-2")
-    assert [c.after for c in book.history if c.kind == "adjusted"] == [
+def test_the_limit_counts_from_the_first_assignment_however_many_steps() -> None:
+    """Three +20% steps would be +72.8%: the second step is already refused."""
+    book = adjust_east(region_east("2026-Q2", 100_000, above=1_000_000), 120_000)
+    with pytest.raises(AdjustmentLimit) as caught:
+        adjust_east(book, 144_000, event_id="adj-2")
+    assert str(caught.value) == (
+        "adjustment of east 2026-Q2 by 44.00% exceeds the 20.00% allowed "
+        "(100,000.00 first assigned, now 120,000.00, to 144,000.00)"
+    )
+    back = adjust_east(book, 90_000, event_id="adj-3")  # 10% below the first: fine
+    assert [c.after for c in back.history if c.kind == "adjusted"] == [
         D(120_000),
-        D(144_000),
+        D(90_000),
     ]
+
+
+def test_an_adjustment_must_still_fit_the_parent_and_hold_the_children() -> None:
+    book = region_east("2026-Q2", 100_000)  # cloud holds exactly east
+    with pytest.raises(SumExceeded, match=r"10,000\.00 above cloud 2026-Q2's"):
+        adjust_east(book, 110_000)
+    book = book_of(node("east-1", "team", "east", "2026-Q2", 100_000), book=book)
+    with pytest.raises(SumExceeded, match=r"below what its children already hold"):
+        adjust_east(book, 90_000)
 
 
 def test_a_zero_target_cannot_be_adjusted_upwards() -> None:
@@ -481,7 +521,7 @@ def test_adjustment_to_a_negative_target_is_rejected() -> None:
 def test_adjustment_within_the_limit_is_accepted_and_beyond_it_rejected(
     current: int, new: int
 ) -> None:
-    book = region_east("2026-Q2", current)
+    book = region_east("2026-Q2", current, above=3 * 10**10)
     if abs(new - current) <= D("0.20") * current:
         assert amount_of(adjust_east(book, new)) == new
     else:
