@@ -61,6 +61,8 @@ from domain.planning import (
     publish,
     rep_attainment,
 )
+from domain.pointsdebt import settle_points
+from domain.rep import Source
 from domain.world import (
     Lines,
     Refused,
@@ -119,6 +121,10 @@ def evolve(world: World, event: Event) -> tuple[World, Step]:
         return world, Step(rejected=(Rejection(event.event_id, exc.code, exc.reason),))
     alerts: tuple[BudgetAlert, ...] = ()
     if step.lines:
+        source = Source(event.event_id, event.occurred_at)
+        after, debts = settle_points(after, step.lines, source)
+        if debts:
+            step = step._replace(lines=(*step.lines, *debts))
         after, alerts = _accrue(after, step.lines)
     seen = after.seen.set(key, digest)
     facts = after.facts if fact is None else after.facts.set(fact.key, fact.content)

@@ -86,6 +86,9 @@ class RepState:
     periods: Mapping[str, tuple[tuple[str, ...], tuple[Decimal, ...]]] = field(
         default_factory=dict
     )
+    # Points clawed back beyond the balance, repaid from points earned later
+    # (``domain.pointsdebt``).
+    points_debt: Decimal = ZERO
 
     def revenue_in(self, period: str) -> Decimal:
         return self.revenue.get(period, ZERO)
