@@ -86,6 +86,21 @@ def test_a_late_deal_books_nothing_for_later_deals_that_stay_in_their_band(
     assert world.reps["R-17"].revenue == in_order.reps["R-17"].revenue
 
 
+def test_without_a_sprint_a_late_deal_also_stops_at_the_top_band(
+    reference_plan: Plan,
+) -> None:
+    plan = reference_plan.model_copy(update={"sprint": None})
+    early = [_deal(n, f"2026-0{n}-01T10:00:00+08:00", "400000") for n in (1, 2, 3)]
+    later = [_deal(n, f"2026-0{n}-01T10:00:00+08:00", "50000") for n in (4, 5, 6)]
+    late = _deal(7, "2026-02-15T10:00:00+08:00", "10000")
+    world, lines = _fold(start([plan]), *early, *later, late)
+    # D-3 straddles 1,000,000 and re-slices; D-4..D-6 stay in the 7% band.
+    moved = {line.deal_id for line in lines if line.source_event_ids == ("e-7",)}
+    assert moved == {"D-7", "D-3"}
+    in_order, _ = _fold(start([plan]), *early, late, *later)
+    assert _earned(world) == _earned(in_order)
+
+
 def test_a_world_keeps_digests_and_deal_terms_not_the_events_it_applied(
     reference_plan: Plan,
 ) -> None:
