@@ -25,7 +25,13 @@ from domain.events import (
     SatisfactionRecorded,
 )
 from domain.frozen import updated
-from domain.instant import InstantAward, InstantState, on_deal, on_deal_cancelled
+from domain.instant import (
+    InstantAward,
+    InstantState,
+    on_deal,
+    on_deal_amended,
+    on_deal_cancelled,
+)
 from domain.ledger import LedgerLine
 from domain.money import ZERO
 from domain.periodbook import Cause, true_up
@@ -213,6 +219,7 @@ def _instant(
         new_customer=deal.new_customer,
         key_account=deal.key_account,
         rules=rules,
+        customer_id=deal.customer_id,
     )
     return _book_instant(
         rep, state, awards, plan, deal, Source(deal.event_id, deal.occurred_at)
@@ -316,6 +323,8 @@ def amend(world: World, event: DealAmended) -> tuple[World, Lines]:
     new = updated(record, amount=event.amount, margin=event.margin, splits=splits)
     source = Source(event.event_id, event.occurred_at)
     after, lines = _restate(world, new, source, "deal amended", record)
+    after, judged = _instant_amended(after, record, new, source)
+    lines = (*lines, *judged)
     after = updated(after, dues=_dues(after, new))
     cause = _cause(event, event.deal_id)
     splits = (*record.splits, *new.splits)
@@ -350,6 +359,44 @@ def cancel(world: World, event: DealCancelled) -> tuple[World, Lines]:
     cause = _cause(event, event.deal_id)
     after, trued = _true_ups(world, after, record.splits, record.closed, cause)
     return after, (*lines, *trued)
+
+
+def _instant_amended(
+    world: World, old: DealRecord, new: DealRecord, source: Source
+) -> tuple[World, Lines]:
+    """即时奖励 re-judged after an amendment: each rep still on the deal with its
+    credited amount as amended; a rep taken off it as if it were cancelled; a rep
+    added as if the deal had just closed for them."""
+    plan = _plan(world, new)
+    rules = plan.instant_rewards
+    if rules is None:
+        return world, ()
+    before = {s.rep_id: s for s in old.splits}
+    after = {s.rep_id: s for s in new.splits}
+    reps, lines = world.reps, list[LedgerLine]()
+    deal = new.closed
+    for rep_id in dict.fromkeys([*before, *after]):
+        rep, split = rep_of(world, rep_id), after.get(rep_id)
+        if split is None:
+            rep, booked = _instant_cancelled(rep, plan, deal, source)
+        elif rep_id not in before:
+            state, awards = on_deal(
+                rep.instant, rep_id, deal_id=deal.deal_id, event_id=source.event_id,
+                closed_at=deal.occurred_at, credited_amount=new.amount * split.share,
+                new_customer=deal.new_customer, key_account=deal.key_account,
+                rules=rules, customer_id=deal.customer_id,
+            )  # fmt: skip
+            rep, booked = _book_instant(rep, state, awards, plan, deal, source)
+        else:
+            state, awards = on_deal_amended(
+                rep.instant, rep_id, deal_id=deal.deal_id, event_id=source.event_id,
+                credited_amount=new.amount * split.share, rules=rules,
+            )  # fmt: skip
+            rep, booked = _book_instant(rep, state, awards, plan, deal, source)
+        if booked:
+            reps = reps.set(rep_id, rep)
+            lines.extend(booked)
+    return updated(world, reps=reps), tuple(lines)
 
 
 def _instant_cancelled(

@@ -2,10 +2,16 @@
 
 - Lightning (闪电奖): a rep's credited signings on one calendar day, in each deal's own
   UTC offset, add up to more than the threshold: one award for that rep and day.
-- Breakthrough (突破奖): ``count`` key-account new-customer deals of a rep whose closing
-  times lie within ``window_days`` × 24 h of each other. In closing order that is the
-  sliding window ending at the triggering deal (``closed_at - window`` inclusive). A
-  deal counts towards one award only: six such deals in a week earn two, not four.
+- Breakthrough (突破奖): ``count`` key-account new-customer deals of a rep, with
+  ``count`` distinct customers, whose closing times lie within ``window_days`` × 24 h
+  of each other. In closing order that is the sliding window ending at the
+  triggering deal (``closed_at - window`` inclusive). A deal counts towards one award
+  only: six such deals in a week earn two, not four; three deals with one customer
+  earn none, and a customer who counted in an award does not count again.
+
+Amendment: a deal amended to another credited amount is judged again on its day (the
+award fires, or is reversed, as the day's total now says); a rep taken off the deal
+loses it as if it were cancelled, a rep added gains it as if it had just closed.
 
 Cancellation: an award stands only while its condition holds. When a cancelled deal
 takes a day back to or below the threshold the award fired under, or removes a member
@@ -98,6 +104,7 @@ class KeyClose(_Frozen):
     deal_id: str
     event_id: str
     closed_at: AwareDatetime
+    customer_id: str = ""
 
 
 class Breakthrough(_Frozen):
@@ -129,6 +136,7 @@ def on_deal(  # noqa: PLR0913 - the deal's facts as the event gives them
     new_customer: bool,
     key_account: bool,
     rules: InstantRewardRules,
+    customer_id: str = "",
 ) -> tuple[InstantState, Awards]:
     """即时奖励: fold one deal credited to ``rep_id``; return the awards it fires."""
     if closed_at.utcoffset() is None or credited_amount <= 0:
@@ -153,11 +161,60 @@ def on_deal(  # noqa: PLR0913 - the deal's facts as the event gives them
     state = state.model_copy(
         update={"signed_on": state.signed_on.set(deal_id, day.day)}
     )
-    if new_customer and key_account and rules.breakthrough is not None:
-        close = KeyClose(deal_id=deal_id, event_id=event_id, closed_at=closed_at)
+    counted = {c.customer_id for f in state.fired for c in f.group}
+    if (
+        new_customer
+        and key_account
+        and rules.breakthrough is not None
+        and customer_id not in counted
+    ):
+        close = KeyClose(
+            deal_id=deal_id,
+            event_id=event_id,
+            closed_at=closed_at,
+            customer_id=customer_id,
+        )
         state, fired = _match(state, rep_id, (*state.pending, close), rules)
         awards += fired
     return state, awards
+
+
+def on_deal_amended(
+    state: InstantState,
+    rep_id: str,
+    *,
+    deal_id: str,
+    event_id: str,
+    credited_amount: Decimal,
+    rules: InstantRewardRules,
+) -> tuple[InstantState, Awards]:
+    """即时奖励 re-judged: the deal's day with its credited amount as amended."""
+    when = state.signed_on.get(deal_id)
+    if when is None or deal_id in state.cancelled:
+        return state, ()
+    found = state.days[when]
+    deals = tuple(
+        d.model_copy(update={"amount": credited_amount}) if d.deal_id == deal_id else d
+        for d in found.deals
+    )
+    day = found.model_copy(update={"deals": deals})
+    awards: Awards = ()
+    total, lightning = format_money(day.total), rules.lightning
+    if day.award is not None and day.total <= day.fired_over:
+        why = f"deal {deal_id} amended, {day.day} now totals {total}"
+        awards += (_reversal(day.award, why, event_id),)
+        day = day.model_copy(update={"award": None})
+    elif (
+        lightning is not None and day.award is None and day.total > lightning.more_than
+    ):
+        why = f"deal {deal_id} amended: signed {total} on {day.day} "
+        why += (
+            f"({len(day.deals)} deals), more than {format_money(lightning.more_than)}"
+        )
+        award = _award(rep_id, "lightning", lightning.award, rules, day.deals, why)
+        day = day.model_copy(update={"award": award, "fired_over": lightning.more_than})
+        awards += (award,)
+    return _with_day(state, day), awards
 
 
 def on_deal_cancelled(
@@ -225,13 +282,8 @@ def _match(
     horizon = max(c.closed_at for c in pool) - window
     left = sorted(pool, key=lambda c: (c.closed_at, c.deal_id))
     fired: list[Breakthrough] = []
-    start = 0
-    while start + rule.count <= len(left):
-        group = tuple(left[start : start + rule.count])
-        if group[-1].closed_at - group[0].closed_at > window:
-            start += 1
-            continue
-        del left[start : start + rule.count]
+    while (group := _first_group(left, rule.count, window)) is not None:
+        left = [c for c in left if c not in group]
         why = f"{rule.count} key-account new customers within {rule.window_days} "
         why += f"days ({', '.join(c.deal_id for c in group)})"
         award = _award(rep_id, "breakthrough", rule.award, rules, group, why)
@@ -239,6 +291,25 @@ def _match(
     pending = tuple(c for c in left if c.closed_at >= horizon)
     update = {"pending": pending, "fired": (*state.fired, *fired)}
     return state.model_copy(update=update), tuple(f.award for f in fired)
+
+
+def _first_group(
+    left: list[KeyClose], count: int, window: timedelta
+) -> tuple[KeyClose, ...] | None:
+    """The earliest ``count`` deals with distinct customers within one window."""
+    for start, first in enumerate(left):
+        group, customers = [first], {first.customer_id}
+        for other in left[start + 1 :]:
+            if other.closed_at - first.closed_at > window:
+                break
+            if other.customer_id not in customers:
+                group.append(other)
+                customers.add(other.customer_id)
+                if len(group) == count:
+                    return tuple(group)
+        if count == 1:
+            return (first,)
+    return None
 
 
 def _award(

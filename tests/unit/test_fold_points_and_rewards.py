@@ -186,11 +186,60 @@ def test_three_key_account_new_customers_in_a_week_earn_the_breakthrough(
 ) -> None:
     events = [
         deal(n, "10000.00", new_customer=True, key_account=True,
-             occurred_at=f"2026-03-{10 + n}T09:30:00+08:00")
+             occurred_at=f"2026-03-{10 + n}T09:30:00+08:00", customer_id=f"C-{n}")
         for n in (1, 2, 3)
     ]  # fmt: skip
     _, steps = fold(full_plan, events)
     assert rules(lines_of(steps[2:]), "bonus") == {"breakthrough": D(5000)}
+
+
+def test_three_deals_with_one_key_account_customer_earn_no_breakthrough(
+    full_plan: Plan,
+) -> None:
+    """SPEC §9: the breakthrough counts distinct customers, not deals."""
+    events = [
+        deal(n, "10000.00", new_customer=True, key_account=True,
+             occurred_at=f"2026-03-{10 + n}T09:30:00+08:00", customer_id="C-88")
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    _, steps = fold(full_plan, events)
+    assert "breakthrough" not in rules(lines_of(steps), "bonus")
+    more = [
+        deal(n, "10000.00", new_customer=True, key_account=True,
+             occurred_at=f"2026-03-{10 + n}T09:30:00+08:00", customer_id=f"C-{n}")
+        for n in (4, 5)
+    ]  # fmt: skip
+    _, steps = fold(full_plan, [*events, *more])
+    # C-88, C-4 and C-5 are three customers within the week.
+    assert rules(lines_of(steps[3:]), "bonus") == {"breakthrough": D(5000)}
+
+
+def test_an_amendment_judges_the_lightning_award_again(full_plan: Plan) -> None:
+    def amend(n: int, amount: str, splits: list[dict[str, str]]) -> Event:
+        return other("DealAmended", f"a-{n}", "2026-03-15T09:30:00+08:00",
+                     deal_id="D-1", amount=amount, margin="0.00", currency="CNY",
+                     splits=splits)  # fmt: skip
+
+    alone = [{"rep_id": "R-17", "share": "1"}]
+    shared = [{"rep_id": "R-17", "share": "0.5"}, {"rep_id": "R-2", "share": "0.5"}]
+    world, steps = fold(
+        full_plan,
+        [deal(1, "90000.00"), amend(1, "120000.00", alone),
+         amend(2, "90000.00", alone), amend(3, "240000.00", shared),
+         amend(4, "240000.00", [{"rep_id": "R-2", "share": "1"}])],
+    )  # fmt: skip
+    lightning = [
+        [(line.rep_id, line.amount) for line in step.lines if line.rule == "lightning"]
+        for step in steps
+    ]
+    assert lightning == [
+        [],
+        [("R-17", D(1000))],  # 120,000 > 100,000: fires
+        [("R-17", D(-1000))],  # back to 90,000: reversed
+        [("R-17", D(1000)), ("R-2", D(1000))],  # 120,000 each
+        [("R-17", D(-1000))],  # R-17 taken off; R-2 now has 240,000 (already fired)
+    ]
+    assert world.reps["R-2"].total("bonus") == D(1000)
 
 
 def test_accruals_past_the_non_reserve_budget_raise_one_alert(

@@ -11,6 +11,7 @@ from domain.instant import (
     InstantRewardRules,
     InstantState,
     on_deal,
+    on_deal_amended,
     on_deal_cancelled,
 )
 
@@ -37,6 +38,7 @@ def _deal(
     *,
     key: bool = False,
     rules: InstantRewardRules = RULES,
+    customer: str = "",
 ) -> tuple[InstantState, tuple[InstantAward, ...]]:
     return on_deal(
         state,
@@ -48,6 +50,7 @@ def _deal(
         new_customer=key,
         key_account=key,
         rules=rules,
+        customer_id=customer or f"C-{deal_id}",
     )
 
 
@@ -394,3 +397,23 @@ def test_breakthrough_groups_never_share_a_deal_and_all_cancels_net_to_zero(
         awards.extend(fired)
     assert sum((a.amount for a in awards), D(0)) == 0
     assert (state.pending, state.fired) == ((), ())
+
+
+def test_amending_a_deal_the_rep_never_signed_changes_nothing() -> None:
+    state, awards = on_deal_amended(
+        InstantState(), "R-17", deal_id="D-9", event_id="a-1",
+        credited_amount=D(500_000), rules=RULES,
+    )  # fmt: skip
+    assert (state, awards) == (InstantState(), ())
+
+
+def test_a_breakthrough_of_one_fires_for_each_new_key_account_customer() -> None:
+    one = RULES.model_copy(
+        update={"breakthrough": RULES.breakthrough.model_copy(update={"count": 1})}  # type: ignore[union-attr]
+    )
+    state, first = _deal(InstantState(), "A", "2026-03-01T10:00:00+08:00", key=True,
+                         rules=one)  # fmt: skip
+    state, again = _deal(state, "B", "2026-03-02T10:00:00+08:00", key=True, rules=one,
+                         customer="C-A")  # fmt: skip
+    assert [a.rule for a in first] == ["breakthrough"]
+    assert again == ()  # C-A already counted in an award
