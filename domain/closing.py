@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from domain.awardbook import Closing, remember
 from domain.booking import book
 from domain.deals import forfeit_overdue
 from domain.events import PeriodClosed
@@ -55,6 +56,11 @@ def close_period(world: World, event: PeriodClosed) -> tuple[World, Step]:
         booked.extend((*settled, *more))
     closed = (*world.closed_periods, period)
     world = updated(world, reps=reps, closed_periods=closed)
+    if not world.awards_elsewhere:
+        closing = Closing(period, event.event_id, event.occurred_at)
+        world = updated(
+            world, awards=world.awards.set(period, remember(awards, closing))
+        )
     world, refused = parent_unknown(world, period)
     step = Step(
         lines=tuple(booked),

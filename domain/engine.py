@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.awardbook import Cause, reaward, touched
 from domain.budget import BudgetAlert, BudgetState, accrue
 from domain.closing import close_period
 from domain.deals import amend, cancel, close, pay, score
@@ -101,15 +102,12 @@ def evolve(world: World, event: Event) -> tuple[World, Step]:
         reason = f"event_id {event.event_id} was already used for different content"
         return world, Step(rejected=(Rejection(event.event_id, "conflict", reason),))
     fact = fact_of(event)
-    if fact is not None:
-        known = world.facts.get(fact.key)
-        if known == fact.content:  # the same fact from another source counts once
-            return updated(world, seen=world.seen.set(key, digest)), Step()
-        if known is not None:
-            reason = f"{fact.named} was already recorded with other content"
-            return world, Step(
-                rejected=(Rejection(event.event_id, "conflict", reason),)
-            )
+    known = None if fact is None else world.facts.get(fact.key)
+    if fact is not None and known == fact.content:  # the same fact, another source
+        return updated(world, seen=world.seen.set(key, digest)), Step()
+    if fact is not None and known is not None:
+        reason = f"{fact.named} was already recorded with other content"
+        return world, Step(rejected=(Rejection(event.event_id, "conflict", reason),))
     try:
         stepped = _STEPS.get(type(event))
         if stepped is not None:
@@ -119,13 +117,7 @@ def evolve(world: World, event: Event) -> tuple[World, Step]:
             step = Step(lines=lines)
     except Refused as exc:
         return world, Step(rejected=(Rejection(event.event_id, exc.code, exc.reason),))
-    alerts: tuple[BudgetAlert, ...] = ()
-    if step.lines:
-        source = Source(event.event_id, event.occurred_at)
-        after, debts = settle_points(after, step.lines, source)
-        if debts:
-            step = step._replace(lines=(*step.lines, *debts))
-        after, alerts = _accrue(after, step.lines)
+    after, step = _follow_ups(world, after, event, step)
     seen = after.seen.set(key, digest)
     facts = after.facts if fact is None else after.facts.set(fact.key, fact.content)
     if after is world:
@@ -135,6 +127,27 @@ def evolve(world: World, event: Event) -> tuple[World, Step]:
         # per event is enough (a World has 18 fields to copy).
         object.__setattr__(after, "seen", seen)
         object.__setattr__(after, "facts", facts)
+    return after, step
+
+
+def _follow_ups(
+    before: World, after: World, event: Event, step: Step
+) -> tuple[World, Step]:
+    """What every applied event may set off: the awards of closed periods whose
+    facts it changed, made again (SPEC §9); points debt; the budget's accruals."""
+    periods, what = touched(before, event)
+    if periods:
+        cause = Cause(event.event_id, event.occurred_at, what)
+        after, trued = reaward(after, periods, cause)
+        if trued:
+            step = step._replace(lines=(*step.lines, *trued))
+    if not step.lines:
+        return after, step
+    source = Source(event.event_id, event.occurred_at)
+    after, debts = settle_points(after, step.lines, source)
+    if debts:
+        step = step._replace(lines=(*step.lines, *debts))
+    after, alerts = _accrue(after, step.lines)
     return after, step._replace(alerts=alerts) if alerts else step
 
 

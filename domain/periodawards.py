@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -74,14 +75,29 @@ class Awarded(BaseModel):
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
+    period: str = ""
     lines: tuple[LedgerLine, ...] = ()
+    # Each line's award key (unique per rep), in the order of ``lines``.
+    keys: tuple[str, ...] = ()
     candidates: tuple[PromotionCandidate, ...] = ()
     withheld: tuple[Withheld, ...] = ()
 
 
+class Closes(Protocol):
+    """What a share needs of a period's close (a ``PeriodClosed``, or the record
+    of one when its awards are made again)."""
+
+    @property
+    def period(self) -> str: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+
+
 def period_share(
     world: World,
-    event: PeriodClosed,
+    event: Closes,
     owned: Callable[[str], bool] = lambda _: True,
     world_of: Callable[[str], World] | None = None,
 ) -> PeriodShare:
@@ -161,7 +177,9 @@ def award_period(shares: Sequence[PeriodShare]) -> Awarded:
         raise Refused("awards", str(exc)) from exc
     source = Source(first.event_id, first.occurred_at)
     return Awarded(
+        period=first.period,
         lines=tuple(_award_line(line, plan, source) for line in awards.lines),
+        keys=tuple(line.key for line in awards.lines),
         candidates=awards.candidates,
         withheld=awards.withheld,
     )

@@ -200,6 +200,16 @@ class Person:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AwardBook:
+    """A closed period's awards as booked: the close that made them, and each
+    rep's amount by award key."""
+
+    event_id: str
+    occurred_at: datetime
+    booked: tuple[tuple[str, str, Decimal], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class World:
     """Everything the fold knows. Mappings are replaced, never mutated."""
 
@@ -225,6 +235,9 @@ class World:
     nominations: tuple[Nomination, ...] = ()
     proposals: tuple[InnovationProposal, ...] = ()
     closed_periods: tuple[str, ...] = ()
+    # What each closed period awarded, by rep and key (``domain.awardbook``): a
+    # world that knows every rep makes the awards again when their facts change.
+    awards: PMap[str, AwardBook] = field(default_factory=PMap)
     budgets: Mapping[str, BudgetState] = field(default_factory=dict)
     # Set in a world that holds only some reps (a stream partition): a period close
     # books their attainment lines, and the awards are made from every part's share

@@ -1,0 +1,179 @@
+"""SPEC §9: the period awards of a closed period are positions too.
+
+When a period closes, its awards (base bonus, team pool, leader and support bonuses,
+cross-functional pool, champion, dark horse, long service, innovation) are made
+from every rep's facts and what each rep was awarded is remembered by key
+(``World.awards``). A later fact that changes those facts (a deal of the period
+closed late, amended or cancelled; a satisfaction score; a nomination or proposal
+dated in the period) makes the awards again and books only the difference, for
+every rep it moves: a re-ranking moves a champion award from one rep to another as
+a reversal and a new award, each saying what changed. Nothing booked is rewritten.
+
+This is for a world that knows every rep (``simulate``); on the stream, whoever
+gathers the partitions' shares makes the awards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+from domain.booking import book, draft
+from domain.events import (
+    DealAmended,
+    DealCancelled,
+    DealClosed,
+    Event,
+    NominationMade,
+    ProposalAdopted,
+    SatisfactionRecorded,
+)
+from domain.frozen import updated
+from domain.ledger import LedgerLine, Reason
+from domain.money import ZERO
+from domain.money import format_money as money
+from domain.periodawards import Awarded, award_period, period_share
+from domain.plan import Plan
+from domain.rep import Source
+from domain.world import AwardBook, Refused, World, rep_of
+
+
+class Closing(NamedTuple):
+    """A period's close as its share is made from it."""
+
+    period: str
+    event_id: str
+    occurred_at: datetime
+
+
+class Cause(NamedTuple):
+    """The fact that changed a closed period's awards, as its lines name it."""
+
+    event_id: str
+    at: datetime
+    what: str
+
+
+def remember(awarded: Awarded, closing: Closing) -> AwardBook:
+    """What a close awarded, by rep and key."""
+    booked = sorted(
+        (line.rep_id, key, line.amount)
+        for line, key in zip(awarded.lines, awarded.keys, strict=True)
+    )
+    return AwardBook(
+        event_id=closing.event_id, occurred_at=closing.occurred_at, booked=tuple(booked)
+    )
+
+
+def periods_touched(at: datetime) -> tuple[str, ...]:
+    """The year, quarter and month a fact dated ``at`` counts in."""
+    year, month = at.year, at.month
+    return str(year), f"{year}-Q{(month - 1) // 3 + 1}", f"{year}-{month:02d}"
+
+
+def touched(world: World, event: Event) -> tuple[tuple[str, ...], str]:
+    """The closed periods with awards whose facts ``event`` may change, and how
+    a true-up names it; nothing for a world that makes no awards itself."""
+    if not world.awards:
+        return (), ""
+    if isinstance(event, DealClosed):
+        at, what = event.occurred_at, f"DealClosed {event.deal_id}"
+    elif isinstance(event, DealAmended | DealCancelled):  # applied: the deal is known
+        at = world.deals[event.deal_id].closed.occurred_at
+        what = f"{event.event_type} {event.deal_id}"
+    elif isinstance(event, SatisfactionRecorded):
+        at, what = event.occurred_at, f"SatisfactionRecorded for {event.deal_id}"
+    elif isinstance(event, NominationMade | ProposalAdopted):
+        what = f"{event.event_type} {event.event_id}"
+        return ((event.period,) if event.period in world.awards else ()), what
+    else:
+        return (), ""
+    return tuple(p for p in periods_touched(at) if p in world.awards), what
+
+
+def reaward(
+    world: World, periods: Iterable[str], cause: Cause
+) -> tuple[World, tuple[LedgerLine, ...]]:
+    """The awards of each closed ``periods`` made again after ``cause``; the
+    differences booked in the reps' ledgers."""
+    lines: list[LedgerLine] = []
+    for period in periods:
+        book_of = world.awards[period]
+        closing = Closing(period, book_of.event_id, book_of.occurred_at)
+        share = period_share(world, closing)
+        try:
+            awarded = award_period([share])
+        except Refused:  # pragma: no cover - the same plan and rules made them once
+            continue
+        world, booked = _true_up(world, share.plan, book_of, awarded, cause)
+        lines.extend(booked)
+    return world, tuple(lines)
+
+
+def _true_up(
+    world: World, plan: Plan, before: AwardBook, awarded: Awarded, cause: Cause
+) -> tuple[World, list[LedgerLine]]:
+    period = awarded.period
+    now = {
+        (line.rep_id, key): line
+        for line, key in zip(awarded.lines, awarded.keys, strict=True)
+    }
+    was = {(rep_id, key): amount for rep_id, key, amount in before.booked}
+    if {k: line.amount for k, line in now.items()} == was:
+        return world, []
+    source = Source(cause.event_id, cause.at)
+    note = f"true-up of {period}'s awards after {cause.what}"
+    drafts: dict[str, list[LedgerLine]] = {}
+    for rep_id, key in sorted({*now, *was}):
+        line, old = now.get((rep_id, key)), was.get((rep_id, key), ZERO)
+        amount = (line.amount if line is not None else ZERO) - old
+        if amount == ZERO:
+            continue
+        drafts.setdefault(rep_id, []).append(
+            _difference(plan, rep_id, key, line, old, amount, source, note)
+        )
+    reps, lines = world.reps, list[LedgerLine]()
+    for rep_id, found in drafts.items():
+        rep, booked = book(rep_of(world, rep_id), found)
+        reps = reps.set(rep_id, rep)
+        lines.extend(booked)
+    remembered = remember(awarded, Closing(period, before.event_id, before.occurred_at))
+    awards = world.awards.set(period, remembered)
+    return updated(world, reps=reps, awards=awards), lines
+
+
+def _difference(  # noqa: PLR0913, PLR0917 - whose award, now and before, and why
+    plan: Plan,
+    rep_id: str,
+    key: str,
+    line: LedgerLine | None,
+    old: Decimal,
+    amount: Decimal,
+    source: Source,
+    note: str,
+) -> LedgerLine:
+    if line is not None:
+        formula = line.formula
+        if old != ZERO:
+            formula = f"{formula}, was {money(old)}"
+        return updated(
+            line,
+            line_id=f"{source.event_id}/{rep_id}/{key}",
+            amount=amount,
+            occurred_at=source.at,
+            source_event_ids=(source.event_id,),
+            reason=Reason.given(f"{formula} — {note}", line.inputs),
+        )
+    rule = key.split("/")[1]
+    return draft(
+        plan,
+        source,
+        rep_id,
+        key,
+        kind="bonus",
+        rule=rule,
+        amount=amount,
+        formula=f"reversal of the {rule.replace('_', ' ')} {money(old)} — {note}",
+    )
