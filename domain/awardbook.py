@@ -49,11 +49,14 @@ class Closing(NamedTuple):
 
 
 class Cause(NamedTuple):
-    """The fact that changed a closed period's awards, as its lines name it."""
+    """The fact that changed a closed period's awards, as its lines name it.
+    ``tag`` tells apart the line ids of several true-ups the same fact sets off
+    (on the stream, one per partition that saw it)."""
 
     event_id: str
     at: datetime
     what: str
+    tag: str = ""
 
 
 def remember(awarded: Awarded, closing: Closing) -> AwardBook:
@@ -76,6 +79,14 @@ def periods_touched(at: datetime) -> tuple[str, ...]:
 def touched(world: World, event: Event) -> tuple[tuple[str, ...], str]:
     """The closed periods with awards whose facts ``event`` may change, and how
     a true-up names it; nothing for a world that makes no awards itself."""
+    if world.awards_elsewhere:
+        return (), ""
+    return changed_periods(world, event)
+
+
+def changed_periods(world: World, event: Event) -> tuple[tuple[str, ...], str]:
+    """The closed periods whose award facts ``event`` (applied to ``world``) may
+    change, and how a true-up names it."""
     if not world.awards:
         return (), ""
     if isinstance(event, DealClosed):
@@ -115,33 +126,45 @@ def reaward(
 def _true_up(
     world: World, plan: Plan, before: AwardBook, awarded: Awarded, cause: Cause
 ) -> tuple[World, list[LedgerLine]]:
-    period = awarded.period
+    after, drafts = differences(before, awarded, plan, cause)
+    if after is before:
+        return world, []
+    reps, lines = world.reps, list[LedgerLine]()
+    by_rep: dict[str, list[LedgerLine]] = {}
+    for line in drafts:
+        by_rep.setdefault(line.rep_id, []).append(line)
+    for rep_id, found in by_rep.items():
+        rep, booked = book(rep_of(world, rep_id), found)
+        reps = reps.set(rep_id, rep)
+        lines.extend(booked)
+    awards = world.awards.set(awarded.period, after)
+    return updated(world, reps=reps, awards=awards), lines
+
+
+def differences(
+    before: AwardBook, awarded: Awarded, plan: Plan, cause: Cause
+) -> tuple[AwardBook, list[LedgerLine]]:
+    """What ``awarded`` (a period's awards made again after ``cause``) changes in
+    ``before``: the book as it now stands and the difference lines, by rep and key
+    (not yet numbered in any rep's ledger). ``before`` itself when nothing moved."""
     now = {
         (line.rep_id, key): line
         for line, key in zip(awarded.lines, awarded.keys, strict=True)
     }
     was = {(rep_id, key): amount for rep_id, key, amount in before.booked}
     if {k: line.amount for k, line in now.items()} == was:
-        return world, []
-    source = Source(cause.event_id, cause.at)
-    note = f"true-up of {period}'s awards after {cause.what}"
-    drafts: dict[str, list[LedgerLine]] = {}
+        return before, []
+    note = f"true-up of {awarded.period}'s awards after {cause.what}"
+    drafts = []
     for rep_id, key in sorted({*now, *was}):
         line, old = now.get((rep_id, key)), was.get((rep_id, key), ZERO)
         amount = (line.amount if line is not None else ZERO) - old
-        if amount == ZERO:
-            continue
-        drafts.setdefault(rep_id, []).append(
-            _difference(plan, rep_id, key, line, old, amount, source, note)
-        )
-    reps, lines = world.reps, list[LedgerLine]()
-    for rep_id, found in drafts.items():
-        rep, booked = book(rep_of(world, rep_id), found)
-        reps = reps.set(rep_id, rep)
-        lines.extend(booked)
-    remembered = remember(awarded, Closing(period, before.event_id, before.occurred_at))
-    awards = world.awards.set(period, remembered)
-    return updated(world, reps=reps, awards=awards), lines
+        if amount != ZERO:
+            drafts.append(
+                _difference(plan, rep_id, key, line, old, amount, cause, note)
+            )
+    closing = Closing(awarded.period, before.event_id, before.occurred_at)
+    return remember(awarded, closing), drafts
 
 
 def _difference(  # noqa: PLR0913, PLR0917 - whose award, now and before, and why
@@ -151,23 +174,25 @@ def _difference(  # noqa: PLR0913, PLR0917 - whose award, now and before, and wh
     line: LedgerLine | None,
     old: Decimal,
     amount: Decimal,
-    source: Source,
+    cause: Cause,
     note: str,
 ) -> LedgerLine:
+    source = Source(cause.event_id, cause.at)
+    line_id = f"{source.event_id}/{rep_id}/{key}{cause.tag}"
     if line is not None:
         formula = line.formula
         if old != ZERO:
             formula = f"{formula}, was {money(old)}"
         return updated(
             line,
-            line_id=f"{source.event_id}/{rep_id}/{key}",
+            line_id=line_id,
             amount=amount,
             occurred_at=source.at,
             source_event_ids=(source.event_id,),
             reason=Reason.given(f"{formula} — {note}", line.inputs),
         )
     rule = key.split("/")[1]
-    return draft(
+    reversal = draft(
         plan,
         source,
         rep_id,
@@ -177,3 +202,4 @@ def _difference(  # noqa: PLR0913, PLR0917 - whose award, now and before, and wh
         amount=amount,
         formula=f"reversal of the {rule.replace('_', ' ')} {money(old)} — {note}",
     )
+    return updated(reversal, line_id=line_id)

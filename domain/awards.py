@@ -649,9 +649,12 @@ def _bonuses(
             elif rep.team_id in by_team:
                 team = by_team[rep.team_id]
                 lines.append(leader_bonus(rep, team, base, coefficient, currency))
-            else:
-                msg = f"team lead {rep.rep_id}: no facts for team {rep.team_id}"
-                raise AwardError(msg)
+            else:  # one lead's missing team target does not stop everyone's awards
+                why = f"team lead {rep.rep_id}: no target for team {rep.team_id}"
+                why += " in the period, so no coefficient to weigh the bonus by"
+                lines.append(
+                    Withheld(rule="leader_bonus", rep_id=rep.rep_id, reason=why)
+                )
     if support is not None and support.cadence == kind:
         lines += (support_bonus(rep, support, currency) for rep in people)
     return lines

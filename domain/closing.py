@@ -56,11 +56,10 @@ def close_period(world: World, event: PeriodClosed) -> tuple[World, Step]:
         booked.extend((*settled, *more))
     closed = (*world.closed_periods, period)
     world = updated(world, reps=reps, closed_periods=closed)
-    if not world.awards_elsewhere:
-        closing = Closing(period, event.event_id, event.occurred_at)
-        world = updated(
-            world, awards=world.awards.set(period, remember(awards, closing))
-        )
+    # What the close awarded (nothing here when the awards are made elsewhere: then
+    # the record says which close made them, for the shares sent after it).
+    made = remember(awards, Closing(period, event.event_id, event.occurred_at))
+    world = updated(world, awards=world.awards.set(period, made))
     world, refused = parent_unknown(world, period)
     step = Step(
         lines=tuple(booked),

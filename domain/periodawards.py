@@ -173,7 +173,7 @@ def award_period(shares: Sequence[PeriodShare]) -> Awarded:
             nominations=first.nominations,
             proposals=first.proposals,
         )
-    except AwardError as exc:
+    except AwardError as exc:  # pragma: no cover - each rep's facts come once
         raise Refused("awards", str(exc)) from exc
     source = Source(first.event_id, first.occurred_at)
     return Awarded(

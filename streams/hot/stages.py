@@ -201,6 +201,13 @@ class Stages:
             )
             key = applied.share.period.encode()
             self._send(self._shares_topic, key, encode_report(report), 0)
+        for update in applied.updates:
+            report = ShareReport(
+                partition, self._partitions, update.share, forward.value, origin,
+                update.cause,
+            )  # fmt: skip
+            key = update.share.period.encode()
+            self._send(self._shares_topic, key, encode_report(report), 0)
         for rejection in applied.refused:
             invalid = InvalidEvent(rejection.code, rejection.reason)
             # A target that waited for its parent is set aside as its own event.

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, Protocol
 
 import orjson
 
+from domain.awardbook import Cause, Closing, changed_periods
 from domain.credits import (
     DealCredit,
     Standing,
@@ -117,6 +118,14 @@ class Applied(NamedTuple):
     targets: tuple[TargetNode, ...] = ()
     # The leaderboard standing of each rep this event booked lines for.
     standings: tuple[Standing, ...] = ()
+    # This partition's share of each closed period whose award facts the event
+    # changed (SPEC §9): the awards are made again from it.
+    updates: tuple[ShareUpdate, ...] = ()
+
+
+class ShareUpdate(NamedTuple):
+    share: PeriodShare
+    cause: Cause
 
 
 @dataclass
@@ -198,9 +207,11 @@ class RepPartition:
             rep_id = forward.rep_id
             if due is not None and not due(rep_id):
                 return Applied(event.event_type, [], [])
-            world, step = evolve(self.world(rep_id), event)
+            before = self.world(rep_id)
+            world, step = evolve(before, event)
             self.worlds[rep_id] = world
             self.dirty.add(rep_id)
+            updates = () if step.refused else self._updates(before, event)
             lines = [line for line in step.lines if line.rep_id == rep_id]
             refused = list(step.rejected) if forward.primary else []
             credit = None
@@ -216,6 +227,7 @@ class RepPartition:
                 refused,
                 credits=credits,
                 standings=_standings(self.worlds, lines),
+                updates=updates,
             )
         was_open = (
             isinstance(event, PeriodClosed)
@@ -243,6 +255,7 @@ class RepPartition:
                 owned=lambda rep: owner_partition(rep, self.partitions) == self.number,
                 world_of=self.world,
             )
+        updates = () if step.refused else self._updates(before, event)
         return Applied(
             event.event_type,
             lines,
@@ -251,7 +264,28 @@ class RepPartition:
             people=self._person(event, step),
             targets=self._targets(before, event, step, forward.primary),
             standings=_standings(self.worlds, lines),
+            updates=updates,
         )
+
+    def _updates(self, before: World, event: Event) -> tuple[ShareUpdate, ...]:
+        """This partition's share of each closed period ``event`` changed the award
+        facts of, as they stand now (``before`` is the world it was applied to)."""
+        periods, what = changed_periods(before, event)
+        if not periods:
+            return ()
+        cause = Cause(event.event_id, event.occurred_at, what, f"@{self.number}")
+        found = []
+        for period in periods:
+            made = self.base.awards[period]
+            closing = Closing(period, made.event_id, made.occurred_at)
+            share = period_share(
+                self.base,
+                closing,
+                owned=lambda rep: owner_partition(rep, self.partitions) == self.number,
+                world_of=self.world,
+            )
+            found.append(ShareUpdate(share, cause))
+        return tuple(found)
 
     def _person(self, event: Event, step: Step) -> tuple[Person, ...]:
         if step.refused or not isinstance(event, RepHired | RepMoved | RepLeft):

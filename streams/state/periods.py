@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
 
+from domain.awardbook import Cause, Closing, differences, remember
 from domain.periodawards import Awarded, PeriodShare, award_period
-from domain.world import Refused
+from domain.world import AwardBook, Refused
 from streams.log.history import committed_offset, read_partition
 from streams.state.routing import Origin, origin_of, origin_record
 
@@ -24,23 +26,29 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ShareReport:
-    """One rep partition's share, with the period close it answers (for a dead
-    letter, should the awards be refused)."""
+    """One rep partition's share, with the event it answers (for a dead letter,
+    should the awards be refused): the period's close, or, with a ``cause``, a
+    later fact that changed the facts of a period already closed (SPEC §9)."""
 
     partition: int
     partitions: int
     share: PeriodShare
     event: bytes
     origin: Origin
+    cause: Cause | None = None
 
 
 def encode_report(report: ShareReport) -> bytes:
+    cause = report.cause
     return orjson.dumps(
         {
             "partition": report.partition,
             "partitions": report.partitions,
             "share": report.share.model_dump(mode="json"),
             "close": origin_record(report.origin, report.event),
+            "cause": None
+            if cause is None
+            else [cause.event_id, cause.at.isoformat(), cause.what, cause.tag],
         }
     )
 
@@ -48,40 +56,69 @@ def encode_report(report: ShareReport) -> bytes:
 def decode_report(data: bytes) -> ShareReport:
     record: dict[str, Any] = orjson.loads(data)
     close = record["close"]
+    cause = record.get("cause")
     return ShareReport(
         partition=record["partition"],
         partitions=record["partitions"],
         share=PeriodShare.model_validate(record["share"]),
         event=close["event"].encode(),
         origin=origin_of(close),
+        cause=None
+        if cause is None
+        else Cause(cause[0], datetime.fromisoformat(cause[1]), cause[2], cause[3]),
     )
 
 
 @dataclass
 class PeriodAwarder:
-    """The shares of each period still being gathered, and the periods awarded."""
+    """The shares of each period still being gathered; for each period awarded,
+    every partition's latest share and what the awards booked, so a later fact
+    makes them again and only the difference is written (SPEC §9)."""
 
     waiting: dict[str, dict[int, PeriodShare]] = field(default_factory=dict)
     awarded: set[str] = field(default_factory=set)
+    kept: dict[str, dict[int, PeriodShare]] = field(default_factory=dict)
+    books: dict[str, AwardBook] = field(default_factory=dict)
     applied: int = -1
 
     def take(self, report: ShareReport) -> Awarded | Refused | None:
         """The awards once the last partition's share arrives; ``None`` before, and
-        for a period already awarded. A share that comes again (a partition that
-        crashed after sending it) does not replace the first."""
-        period = report.share.period
+        for a close's share of a period already awarded (a partition that crashed
+        after sending it does not replace the first). A share sent after a later
+        fact replaces its partition's; once the period is awarded, it gives the
+        difference lines."""
+        period, share = report.share.period, report.share
         if period in self.awarded:
-            return None
+            if report.cause is None:
+                return None
+            shares = self.kept[period]
+            shares[report.partition] = share
+            try:
+                awarded = award_period([shares[n] for n in sorted(shares)])
+            except Refused as refused:  # pragma: no cover - awarded once already
+                return refused
+            book, lines = differences(
+                self.books[period], awarded, share.plan, report.cause
+            )
+            self.books[period] = book
+            return Awarded(period=period, lines=tuple(lines))
         shares = self.waiting.setdefault(period, {})
-        shares.setdefault(report.partition, report.share)
+        if report.cause is None:
+            shares.setdefault(report.partition, share)
+        else:
+            shares[report.partition] = share
         if len(shares) < report.partitions:
             return None
         del self.waiting[period]
         self.awarded.add(period)
+        self.kept[period] = shares
         try:
-            return award_period([shares[n] for n in sorted(shares)])
+            awarded = award_period([shares[n] for n in sorted(shares)])
         except Refused as refused:
             return refused
+        closing = Closing(period, share.event_id, share.occurred_at)
+        self.books[period] = remember(awarded, closing)
+        return awarded
 
 
 def rebuild_awarder(config: dict[str, Any], group: str, topic: str) -> PeriodAwarder:

@@ -18,7 +18,15 @@ from domain.plan import Plan
 from domain.replay import replay, summary
 from projections.store import Store
 from streams.infra.settings import Settings
-from streams.infra.topics import CONTROL, DEALS, ORG, PLANS, SATISFACTION, TARGETS
+from streams.infra.topics import (
+    ACTIVITIES,
+    CONTROL,
+    DEALS,
+    ORG,
+    PLANS,
+    SATISFACTION,
+    TARGETS,
+)
 from streams.worker.app import QuotaFlowApp
 from tests.factories import deal_event, envelope
 from tests.integration.conftest import earned, routed, send, unique, wait_for
@@ -269,3 +277,93 @@ def test_a_closed_months_commission_follows_a_late_deal_and_a_cancellation(
         {"rep": rep},
     )
     assert any("true-up after DealCancelled" in formula for (formula,) in trued)
+
+
+def test_a_late_cancellation_and_proposal_true_up_the_quarters_awards(
+    worker: QuotaFlowApp,
+    producer: Producer,
+    store: Store,
+    settings: Settings,
+    plan: Plan,
+) -> None:
+    """SPEC §9 on the stream: after the quarter's awards are made from every
+    partition's share, a cancelled deal of the quarter and a proposal dated in it
+    send new shares, and the awards are made again: each stage equals simulate."""
+    year = "2036"
+    at, quarter = f"{year}-01-01T00:00:00+08:00", f"{year}-Q1"
+    body = yaml.safe_load(FULL.read_text())
+    for field in ("plan_id", "version"):
+        body.pop(field)
+    publish = envelope(
+        "PlanPublished", unique("plan"), at, plan_id=unique("full"), version=1,
+        effective_from=at, effective_to=f"{int(year) + 1}-01-01T00:00:00+08:00",
+        plan=body,
+    )  # fmt: skip
+    a, b, lead = unique("A"), unique("B"), unique("L")
+    team, company, line, region = unique("T"), unique("C"), unique("P"), unique("E")
+    organisation = [
+        envelope("RepHired", unique("h"), at, rep_id=rep, team_id=team,
+                 region="east", role=role, grade=grade,
+                 hired_at="2030-01-01T00:00:00+08:00")
+        for rep, role, grade in ((a, "account_manager", "P5"),
+                                 (b, "account_manager", "P5"),
+                                 (lead, "team_lead", "P6"))
+    ]  # fmt: skip
+    chain = [(company, "company", None, "100000000"),
+             (line, "product_line", company, "100000000"),
+             (region, "region", line, "100000000"), (team, "team", region, "300000"),
+             *((rep, "rep", team, "100000") for rep in (a, b, lead))]  # fmt: skip
+    targets = [
+        envelope("QuotaAssigned", unique("q"), at, node_id=node, level=level,
+                 parent_id=parent, period=quarter, amount=amount, currency="CNY")
+        for node, level, parent, amount in chain
+    ]  # fmt: skip
+    sales = [
+        deal_event(
+            event_id=unique("e"), deal_id=unique("D"), rep_id=rep, amount=amount,
+            margin="0.00", new_customer=False,
+            occurred_at=f"{year}-02-{day:02d}T09:00:00+08:00",
+            payment_due_at=f"{year}-12-31T00:00:00+08:00",
+            splits=[{"rep_id": rep, "share": "1"}],
+        )
+        for day, (rep, amount) in enumerate(
+            ((a, "200000.00"), (b, "70000.00"), (lead, "110000.00")), start=1)
+    ]  # fmt: skip
+    closing = envelope("PeriodClosed", unique("pc"), f"{year}-04-01T00:00:00+08:00",
+                       period=quarter)  # fmt: skip
+    cancel = envelope("DealCancelled", unique("x"), f"{year}-04-10T00:00:00+08:00",
+                      deal_id=sales[0]["deal_id"], reason="lost")  # fmt: skip
+    proposal = envelope("ProposalAdopted", unique("pa"),
+                        f"{year}-04-12T00:00:00+08:00", proposal_id=unique("P"),
+                        rep_id=b, period=quarter, measured_uplift="200000",
+                        approved_by="CFO")  # fmt: skip
+    reps = [a, b, lead]
+    before = routed(settings, PLANS)
+    send(producer, PLANS, publish["event_id"].encode(), orjson.dumps(publish))
+    _wait_routed(settings, PLANS, before, 1)
+    counts = {topic: routed(settings, topic) for topic in (ORG, TARGETS)}
+    for topic, events in ((ORG, organisation), (TARGETS, targets)):
+        for event in events:
+            send(producer, topic, event["event_id"].encode(), orjson.dumps(event))
+    for topic, events in ((ORG, organisation), (TARGETS, targets)):
+        _wait_routed(settings, topic, counts[topic], len(events))
+    sent: list[dict[str, Any]] = [publish, *organisation, *targets, *sales]
+    for event in sales:
+        send(producer, DEALS, event["deal_id"].encode(), orjson.dumps(event))
+    expected = _simulated(plan, sent, reps)
+    wait_for(lambda: _booked(store, reps) == expected, 60, "the deals' commission")
+    for topic, event, key in (
+        (CONTROL, closing, closing["event_id"]),
+        (DEALS, cancel, cancel["deal_id"]),
+        (ACTIVITIES, proposal, b),
+    ):
+        sent.append(event)
+        expected = _simulated(plan, sent, reps)
+        send(producer, topic, key.encode(), orjson.dumps(event))
+        wait_for(
+            partial(lambda want: _booked(store, reps) == want, expected),
+            60,
+            f"the awards after {event['event_type']} to equal simulate's",
+        )
+    assert expected[b]["bonus"] >= Decimal("10000.00")  # the innovation award
+    assert "team_pool" in _rules(store, lead)

@@ -651,12 +651,19 @@ def test_period_awards_pays_a_team_lead_the_plain_base_without_coefficient() -> 
     ]
 
 
+def test_a_team_lead_whose_team_has_no_target_is_withheld_not_the_period() -> None:
+    awarded = _awards(teams=())
+    (withheld,) = (w for w in awarded.withheld if w.rule == "leader_bonus")
+    assert withheld.rep_id == "L"
+    assert withheld.reason.startswith("team lead L: no target for team T-1")
+    assert any(line.rule == "base_performance_bonus" for line in awarded.lines)
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
         ({"reps": (*PEOPLE, _rep("A"))}, "rep facts given more than once: A"),
         ({"teams": (_team("1"), _team("2"))}, "team facts given more than once: T-1"),
-        ({"teams": ()}, "team lead L: no facts for team T-1"),
     ],
 )
 def test_period_awards_refuses_inconsistent_facts(

@@ -251,17 +251,22 @@ def test_promotion_signal_after_two_quarters_above_120_percent_and_two_mentees(
     assert candidate.rep_id == "A"
 
 
-def test_a_team_lead_without_team_facts_refuses_the_close_with_the_reason(
+def test_a_team_lead_without_a_team_target_is_withheld_and_the_close_goes_on(
     full_plan: Plan,
 ) -> None:
+    # T1's target is in the tree; L leads T2, which has none.
     events = [
-        hire("L", role="team_lead", grade="P6"),
+        hire("L", role="team_lead", grade="P6", team_id="T2"),
+        hire("A"),
+        *tree("2026-Q1", "100000", {"A": "100000"}),
+        sale(1, "130000.00", "A", "2026-02-01T09:00:00+08:00"),
         close("2026-Q1", "2026-04-01T00:00:00+08:00"),
     ]
     _, steps = fold(full_plan, events)
-    (refusal,) = steps[-1].rejected
-    assert refusal.code == "awards"
-    assert "no facts for team T1" in refusal.reason
+    assert steps[-1].rejected == ()
+    (withheld,) = (w for w in steps[-1].withheld if w.rule == "leader_bonus")
+    assert "no target for team T2" in withheld.reason
+    assert by_rule(list(steps[-1].lines), "A")["base_performance_bonus"] > 0
 
 
 def test_profit_above_target_is_shared_in_tiers_and_follows_amendments(
