@@ -25,6 +25,9 @@ class Replay(NamedTuple):
     world: World
     lines: tuple[LedgerLine, ...]
     rejected: tuple[Rejected, ...]
+    # What people must hear of besides the lines: budget alerts, promotion
+    # candidates and awards withheld, with the line of the event that raised them.
+    notices: tuple[tuple[int, str, dict[str, object]], ...] = ()
 
 
 def replay(plans: Iterable[Plan], raw_lines: Iterable[bytes]) -> Replay:
@@ -33,6 +36,7 @@ def replay(plans: Iterable[Plan], raw_lines: Iterable[bytes]) -> Replay:
     world = start(plans)
     lines: list[LedgerLine] = []
     rejected: list[Rejected] = []
+    notices: list[tuple[int, str, dict[str, object]]] = []
     for number, raw in enumerate(raw_lines, start=1):
         if not raw.strip():
             continue
@@ -50,11 +54,21 @@ def replay(plans: Iterable[Plan], raw_lines: Iterable[bytes]) -> Replay:
         rejected.extend(
             Rejected(number, f"{r.code}: {r.reason}") for r in step.rejected
         )
-    return Replay(world, tuple(lines), tuple(rejected))
+        for kind, found in (
+            ("alerts", step.alerts),
+            ("promotion_candidates", step.candidates),
+            ("withheld", step.withheld),
+        ):
+            notices.extend(
+                (number, kind, item.model_dump(mode="json")) for item in found
+            )
+    return Replay(world, tuple(lines), tuple(rejected), tuple(notices))
 
 
 def summary(result: Replay) -> dict[str, object]:
-    """The ``simulate`` report: per-rep totals as decimal strings, and rejections."""
+    """The ``simulate`` report: per-rep totals as decimal strings, rejections, and
+    the budget alerts, promotion candidates and withheld awards, each with the line
+    of the event that raised it."""
     reps = {}
     for rep_id in sorted(result.world.reps):
         rep = result.world.reps[rep_id]
@@ -64,10 +78,17 @@ def summary(result: Replay) -> dict[str, object]:
         }
         figures["points"] = _points(rep.total("points"))
         reps[rep_id] = figures
-    return {
+    report: dict[str, object] = {
         "reps": reps,
         "rejected": [{"line": r.line, "reason": r.reason} for r in result.rejected],
     }
+    for kind in ("alerts", "promotion_candidates", "withheld"):
+        report[kind] = [
+            {"line": number, **item}
+            for number, found, item in result.notices
+            if found == kind
+        ]
+    return report
 
 
 def _cents(value: Decimal) -> str:

@@ -329,3 +329,21 @@ def test_replay_skips_blank_lines_and_reports_bad_ones_by_line_number(
         (4, "conflict"),
     ]
     assert len(result.lines) > 0
+
+
+def test_simulate_reports_budget_alerts_with_the_line_that_raised_them(
+    full_plan: Plan,
+) -> None:
+    raw = [
+        orjson.dumps(deal_event(event_id="e-1", deal_id="D-1", amount="13000000.00")),
+        orjson.dumps(deal_event(event_id="e-2", deal_id="D-2", amount="1000.00")),
+    ]
+    report = summary(replay([full_plan], raw))
+    alerts: list[dict[str, object]] = report["alerts"]  # type: ignore[assignment]
+    # The factory's deal is a new customer: 13,000,000 earns 1,075,000 with the
+    # uplift, and the lightning award adds 1,000, past both limits at once.
+    assert [(a["line"], a["kind"], a["accrued"]) for a in alerts] == [
+        (1, "non_reserve_exceeded", "1076000.00"),
+        (1, "reserve_exhausted", "1076000.00"),
+    ]
+    assert report["promotion_candidates"] == report["withheld"] == []
