@@ -84,6 +84,10 @@ class HeatCell(BaseModel):
     product_line: str
     revenue: Decimal
     deals: int
+    # The region's target under that product line for the period, and attainment
+    # (revenue / target); None where the tree has no such target.
+    target: Decimal | None = None
+    attainment: Decimal | None = None
 
 
 # A period names a year, a quarter or a month ("2026", "2026-Q1", "2026-03"): the forms
@@ -110,13 +114,22 @@ LEFT JOIN (
 ) AS t ON t.node_id = r.key
 ORDER BY r.revenue DESC, r.key
 """
+# A cell's target is its region's node under its product line (the tree goes
+# company → product_line → region → ...) for the same period.
 _HEATMAP = """
-SELECT region, product_line, sum(revenue) AS revenue, sum(deals) AS deals
-FROM heat_cells FINAL
-WHERE period = {period:String}
-GROUP BY region, product_line
-HAVING revenue != 0 OR deals != 0
-ORDER BY region, product_line
+SELECT h.region, h.product_line, h.revenue, h.deals, t.amount
+FROM (
+    SELECT region, product_line, sum(revenue) AS revenue, sum(deals) AS deals
+    FROM heat_cells FINAL
+    WHERE period = {period:String}
+    GROUP BY region, product_line
+    HAVING revenue != 0 OR deals != 0
+) AS h
+LEFT JOIN (
+    SELECT node_id, parent_id, amount FROM targets FINAL
+    WHERE period = {period:String} AND level = 'region'
+) AS t ON t.node_id = h.region AND t.parent_id = h.product_line
+ORDER BY h.region, h.product_line
 """
 
 
@@ -140,13 +153,24 @@ def attainment(store: Store, level: Level, period: str) -> list[Attainment]:
 
 
 def heatmap(store: Store, period: str) -> list[HeatCell]:
-    """Credited revenue of ``period`` by the deals' region and product line, and
-    the deals behind it: the sums the rep partitions keep (``heat_cells``)."""
+    """Attainment of ``period`` by region × product line (SPEC §7, §9): the deals'
+    credited revenue per cell (the sums the rep partitions keep, ``heat_cells``)
+    over the target of the cell's region node under its product line."""
     rows = store.rows(_HEATMAP, {"period": period})
-    return [
-        HeatCell(region=r, product_line=p, revenue=Decimal(v), deals=n)
-        for r, p, v, n in rows
-    ]
+    found = []
+    for region, line, revenue, deals, target in rows:
+        goal = Decimal(target) if target else None
+        found.append(
+            HeatCell(
+                region=region,
+                product_line=line,
+                revenue=Decimal(revenue),
+                deals=deals,
+                target=goal,
+                attainment=Decimal(revenue) / goal if goal else None,
+            )
+        )
+    return found
 
 
 _HEAT_COLUMNS = (

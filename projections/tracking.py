@@ -31,6 +31,8 @@ from domain.budget import (
     non_reserve_budget,
     remaining_non_reserve,
 )
+from domain.money import ZERO
+from projections.dimensions import attainment
 from projections.store import Store
 
 GroupLevel = Literal["team", "region"]
@@ -193,3 +195,74 @@ def budget_accrual(
         alert=bool(alerts),
         alerts=tuple(alerts),
     )
+
+
+Measure = Literal["revenue", "attainment", "commission", "points"]
+RankLevel = Literal["rep", "team", "region"]
+
+# S608 below: the SQL is composed of this module's constant fragments only.
+_EARNED_AND_POINTS = f"""
+SELECT multiIf({{level:String}} = 'rep', l.rep_id,
+               {{level:String}} = 'team', d.team_id, d.region) AS key,
+       sumIf(l.amount, l.kind = 'earned') AS commission,
+       sumIf(l.amount, l.kind = 'points') AS points
+FROM ({_LINES}) AS l
+LEFT JOIN (SELECT rep_id, team_id, region FROM rep_directory FINAL) AS d
+    ON d.rep_id = l.rep_id
+WHERE {_IN_PERIOD} AND key != ''
+GROUP BY key
+"""  # noqa: S608
+
+
+class Ranked(_Frozen):
+    """A rep's, team's or region's place in a period by the chosen measure, with
+    every measure shown (SPEC §7, §9: leaderboards rank by a chosen measure)."""
+
+    rank: int
+    key: str
+    revenue: Decimal
+    target: Decimal | None
+    attainment: Decimal | None  # credited revenue / target
+    commission: Decimal  # earned lines, clawbacks included
+    points: Decimal
+
+
+def ranking(
+    store: Store, level: RankLevel, period: str, measure: Measure, limit: int = 10
+) -> list[Ranked]:
+    """Reps, teams or regions of ``period`` ranked by ``measure``, highest first,
+    ties by key; by attainment, those without a target come last. Revenue and
+    attainment are ``projections.dimensions.attainment``'s; commission and points
+    count the ledger lines of the period as ``group_leaderboard`` does."""
+    if level not in get_args(RankLevel) or measure not in get_args(Measure):
+        msg = f"level is rep, team or region and measure one of {get_args(Measure)}"
+        raise ValueError(msg)
+    rows: dict[str, dict[str, object]] = {}
+    for found in attainment(store, level, period):
+        rows[found.key] = {
+            "revenue": found.revenue,
+            "target": found.target,
+            "attainment": found.attainment,
+        }
+    money = store.rows(_EARNED_AND_POINTS, {"level": level, "period": period})
+    for key, commission, points in money:
+        row = rows.setdefault(
+            key, {"revenue": ZERO, "target": None, "attainment": None}
+        )
+        row["commission"], row["points"] = Decimal(commission), Decimal(points)
+    entries = [
+        {"key": key, "commission": ZERO, "points": ZERO, **row}
+        for key, row in rows.items()
+    ]
+
+    def order(entry: dict[str, object]) -> tuple[bool, Decimal, str]:
+        value = entry[measure]
+        known = isinstance(value, Decimal)
+        return (not known, -value if isinstance(value, Decimal) else ZERO,
+                str(entry["key"]))  # fmt: skip
+
+    entries.sort(key=order)
+    return [
+        Ranked.model_validate({"rank": n, **entry})
+        for n, entry in enumerate(entries[:limit], start=1)
+    ]

@@ -24,7 +24,14 @@ from projections.forecast import ForecastLevel, forecast
 from projections.ledger import leaderboard, rep_statement
 from projections.points import points_balances, redemptions
 from projections.store import Store
-from projections.tracking import GroupLevel, budget_accrual, group_leaderboard
+from projections.tracking import (
+    GroupLevel,
+    Measure,
+    RankLevel,
+    budget_accrual,
+    group_leaderboard,
+    ranking,
+)
 from streams.infra.metrics import Metrics
 from streams.web.access import AccessList, Grant, Role, bearer, may_read_statement
 
@@ -180,14 +187,25 @@ def _views(quotaflow: Served) -> None:
     @guarded()
     async def ranked(web: Any, request: Any, _grant: Grant) -> Any:
         """Reps by commission so far; with level=team or region, groups by the
-        commission of a period."""
+        commission of a period; with ``measure`` (revenue, attainment, commission
+        or points) and a period, reps, teams or regions ranked by that measure."""
         try:
             limit = min(max(int(request.query.get("limit", "10")), 1), 1000)
         except ValueError:
             return web.json({"error": "limit must be a whole number"}, status=400)
         level = request.query.get("level", "rep")
-        if level == "rep":
-            rows: list[Any] = await io(leaderboard, store, limit)
+        measure = request.query.get("measure")
+        if measure is not None:
+            period = request.query.get("period", "")
+            if measure not in get_args(Measure) or level not in get_args(RankLevel):
+                msg = "measure is revenue, attainment, commission or points; "
+                msg += "level is rep, team or region"
+                return web.json({"error": msg}, status=400)
+            if not valid_period(period):
+                return web.json({"error": _PERIOD_HELP}, status=400)
+            rows: list[Any] = await io(ranking, store, level, period, measure, limit)
+        elif level == "rep":
+            rows = await io(leaderboard, store, limit)
         elif level in get_args(GroupLevel):
             period = request.query.get("period", "")
             if not valid_period(period):

@@ -106,10 +106,32 @@ def test_attainment_and_heatmap_follow_deals_targets_and_the_organisation(
     assert lines[line1] == ("180000.00", "0.45")
     assert lines[line2] == ("50000.00", "0.5")
 
+    heat = get_json(settings, f"/api/heatmap?period={Q}")
     cells = {
         (cell["region"], cell["product_line"]): (cell["revenue"], cell["deals"])
-        for cell in get_json(settings, f"/api/heatmap?period={Q}")
+        for cell in heat
     }
+    # Attainment per cell: the region's target under that product line.
+    attained = {
+        (cell["region"], cell["product_line"]): cell["attainment"] for cell in heat
+    }
+    assert Decimal(attained[(east, line1)]).quantize(Decimal("0.0001")) == Decimal(
+        "0.3333"
+    )  # 100,000 of east's 300,000 under line1
+    assert attained[(east, line2)] is None  # east sits under line1, not line2
+    assert attained[(west, line1)] is None  # west has no target
+
+    def ranked(level: str, measure: str) -> list[str]:
+        rows = get_json(settings, f"/api/leaderboard?level={level}&period={Q}"
+                        f"&measure={measure}&limit=1000")  # fmt: skip
+        return [row["key"] for row in rows if row["key"] in (a, b, c, team1, team2)]
+
+    assert ranked("rep", "revenue") == [a, c, b]
+    # Only a has a target: the others follow, by key.
+    assert ranked("rep", "attainment") == [a, *sorted((b, c))]
+    commission = ranked("rep", "commission")
+    assert commission == [a, c, b]  # 3% of 125,000, 80,000 and 25,000
+    assert ranked("team", "revenue") == [team1, team2]
     assert cells[(east, line1)] == ("100000.00", 1)
     assert cells[(east, line2)] == ("50000.00", 1)
     assert cells[(west, line1)] == ("80000.00", 1)
@@ -123,6 +145,9 @@ def test_attainment_and_heatmap_follow_deals_targets_and_the_organisation(
         "attainment?level=rep&period=2033-Q5",
         "attainment?level=rep&period=2033'%20OR%201=1%20--",
         "heatmap?period=",
+        "leaderboard?level=rep&period=2033-Q1&measure=luck",
+        "leaderboard?level=product_line&period=2033-Q1&measure=revenue",
+        "leaderboard?level=rep&period=2033-13&measure=revenue",
     ],
 )
 def test_a_bad_level_or_period_is_refused_with_the_reason(
@@ -131,4 +156,5 @@ def test_a_bad_level_or_period_is_refused_with_the_reason(
     with pytest.raises(urllib.error.HTTPError) as refused:
         get_json(settings, f"/api/{path}")
     assert refused.value.code == 400
-    assert "period" in json.load(refused.value)["error"]
+    error = json.load(refused.value)["error"]
+    assert "period" in error or "measure" in error
