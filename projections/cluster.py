@@ -23,6 +23,7 @@ SHARDING_KEY = "cityHash64(rep_id)"
 SHARDING_KEYS = {
     "dead_letters": "cityHash64(source_topic, source_partition, source_offset)",
     "targets": "cityHash64(node_id)",
+    "target_changes": "cityHash64(node_id)",
     "heat_cells": "cityHash64(period, region, product_line)",
 }
 

@@ -5,14 +5,14 @@ region × product-line heatmap."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from domain.credits import DealCredit
-from domain.targets import TargetNode
+from domain.targets import TargetChange, TargetNode
 from domain.world import Person
 from projections.heatcells import HeatSum
 from projections.store import Store
@@ -38,8 +38,11 @@ def write_dimensions(
     people: Sequence[tuple[int, Person]],
     targets: Sequence[tuple[int, TargetNode]],
     source: Sequence[Span] = (),
+    changes: Sequence[tuple[int, TargetChange]] = (),
 ) -> None:
     """Each row with the version (rep-topic offset) it was produced at."""
+    change_rows = [_change(v, c) for v, c in changes]
+    insert(store, "target_changes", change_rows, _CHANGE_COLUMNS, source)
     credit_rows = [_credit(v, c) for v, c in credits]
     insert(store, "deal_credits", credit_rows, _CREDIT_COLUMNS, source)
     people_rows = [_person(v, p) for v, p in people]
@@ -62,6 +65,59 @@ def _person(version: int, p: Person) -> list[Any]:
         p.rep_id, p.team_id, p.region, p.role, p.grade, p.hired_at.astimezone(UTC),
         left, version,
     ]  # fmt: skip
+
+
+_CHANGE_COLUMNS = (
+    "node_id", "period", "kind", "before", "after", "event_id", "occurred_at",
+    "approved_by", "reason", "version",
+)  # fmt: skip
+
+
+def _change(version: int, c: TargetChange) -> list[Any]:
+    at = c.occurred_at.astimezone(UTC) if c.occurred_at is not None else None
+    return [
+        c.node_id, c.period, c.kind, c.before, c.after, c.event_id, at,
+        c.approved_by, c.reason, version,
+    ]  # fmt: skip
+
+
+class TargetAudit(BaseModel):
+    """One accepted change of a target, as the audit view shows it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    node_id: str
+    period: str
+    kind: str
+    before: Decimal | None
+    after: Decimal
+    event_id: str
+    occurred_at: datetime | None
+    approved_by: str | None
+    reason: str
+
+
+_CHANGES = """
+SELECT node_id, period, kind, before, after, event_id, occurred_at, approved_by,
+       reason
+FROM target_changes FINAL
+WHERE ({period:String} = '' OR period = {period:String})
+  AND ({node:String} = '' OR node_id = {node:String})
+ORDER BY occurred_at DESC, node_id, event_id
+LIMIT {limit:UInt32}
+"""
+
+
+def target_audit(
+    store: Store, period: str = "", node: str = "", limit: int = 200
+) -> list[TargetAudit]:
+    """Every accepted target change (who, when, why, before, after), newest first,
+    of one period and one node when given."""
+    rows = store.rows(_CHANGES, {"period": period, "node": node, "limit": limit})
+    names = TargetAudit.model_fields
+    return [
+        TargetAudit.model_validate(dict(zip(names, row, strict=True))) for row in rows
+    ]
 
 
 def _target(version: int, t: TargetNode) -> list[Any]:

@@ -44,7 +44,7 @@ from domain.ledger import LedgerLine
 from domain.periodawards import PeriodShare, period_share
 from domain.plan import Plan
 from domain.planning import placed_targets
-from domain.targets import TargetNode
+from domain.targets import TargetChange, TargetNode
 from domain.world import Person, Step, under
 from projections.dimensions import write_dimensions, write_heat
 from projections.heatcells import HeatCells, HeatSum
@@ -121,6 +121,9 @@ class Applied(NamedTuple):
     # This partition's share of each closed period whose award facts the event
     # changed (SPEC §9): the awards are made again from it.
     updates: tuple[ShareUpdate, ...] = ()
+    # The changes of the target tree the event made (from the primary copy): the
+    # audit view (who, when, why, before, after).
+    changes: tuple[TargetChange, ...] = ()
 
 
 class ShareUpdate(NamedTuple):
@@ -139,9 +142,11 @@ class Folded:
     credits: list[tuple[int, DealCredit]] = field(default_factory=list)
     people: list[tuple[int, Person]] = field(default_factory=list)
     targets: list[tuple[int, TargetNode]] = field(default_factory=list)
+    changes: list[tuple[int, TargetChange]] = field(default_factory=list)
 
     def add(self, applied: Applied, offset: int) -> None:
         """Take what the message at ``offset`` gave."""
+        self.changes.extend((offset, change) for change in applied.changes)
         self.lines.extend(applied.lines)
         self.standings.update((s.rep_id, s) for s in applied.standings)
         self.credits.extend((offset, credit) for credit in applied.credits)
@@ -159,7 +164,9 @@ class Folded:
         write_standings(store, list(self.standings.values()), source)
         for partition, cells in sorted(heat.items()):
             write_heat(store, partition, cells, source)
-        write_dimensions(store, self.credits, self.people, self.targets, source)
+        write_dimensions(
+            store, self.credits, self.people, self.targets, source, self.changes
+        )
 
 
 @dataclass
@@ -256,6 +263,7 @@ class RepPartition:
                 world_of=self.world,
             )
         updates = () if step.refused else self._updates(before, event)
+        changes = _new_changes(before, self.base) if forward.primary else ()
         return Applied(
             event.event_type,
             lines,
@@ -265,6 +273,7 @@ class RepPartition:
             targets=self._targets(before, event, step, forward.primary),
             standings=_standings(self.worlds, lines),
             updates=updates,
+            changes=changes,
         )
 
     def _updates(self, before: World, event: Event) -> tuple[ShareUpdate, ...]:
@@ -301,6 +310,12 @@ class RepPartition:
         if step.refused or not primary or not isinstance(event, QuotaAssigned):
             return ()
         return tuple(placed_targets(before, self.base, event))
+
+
+def _new_changes(before: World, after: World) -> tuple[TargetChange, ...]:
+    """The target changes ``after`` has that ``before`` had not (kept in order)."""
+    known, now = before.targets.changes, after.targets.changes
+    return tuple(now[n] for n in range(len(known), len(now)))
 
 
 def _standings(

@@ -19,7 +19,7 @@ import faust
 from domain.events import EARLIEST, LATEST
 from domain.plan import Plan
 from projections.deadletters import dead_letters
-from projections.dimensions import Level, attainment, heatmap, team_of
+from projections.dimensions import Level, attainment, heatmap, target_audit, team_of
 from projections.forecast import ForecastLevel, forecast
 from projections.ledger import leaderboard, rep_statement
 from projections.points import points_balances, redemptions
@@ -112,6 +112,7 @@ def register(quotaflow: Served) -> None:
     web_app.on_response_prepare.append(_secure)
     _operations(quotaflow)
     _views(quotaflow)
+    _targets(quotaflow)
     _records(quotaflow)
 
 
@@ -265,6 +266,24 @@ def _views(quotaflow: Served) -> None:
             return web.json({"error": _PERIOD_HELP}, status=400)
         found = await io(budget_accrual, store, rules, quotaflow.plan.plan_id, period)
         return web.json(found.model_dump(mode="json"))
+
+
+def _targets(quotaflow: Served) -> None:
+    """The target tree's audit view."""
+    app, store, io = quotaflow.app, quotaflow.store, quotaflow.in_io
+    guarded = _guard(quotaflow)
+
+    @app.page("/api/targets/changes")
+    @guarded()
+    async def target_changes(web: Any, request: Any, _grant: Grant) -> Any:
+        """目标分解 audit: every accepted target change (who, when, why, before,
+        after), newest first, of a ``period`` and a ``node`` when given."""
+        period = request.query.get("period", "")
+        if period and not valid_period(period):
+            return web.json({"error": _PERIOD_HELP}, status=400)
+        node = request.query.get("node", "")
+        rows = await io(target_audit, store, period, node)
+        return web.json([row.model_dump(mode="json") for row in rows])
 
 
 def _records(quotaflow: Served) -> None:

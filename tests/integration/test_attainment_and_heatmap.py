@@ -158,3 +158,43 @@ def test_a_bad_level_or_period_is_refused_with_the_reason(
     assert refused.value.code == 400
     error = json.load(refused.value)["error"]
     assert "period" in error or "measure" in error
+
+
+def test_every_target_change_is_in_the_audit_view_with_who_when_why(
+    worker: QuotaFlowApp, producer: Producer, settings: Settings
+) -> None:
+    company, line = unique("ACME"), unique("cloud")
+    period = f"{YEAR}-Q2"
+
+    def target(event_type: str, at: str, **fields: Any) -> dict[str, Any]:
+        return envelope(event_type, unique("t"), f"{YEAR}-{at}T09:00:00+08:00",
+                        period=period, currency="CNY", **fields)  # fmt: skip
+
+    events = [
+        target("QuotaAssigned", "01-02", node_id=company, level="company",
+               parent_id=None, amount="1000000"),
+        target("QuotaAdjusted", "02-03", node_id=company, level="company",
+               parent_id=None, amount="1100000", reason="new market",
+               approved_by="CFO-1"),
+        target("QuotaAssigned", "02-04", node_id=line, level="product_line",
+               parent_id=company, amount="1100000"),
+        envelope("TargetsConfirmed", unique("c"), f"{YEAR}-03-01T09:00:00+08:00",
+                 node_id=company, period=period, confirmed_by="CEO-1"),
+    ]  # fmt: skip
+    for event in events:
+        send(producer, TARGETS, event["node_id"].encode(), orjson.dumps(event))
+
+    def audited() -> list[dict[str, Any]] | None:
+        rows = get_json(
+            settings, f"/api/targets/changes?period={period}&node={company}"
+        )
+        return rows if len(rows) == 3 else None
+
+    rows = wait_for(audited, 60, "the company's three target changes")
+    assert [(r["kind"], r["before"], r["after"], r["approved_by"]) for r in rows] == [
+        ("confirmed", "1100000.00", "1100000.00", "CEO-1"),
+        ("adjusted", "1000000.00", "1100000.00", "CFO-1"),
+        ("assigned", None, "1000000.00", None),
+    ]
+    assert rows[1]["reason"] == "new market"
+    assert rows[1]["occurred_at"].startswith(f"{YEAR}-02-03T01:00:00")  # in UTC
