@@ -73,6 +73,8 @@ class Target:
     kind: Kind
     amount: Decimal
     explain: Callable[[], Explained]
+    # A release's payment-speed multiplier: above 1, part of the amount is premium.
+    factor: Decimal = ONE
 
 
 def position_targets(facts: PositionFacts, plan: Plan) -> tuple[Target, ...]:
@@ -215,6 +217,7 @@ def _releases(facts: PositionFacts, plan: Plan, earned: Decimal) -> list[Target]
                 kind="payable",
                 amount=to_cents(earned * payment.counted / facts.amount * factor),
                 explain=partial(_release_words, facts, payment, earned, factor, why),
+                factor=factor,
             )
         )
     return releases

@@ -41,6 +41,7 @@ from domain.events import (
     TargetsConfirmed,
 )
 from domain.frozen import updated
+from domain.ledger import LedgerLine
 from domain.money import ZERO
 from domain.naturalkeys import fact_of
 from domain.people import (
@@ -205,31 +206,52 @@ def _chain(event: Event) -> str | None:
 
 
 def _accrue(world: World, lines: Lines) -> tuple[World, tuple[BudgetAlert, ...]]:
-    """配套保障: one accrual per plan for what the event booked, alerts on crossing."""
-    by_plan: dict[tuple[str, int], Decimal] = {}
-    sources: dict[tuple[str, int], list[str]] = {}
+    """配套保障: one accrual per plan and plan year for what the event booked (money
+    earned or awarded, and the payment-speed premium of a release), alerts on
+    crossing. A deal's lines count in its close's year; a period's in that period's
+    year; any other in the year it was booked."""
+    by_plan: dict[tuple[str, int, str], Decimal] = {}
+    sources: dict[tuple[str, int, str], list[str]] = {}
     for line in lines:
         if line.kind in ACCRUING_KINDS:
-            key = (line.plan_id, line.plan_version)
-            by_plan[key] = by_plan.get(key, ZERO) + line.amount
-            sources.setdefault(key, []).extend(line.source_event_ids)
+            amount = line.amount
+        elif line.premium:
+            amount = line.premium
+        else:
+            continue
+        key = (line.plan_id, line.plan_version, _plan_year(world, line))
+        by_plan[key] = by_plan.get(key, ZERO) + amount
+        sources.setdefault(key, []).extend(line.source_event_ids)
     budgets, alerts = dict(world.budgets), list[BudgetAlert]()
-    for (plan_id, version), amount in by_plan.items():
+    for (plan_id, version, year), amount in by_plan.items():
         rules = plan_of(world, plan_id, version).budget
         if rules is None or amount == ZERO:
             continue
+        name = f"{plan_id}/{year}"
         state, raised = accrue(
-            budgets.get(plan_id, BudgetState()),
+            budgets.get(name, BudgetState()),
             amount,
             rules,
             currency=rules.currency,
-            source_event_ids=tuple(dict.fromkeys(sources[(plan_id, version)])),
+            source_event_ids=tuple(dict.fromkeys(sources[(plan_id, version, year)])),
         )
-        budgets[plan_id] = state
+        budgets[name] = state
         alerts.extend(raised)
     if budgets == world.budgets:
         return world, ()
     return updated(world, budgets=budgets), tuple(alerts)
+
+
+def _plan_year(world: World, line: LedgerLine) -> str:
+    """The plan year a money line counts in: its deal's close year; for a line of
+    no deal (a period's, whose reason is in words already), the period it names."""
+    record = world.deals.get(line.deal_id)
+    if record is not None:
+        return str(record.closed.occurred_at.year)
+    for name, value in line.inputs:
+        if name == "period":
+            return str(value)[:4]
+    return str(line.occurred_at.year)
 
 
 Handler = Callable[[World, Any], tuple[World, Lines]]

@@ -71,6 +71,9 @@ class LedgerLine:
     reason: Reason
     source_event_ids: tuple[str, ...]
     sequence: int
+    # Of a payable line, the part the payment-speed premium added (×1.10 of a fast
+    # payment): money beyond what was earned, which the budget accrues.
+    premium: Decimal = Decimal(0)
 
     @property
     def formula(self) -> str:

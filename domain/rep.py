@@ -23,11 +23,11 @@ from sys import intern
 from typing import NamedTuple, cast
 
 from domain.bands import RateBand
-from domain.commission import Kind, PositionFacts, Target, position_targets
+from domain.commission import ONE, Kind, PositionFacts, Target, position_targets
 from domain.frozen import updated
 from domain.instant import InstantState
 from domain.ledger import Explained, LedgerLine, Reason
-from domain.money import ZERO
+from domain.money import ZERO, to_cents
 from domain.money import format_money as money
 from domain.plan import Plan
 from domain.pmap import PMap
@@ -415,6 +415,7 @@ def _rebook(
     lines = []
     totals = dict(state.totals)
     sequence = state.sequence
+    reversed_factors: dict[str, Decimal] | None = None
     for key in [*targets, *(k for k in booked if k not in targets)]:
         target = targets.get(key)
         before = booked.get(key, ZERO)
@@ -424,6 +425,17 @@ def _rebook(
         sequence += 1
         where = (state.rep_id, position, key, sequence)
         line = _line(where, target, amount, before, source, note)
+        if target is not None:
+            factor = target.factor
+        elif key.startswith("payable/"):  # a release reversed (rare): its factor
+            if reversed_factors is None:
+                reversed_factors = _release_factors(position, plan)
+            factor = reversed_factors.get(key, ONE)
+        else:
+            factor = ONE
+        if factor > ONE:
+            premium = to_cents(amount * (factor - ONE) / factor)
+            line = updated(line, premium=premium)
         lines.append(line)
         booked[key] = before + amount
         totals[line.kind] = totals.get(line.kind, ZERO) + amount
@@ -457,6 +469,12 @@ def _credits_with(
         return state.credits
     changed = (*credits[:index], value, *credits[index + 1 :])
     return {**state.credits, year: changed}
+
+
+def _release_factors(position: Position, plan: Plan) -> dict[str, Decimal]:
+    """The payment-speed multiplier of each release of ``position`` as it was
+    booked before it was cancelled or forfeited."""
+    return {t.key: t.factor for t in position_targets(position.facts, plan)}
 
 
 def _by_key(position: Position, plan: Plan) -> dict[str, Target]:

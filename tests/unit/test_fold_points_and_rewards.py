@@ -253,7 +253,24 @@ def test_accruals_past_the_non_reserve_budget_raise_one_alert(
     assert alert.accrued == D("881000.00")
     assert alert.limit == D("850000.00")
     assert steps[1].alerts == ()
-    assert world.budgets["full"].accrued == D("881070.00")  # the 1,000 deal at 7%
+    assert world.budgets["full/2026"].accrued == D("881070.00")  # 1,000 at 7%
+
+
+def test_the_budget_runs_per_plan_year_and_accrues_the_payment_speed_premium(
+    full_plan: Plan,
+) -> None:
+    # 100,000 (not a new customer): 3,000 earned; paid in full 6 days after closing,
+    # before its due date: 3,300 released, of which 300 is the premium.
+    paid = pay(1, 1, "100000.00", "2026-03-20T00:00:00+08:00")
+    later = deal(2, "100000.00", new_customer=False,
+                 occurred_at="2027-02-01T10:00:00+08:00",
+                 payment_due_at="2027-03-01T00:00:00+08:00")  # fmt: skip
+    world, steps = fold(full_plan, [deal(1, "100000.00", new_customer=False), paid,
+                                    later])  # fmt: skip
+    (release,) = (line for line in steps[1].lines if line.kind == "payable")
+    assert (release.amount, release.premium) == (D("3300.00"), D("300.00"))
+    assert world.budgets["full/2026"].accrued == D("3300.00")
+    assert world.budgets["full/2027"].accrued == D("3000.00")
 
 
 def test_people_are_hired_moved_and_leave(full_plan: Plan) -> None:
@@ -347,3 +364,13 @@ def test_simulate_reports_budget_alerts_with_the_line_that_raised_them(
         (1, "reserve_exhausted", "1076000.00"),
     ]
     assert report["promotion_candidates"] == report["withheld"] == []
+
+
+def test_a_cancelled_deal_takes_its_premium_out_of_the_budget(full_plan: Plan) -> None:
+    paid = pay(1, 1, "100000.00", "2026-03-20T00:00:00+08:00")
+    cancel = other("DealCancelled", "x-1", "2026-03-25T00:00:00+08:00", deal_id="D-1")
+    world, steps = fold(full_plan, [deal(1, "100000.00", new_customer=False), paid,
+                                    cancel])  # fmt: skip
+    (reversed_,) = (line for line in steps[2].lines if line.kind == "payable")
+    assert (reversed_.amount, reversed_.premium) == (D("-3300.00"), D("-300.00"))
+    assert world.budgets["full/2026"].accrued == D(0)
