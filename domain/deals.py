@@ -16,7 +16,9 @@ from functools import partial
 
 from domain.booking import book, draft, points_draft
 from domain.commission import Payment, PositionFacts
+from domain.customers import index, unindex
 from domain.events import (
+    CustomerSeen,
     DealAmended,
     DealCancelled,
     DealClosed,
@@ -49,6 +51,7 @@ from domain.rep import (
     reprice_position,
 )
 from domain.world import (
+    Buyer,
     DealRecord,
     DealTerms,
     Lines,
@@ -119,7 +122,9 @@ def _facts(record: DealRecord, rep: RepState, split: Share) -> PositionFacts:
         currency=deal.currency,
         closed_at=deal.occurred_at,
         payment_due_at=deal.payment_due_at,
-        new_customer=deal.new_customer,
+        new_customer=(
+            deal.new_customer if record.new_customer is None else record.new_customer
+        ),
         repeat_customer=record.repeat_customer,
         margin=record.margin,
         share=split.share,
@@ -155,6 +160,7 @@ def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
         plan_id=plan.plan_id,
         plan_version=plan.version,
         spiff=_spiff_for(world, plan, deal),
+        new_customer=_judged(world, deal),
     )
     reps, lines = world.reps, list[LedgerLine]()
     for split in record.splits:
@@ -169,7 +175,71 @@ def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
     after = updated(world, deals=deals, reps=reps, dues=dues)
     cause = _cause(deal, deal.deal_id)
     after, trued = _true_ups(world, after, record.splits, record.closed, cause)
-    return _release_waiting(after, deal.deal_id, (*lines, *trued))
+    after, judged = _in_history(after, record, Source(deal.event_id, deal.occurred_at))
+    return _release_waiting(after, deal.deal_id, (*lines, *trued, *judged))
+
+
+def _judged(world: World, deal: DealClosed) -> bool | None:
+    """How the company's customer history judges a deal it already counts (in a
+    stream partition, its ``CustomerSeen`` may come before the deal itself); None
+    for a deal it does not know yet: its CRM flag stands until judged."""
+    found = world.customers.get(deal.customer_id, ())
+    return next(
+        (b.new for b in found if b.deal_id == deal.deal_id and not b.cancelled), None
+    )
+
+
+def _in_history(
+    world: World, record: DealRecord, source: Source, cancelled: bool = False
+) -> tuple[World, Lines]:
+    """SPEC §9, new customer: the deal in (or, cancelled, out of) its customer's
+    history, and the deals whose judgement that changed, priced again. A world of
+    some reps leaves the judgement to ``CustomerSeen`` (``domain.customers``)."""
+    if world.awards_elsewhere:
+        return world, ()
+    terms = record.closed
+    reps = tuple(split.rep_id for split in record.splits)
+    flag = terms.new_customer
+    buyer = Buyer(terms.occurred_at, terms.deal_id, flag, flag, reps)
+    counted = unindex if cancelled else index
+    customers, changed = counted(world.customers, terms.customer_id, buyer)
+    world = updated(world, customers=customers)
+    lines: list[LedgerLine] = []
+    for buyer in changed:
+        world, more = rejudge(world, buyer.deal_id, buyer.new, source, terms.deal_id)
+        lines.extend(more)
+    return world, tuple(lines)
+
+
+def rejudge(
+    world: World, deal_id: str, new: bool, source: Source, because: str
+) -> tuple[World, Lines]:
+    """A deal priced again as new to the company, or not, as its customer's history
+    now says (``because`` names the deal whose arrival or cancellation moved it)."""
+    record = world.deals.get(deal_id)
+    if record is None or record.cancelled:
+        return world, ()
+    note = (
+        f"new customer: {deal_id} is now its customer's first deal (after {because})"
+        if new
+        else f"not a new customer: {deal_id} has an earlier deal with its customer "
+        f"(after {because})"
+    )
+    return _restate(world, updated(record, new_customer=new), source, note, record)
+
+
+def see_customer(world: World, event: CustomerSeen) -> tuple[World, Lines]:
+    """A deal as the company's customer history counts it, in a world of some reps
+    (a stream partition's company facts); the partition prices again the deals of
+    its reps whose judgement changed."""
+    if not world.awards_elsewhere:
+        msg = "CustomerSeen is QuotaFlow's own event, never accepted from upstream"
+        raise Refused("internal_event", msg)
+    flag = event.new_customer
+    buyer = Buyer(event.closed_at, event.deal_id, flag, flag, event.reps)
+    counted = unindex if event.cancelled else index
+    customers, _ = counted(world.customers, event.customer_id, buyer)
+    return updated(world, customers=customers), ()
 
 
 def _cause(event: DealClosed | DealAmended | DealCancelled, deal_id: str) -> Cause:
@@ -329,6 +399,7 @@ def amend(world: World, event: DealAmended) -> tuple[World, Lines]:
     cause = _cause(event, event.deal_id)
     splits = (*record.splits, *new.splits)
     after, trued = _true_ups(world, after, splits, record.closed, cause)
+    after, _ = _in_history(after, after.deals[event.deal_id], source)
     return after, (*lines, *trued)
 
 
@@ -358,7 +429,8 @@ def cancel(world: World, event: DealCancelled) -> tuple[World, Lines]:
     after = updated(world, reps=reps, deals=deals)
     cause = _cause(event, event.deal_id)
     after, trued = _true_ups(world, after, record.splits, record.closed, cause)
-    return after, (*lines, *trued)
+    after, judged = _in_history(after, cancelled, source, cancelled=True)
+    return after, (*lines, *trued, *judged)
 
 
 def _instant_amended(

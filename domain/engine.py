@@ -17,10 +17,11 @@ from typing import Any
 from domain.awardbook import Cause, reaward, touched
 from domain.budget import BudgetAlert, BudgetState, accrue
 from domain.closing import close_period
-from domain.deals import amend, cancel, close, pay, score
+from domain.deals import amend, cancel, close, pay, score, see_customer
 from domain.events import (
     ActivityLogged,
     CollaborationConfirmed,
+    CustomerSeen,
     DealAmended,
     DealCancelled,
     DealClosed,
@@ -271,6 +272,7 @@ _HANDLERS: Mapping[type, Handler] = {
     PlanPublished: publish,
     QuotaAdjusted: adjust_target,
     TargetsConfirmed: confirm_targets,
+    CustomerSeen: see_customer,
     RepHired: hire,
     RepMoved: move,
     RepLeft: leave,

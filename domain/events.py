@@ -180,6 +180,20 @@ class DealCancelled(Envelope):
     reason: Annotated[str, Field(max_length=1000)] = ""
 
 
+class CustomerSeen(Envelope):
+    """QuotaFlow's own event, never accepted from upstream: a deal as the company's
+    customer history counts it (SPEC §9, new customer), sent by the stream to every
+    partition so each judges the customer's first deal the same way."""
+
+    event_type: Literal["CustomerSeen"]
+    deal_id: Identifier
+    customer_id: Identifier
+    closed_at: Stamp
+    new_customer: StrictBool
+    reps: tuple[Identifier, ...] = ()
+    cancelled: StrictBool = False
+
+
 class PaymentReceived(Envelope):
     """Cash arrived for a deal (topic ``payments``, key ``deal_id``)."""
 
@@ -380,6 +394,7 @@ Event = Annotated[
     | QuotaAssigned
     | QuotaAdjusted
     | TargetsConfirmed
+    | CustomerSeen
     | PlanPublished
     | RepHired
     | RepMoved
@@ -402,7 +417,7 @@ CURRENT_VERSIONS: Mapping[str, int] = dict.fromkeys(
         "SatisfactionRecorded", "QuotaAssigned", "QuotaAdjusted", "PlanPublished",
         "RepHired", "RepMoved", "RepLeft", "SpiffAnnounced", "ActivityLogged",
         "CollaborationConfirmed", "PointsRedeemed", "NominationMade",
-        "ProposalAdopted", "PeriodClosed", "TargetsConfirmed",
+        "ProposalAdopted", "PeriodClosed", "TargetsConfirmed", "CustomerSeen",
     ),
     1,
 )  # fmt: skip

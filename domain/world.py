@@ -145,6 +145,19 @@ class Scored(NamedTuple):
     score: Decimal
 
 
+class Buyer(NamedTuple):
+    """A deal as its customer's history counts it (SPEC §9, new customer)."""
+
+    closed_at: datetime
+    deal_id: str
+    flagged: bool  # the CRM's new_customer
+    new: bool  # as judged: flagged, and the customer's first deal by close time
+    reps: tuple[str, ...]
+    # Kept once cancelled, so news of the deal that comes after its cancellation
+    # (on the stream, from another partition) cannot count it again.
+    cancelled: bool = False
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DealRecord:
     """A deal as it stands: current terms, plan, payments, score, status."""
@@ -161,6 +174,8 @@ class DealRecord:
     satisfaction: Scored | None = None
     cancelled: bool = False
     forfeited_by: str | None = None
+    # New customer as judged by the company's history (None: the CRM flag stands).
+    new_customer: bool | None = None
 
 
 def _digest(data: bytes) -> int:
@@ -235,6 +250,9 @@ class World:
     nominations: tuple[Nomination, ...] = ()
     proposals: tuple[InnovationProposal, ...] = ()
     closed_periods: tuple[str, ...] = ()
+    # Every customer's deals in close-time order: who is new to the company
+    # (``domain.customers``).
+    customers: PMap[str, tuple[Buyer, ...]] = field(default_factory=PMap)
     # What each closed period awarded, by rep and key (``domain.awardbook``): a
     # world that knows every rep makes the awards again when their facts change.
     awards: PMap[str, AwardBook] = field(default_factory=PMap)

@@ -32,6 +32,8 @@ from streams.log.history import Record
 from streams.state.partitions import Folded, RepPartition, RouterPartition
 from streams.state.periods import ShareReport, encode_report
 from streams.state.routing import (
+    BROADCAST,
+    Forward,
     Origin,
     decode_forward,
     encode_forward,
@@ -201,6 +203,15 @@ class Stages:
             )
             key = applied.share.period.encode()
             self._send(self._shares_topic, key, encode_report(report), 0)
+        if applied.customer is not None:
+            for number in range(self._partitions):
+                every = Forward(
+                    rep_id=BROADCAST, value=applied.customer, origin=origin,
+                    primary=not number,
+                )  # fmt: skip
+                self._send(
+                    self._rep_topic, BROADCAST.encode(), encode_forward(every), number
+                )
         for update in applied.updates:
             report = ShareReport(
                 partition, self._partitions, update.share, forward.value, origin,

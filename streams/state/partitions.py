@@ -24,8 +24,10 @@ from domain.credits import (
     heat_shares,
     standing,
 )
+from domain.deals import rejudge
 from domain.engine import Rejection, World, evolve, start
 from domain.events import (
+    CustomerSeen,
     DealAmended,
     DealCancelled,
     DealClosed,
@@ -44,6 +46,7 @@ from domain.ledger import LedgerLine
 from domain.periodawards import PeriodShare, period_share
 from domain.plan import Plan
 from domain.planning import placed_targets
+from domain.rep import Source
 from domain.targets import TargetChange, TargetNode
 from domain.world import Person, Step, under
 from projections.dimensions import write_dimensions, write_heat
@@ -52,6 +55,7 @@ from projections.ledger import write_standings
 from projections.store import Store
 from projections.writer import Span
 from streams.log.history import committed_offset, offset_of, read_partition
+from streams.state.customers import judged_again, seen
 from streams.state.routing import (
     BROADCAST,
     DealRouter,
@@ -124,6 +128,8 @@ class Applied(NamedTuple):
     # The changes of the target tree the event made (from the primary copy): the
     # audit view (who, when, why, before, after).
     changes: tuple[TargetChange, ...] = ()
+    # A deal's ``CustomerSeen`` for every partition (``streams.state.customers``).
+    customer: bytes | None = None
 
 
 class ShareUpdate(NamedTuple):
@@ -228,6 +234,10 @@ class RepPartition:
                 at = self.applied + 1 if offset is None else offset
                 self.heat.update(rep_id, event.deal_id, shares, at)
             credits = (credit,) if credit is not None else ()
+            customer = None
+            deal_event = isinstance(event, DealClosed | DealAmended | DealCancelled)
+            if deal_event and forward.primary and not step.refused:
+                customer = seen(world, event)  # type: ignore[arg-type]
             return Applied(
                 event.event_type,
                 lines,
@@ -235,6 +245,7 @@ class RepPartition:
                 credits=credits,
                 standings=_standings(self.worlds, lines),
                 updates=updates,
+                customer=customer,
             )
         was_open = (
             isinstance(event, PeriodClosed)
@@ -253,6 +264,8 @@ class RepPartition:
                     self.worlds[rep_id], own = evolve(under(world, before), event)
                     lines += (line for line in own.lines if line.rep_id == rep_id)
             self.dirty.update(self.worlds)
+        if isinstance(event, CustomerSeen) and not step.refused:
+            lines += self._rejudge(before, event)
         refused = list(step.rejected) if forward.primary else []
         share = None
         if was_open and isinstance(event, PeriodClosed) and not step.refused:
@@ -275,6 +288,23 @@ class RepPartition:
             updates=updates,
             changes=changes,
         )
+
+    def _rejudge(self, before: World, event: CustomerSeen) -> list[LedgerLine]:
+        """Price again, in this partition's reps' worlds, the deals whose new
+        customer judgement ``event`` changed."""
+        lines: list[LedgerLine] = []
+        source = Source(event.event_id, event.occurred_at)
+        for buyer in judged_again(before, self.base, event):
+            for rep_id in buyer.reps:
+                if rep_id not in self.worlds:
+                    continue  # not this partition's, or the deal has not come yet
+                world, more = rejudge(
+                    self.world(rep_id), buyer.deal_id, buyer.new, source, event.deal_id
+                )
+                self.worlds[rep_id] = world
+                self.dirty.add(rep_id)
+                lines += (line for line in more if line.rep_id == rep_id)
+        return lines
 
     def _updates(self, before: World, event: Event) -> tuple[ShareUpdate, ...]:
         """This partition's share of each closed period ``event`` changed the award
