@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import urllib.error
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import orjson
@@ -160,6 +161,11 @@ def test_a_bad_level_or_period_is_refused_with_the_reason(
     assert "period" in error or "measure" in error
 
 
+def _changes_of(settings: Settings, period: str, node: str, count: int) -> bool:
+    path = f"/api/targets/changes?period={period}&node={node}"
+    return len(get_json(settings, path)) >= count
+
+
 def test_every_target_change_is_in_the_audit_view_with_who_when_why(
     worker: QuotaFlowApp, producer: Producer, settings: Settings
 ) -> None:
@@ -181,8 +187,18 @@ def test_every_target_change_is_in_the_audit_view_with_who_when_why(
         envelope("TargetsConfirmed", unique("c"), f"{YEAR}-03-01T09:00:00+08:00",
                  node_id=company, period=period, confirmed_by="CEO-1"),
     ]  # fmt: skip
-    for event in events:
-        send(producer, TARGETS, event["node_id"].encode(), orjson.dumps(event))
+    # The line's target rides another partition than the company's: each stage is
+    # sent once the one before is in, as planners work (a line of 1,100,000 before
+    # the adjustment would be refused as above the company's 1,000,000).
+    for stage, node in ((events[:2], company), (events[2:3], line)):
+        for event in stage:
+            send(producer, TARGETS, event["node_id"].encode(), orjson.dumps(event))
+        wait_for(
+            partial(_changes_of, settings, period, node, len(stage)),
+            60,
+            f"the targets of {node}",
+        )
+    send(producer, TARGETS, company.encode(), orjson.dumps(events[3]))
 
     def audited() -> list[dict[str, Any]] | None:
         rows = get_json(
