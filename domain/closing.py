@@ -14,11 +14,11 @@ from decimal import Decimal
 
 from domain.awardbook import Closing, remember
 from domain.booking import book
-from domain.deals import forfeit_overdue
 from domain.events import PeriodClosed
 from domain.frozen import updated
 from domain.ledger import LedgerLine
 from domain.money import ZERO
+from domain.payments import forfeit_overdue
 from domain.periodawards import Awarded, award_all
 from domain.periodbook import Keyed, owed, settle
 from domain.periods import period_end

@@ -17,7 +17,7 @@ from typing import Any
 from domain.awardbook import Cause, reaward, touched
 from domain.budget import BudgetAlert, BudgetState, accrue
 from domain.closing import close_period
-from domain.deals import amend, cancel, close, pay, score, see_customer
+from domain.deals import amend, cancel, close
 from domain.events import (
     ActivityLogged,
     CollaborationConfirmed,
@@ -45,6 +45,8 @@ from domain.frozen import updated
 from domain.ledger import LedgerLine
 from domain.money import ZERO
 from domain.naturalkeys import fact_of
+from domain.newcustomers import see_customer
+from domain.payments import pay, score
 from domain.people import (
     adopt_proposal,
     confirm_collaboration,

@@ -24,7 +24,6 @@ from domain.credits import (
     heat_shares,
     standing,
 )
-from domain.deals import rejudge
 from domain.engine import Rejection, World, evolve, start
 from domain.events import (
     CustomerSeen,
@@ -43,6 +42,7 @@ from domain.events import (
     decode_event,
 )
 from domain.ledger import LedgerLine
+from domain.newcustomers import rejudge
 from domain.periodawards import PeriodShare, period_share
 from domain.plan import Plan
 from domain.planning import placed_targets

@@ -1,0 +1,152 @@
+"""Payments, satisfaction scores and forfeiture: what a deal's cash and its
+customer's view release or take back. A payment or score that arrives before its
+deal waits for it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domain.booking import book, points_draft
+from domain.dealstate import (
+    counted,
+    due_month,
+    open_record,
+    record_plan,
+    restate,
+    settled,
+)
+from domain.events import (
+    PaymentReceived,
+    PeriodClosed,
+    SatisfactionRecorded,
+)
+from domain.frozen import updated
+from domain.ledger import LedgerLine
+from domain.money import ZERO
+from domain.points import points_for_review
+from domain.rep import (
+    Source,
+    record_score,
+)
+from domain.world import (
+    DealRecord,
+    Lines,
+    Paid,
+    Refused,
+    Scored,
+    Waiting,
+    World,
+    rep_of,
+)
+
+
+def _wait(world: World, event: Waiting) -> tuple[World, Lines]:
+    queued = (*world.waiting.get(event.deal_id, ()), event)
+    return updated(world, waiting=world.waiting.set(event.deal_id, queued)), ()
+
+
+def pay(world: World, event: PaymentReceived) -> tuple[World, Lines]:
+    if event.deal_id not in world.deals:
+        return _wait(world, event)
+    record = open_record(world, event.deal_id, "PaymentReceived")
+    if event.currency != record.closed.currency:
+        msg = f"payment in {event.currency} for a deal in {record.closed.currency}"
+        raise Refused("currency", msg)
+    same = next((p for p in record.payments if p.payment_id == event.payment_id), None)
+    if same is not None:
+        if same.amount == event.amount:
+            return world, ()
+        msg = f"payment {event.payment_id} was already received with another amount"
+        raise Refused("conflict", msg)
+    if record.forfeited_by is not None:
+        msg = (
+            f"deal {event.deal_id}'s commission was forfeited: nothing more to release"
+        )
+        raise Refused("forfeited", msg)
+    paid = Paid(event.payment_id, event.event_id, event.amount, event.occurred_at)
+    new = updated(record, payments=(*record.payments, paid))
+    source = Source(event.event_id, event.occurred_at)
+    return restate(world, new, source, f"payment {event.payment_id}", record)
+
+
+def score(world: World, event: SatisfactionRecorded) -> tuple[World, Lines]:
+    if event.deal_id not in world.deals:
+        return _wait(world, event)
+    record = open_record(world, event.deal_id, "SatisfactionRecorded")
+    reps = world.reps
+    for split in record.splits:
+        rep = rep_of(world, split.rep_id)
+        reps = reps.set(rep.rep_id, record_score(rep, event.score, event.occurred_at))
+    world = updated(world, reps=reps)
+    world, deducted = _negative_review(world, record, event)
+    rule = record_plan(world, record).satisfaction_bonus
+    if record.satisfaction is not None or rule is None or event.score < rule.min_score:
+        return world, deducted
+    new = updated(record, satisfaction=Scored(event.event_id, event.score))
+    source = Source(event.event_id, event.occurred_at)
+    return restate(world, new, source, f"satisfaction {event.score}", record)
+
+
+def _negative_review(
+    world: World, record: DealRecord, event: SatisfactionRecorded
+) -> tuple[World, Lines]:
+    """积分制 差评扣分: each credited rep loses points, never below a zero balance."""
+    plan = record_plan(world, record)
+    if plan.points is None:
+        return world, ()
+    reps, lines = world.reps, list[LedgerLine]()
+    deal_id = record.closed.deal_id
+    for split in record.splits:
+        rep = rep_of(world, split.rep_id)
+        found = points_for_review(
+            event.score, plan.points, rep_id=rep.rep_id, event_id=event.event_id
+        )
+        drafts = []
+        for item in found:
+            points = max(item.points, -max(rep.total("points"), ZERO))
+            if points == ZERO:
+                continue
+            note = "" if points == item.points else " (floored at a zero balance)"
+            floored = item.model_copy(
+                update={"points": points, "formula": item.formula + note}
+            )
+            source = Source(event.event_id, event.occurred_at)
+            inputs = (("score", str(event.score)),)
+            drafts.append(
+                points_draft(rep.rep_id, plan, floored, source, deal_id, inputs)
+            )
+        rep, booked = book(rep, drafts)
+        reps = reps.set(rep.rep_id, rep)
+        lines.extend(booked)
+    return updated(world, reps=reps), tuple(lines)
+
+
+def forfeit_overdue(world: World, event: PeriodClosed) -> tuple[World, Lines]:
+    """Forfeit what is still unpaid long after its due date. Only deals due in a
+    month that can be overdue by now are looked at; those settled leave the index."""
+    after = [p.payment_speed.forfeit_after_days for p in world.plans if p.payment_speed]
+    if not after or not world.dues:
+        return world, ()
+    last = due_month(event.occurred_at - timedelta(days=min(after)))
+    months = sorted(month for month in world.dues if month <= last)
+    lines: list[LedgerLine] = []
+    for deal_id in sorted(d for month in months for d in world.dues[month]):
+        record = world.deals[deal_id]
+        rule = record_plan(world, record).payment_speed
+        if record.cancelled or record.forfeited_by is not None or rule is None:
+            continue
+        overdue = event.occurred_at - record.closed.payment_due_at
+        paid = sum((p.counted for p in counted(record)), ZERO)
+        if overdue.days < rule.forfeit_after_days or paid >= record.amount:
+            continue
+        new = updated(record, forfeited_by=event.event_id)
+        source = Source(event.event_id, event.occurred_at)
+        world, booked = restate(world, new, source, "commission forfeited", record)
+        lines.extend(booked)
+    dues = world.dues
+    for month in months:
+        bucket = dues[month]
+        for deal_id in [d for d in bucket if settled(world.deals[d])]:
+            bucket = bucket.delete(deal_id)
+        dues = dues.set(month, bucket) if bucket else dues.delete(month)
+    return updated(world, dues=dues), tuple(lines)
