@@ -76,7 +76,7 @@ class SampleWorld:
         n = self._count
         rnd = self._random
         owner = rnd.choice(self.reps)
-        customer = f"C-{rnd.randrange(self.customers):04d}"
+        customer = f"{self.prefix}C-{rnd.randrange(self.customers):04d}"
         new_customer = customer not in self._buyers
         self._buyers.add(customer)
         amount = self._amount()

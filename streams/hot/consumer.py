@@ -263,7 +263,7 @@ class HotPath:
             wrote = True
         for partition, state in sorted(self.stages.reps.items()):
             due = not due_only or self._due((WORLDS, partition), now)
-            if state.dirty and due:
+            if (state.dirty or state.base_dirty) and due:
                 wrote |= self._checkpoint_reps(partition, state)
         if wrote:
             self._flush()
@@ -278,7 +278,7 @@ class HotPath:
             wait = (TOO_LARGE_BACKOFF - 1) * self._settings.snapshot_seconds
             self._checkpointed[(WORLDS, partition)] = time.monotonic() + wait
             return False
-        state.dirty = set()
+        state.dirty, state.base_dirty = set(), False
         keyed = [
             (checkpoint_key(WORLDS, partition, name), value)
             for name, value in _named(entries)

@@ -189,6 +189,9 @@ class RepPartition:
     applied: int = -1
     # Reps whose world changed since the last snapshot round.
     dirty: set[str] = field(default_factory=set)
+    # Whether a broadcast changed the base since then (a round writes it, and the
+    # offset it reflects, even when no rep's world changed).
+    base_dirty: bool = False
     # The heatmap's cell sums of this partition's reps (``streams.heatcells``).
     heat: HeatCells = field(default_factory=HeatCells)
 
@@ -254,6 +257,7 @@ class RepPartition:
         step, before = Step(), self.base
         if due is None or due(BROADCAST):
             self.base, step = evolve(self.base, event)
+            self.base_dirty = True
         lines = []
         if isinstance(event, PeriodClosed | PlanPublished | SpiffAnnounced):
             # A close books each rep's attainment lines in their own world, and a plan
@@ -428,6 +432,7 @@ def rebuild_reps(  # noqa: PLR0913, PLR0917 - where from, what, and a counter
     # The worlds folded here stay dirty: their snapshots are older than the next
     # round's base, which would otherwise vouch for them.
     state.applied = max(until, restored.start) - 1
+    state.base_dirty = read > 0
     # The cells are rewritten whole: what the last owner wrote may be older.
     state.heat.recount(state.worlds, state.applied)
     log.info("rebuilt %d reps of %s/%d: %d snapshots, then %d messages from %d",
