@@ -238,9 +238,12 @@ class RepPartition:
                 self.heat.update(rep_id, event.deal_id, shares, at)
             credits = (credit,) if credit is not None else ()
             customer = None
-            deal_event = isinstance(event, DealClosed | DealAmended | DealCancelled)
-            if deal_event and forward.primary and not step.refused:
-                customer = seen(world, event)  # type: ignore[arg-type]
+            if (
+                isinstance(event, DealClosed | DealAmended | DealCancelled)
+                and forward.primary
+                and not step.refused
+            ):
+                customer = seen(world, event)
             return Applied(
                 event.event_type,
                 lines,
