@@ -57,9 +57,11 @@ def close_period(world: World, event: PeriodClosed) -> tuple[World, Step]:
     closed = (*world.closed_periods, period)
     world = updated(world, reps=reps, closed_periods=closed)
     # What the close awarded (nothing here when the awards are made elsewhere: then
-    # the record says which close made them, for the shares sent after it).
-    made = remember(awards, Closing(period, event.event_id, event.occurred_at))
-    world = updated(world, awards=world.awards.set(period, made))
+    # the record says which close made them, for the shares sent after it). A plan
+    # without awards has nothing a later fact could change.
+    if plan.awards is not None:
+        made = remember(awards, Closing(period, event.event_id, event.occurred_at))
+        world = updated(world, awards=world.awards.set(period, made))
     world, refused = parent_unknown(world, period)
     step = Step(
         lines=tuple(booked),

@@ -217,8 +217,10 @@ def true_up(
             # close, in its own offset, found one): nothing to compute it under.
             continue
         source = Source(cause.event_id, cause.at)
-        note = _note(cause, before, after, period, node.amount)
         amounts = owed(after, node.amount, period, plan, source)
+        if not amounts and period not in after.periods:
+            continue  # the plan owes nothing for the period, then or now
+        note = _note(cause, before, after, period, node.amount)
         after, booked = settle(after, period, amounts, plan, source, note)
         lines.extend(booked)
     return after, tuple(lines)
