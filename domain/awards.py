@@ -25,6 +25,7 @@ withheld, and why, comes in rule order.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -625,7 +626,7 @@ def innovation_award(
 
 
 def _check_unique(name: str, ids: list[str]) -> None:
-    twice = sorted({i for i in ids if ids.count(i) > 1})
+    twice = sorted(i for i, n in Counter(ids).items() if n > 1)
     if twice:
         msg = f"{name} facts given more than once: {', '.join(twice)}"
         raise AwardError(msg)

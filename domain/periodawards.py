@@ -127,7 +127,7 @@ def period_share(
         occurred_at=event.occurred_at,
         ends_at=ends_at,
         plan=plan_at(world, ends_at - timedelta(microseconds=1)),
-        reps=tuple(_facts(knows(p.rep_id), p, period) for p in present),
+        reps=tuple(facts_of(knows(p.rep_id), p, period) for p in present),
         scores=tuple(
             TeamScores(team_id=team, total=total, count=count)
             for team, (total, count) in sorted(scores.items())
@@ -154,10 +154,13 @@ def award_period(shares: Sequence[PeriodShare]) -> Awarded:
         for fact in share.reps
     ]
     targets = dict(t for share in shares for t in share.team_targets)
+    revenue: dict[str, Decimal] = {}
+    for fact in facts:
+        revenue[fact.team_id] = revenue.get(fact.team_id, ZERO) + fact.revenue
     teams = [
         TeamPeriodFacts(
             team_id=team_id,
-            revenue=sum((f.revenue for f in facts if f.team_id == team_id), ZERO),
+            revenue=revenue.get(team_id, ZERO),
             target=target,
         )
         for team_id, target in sorted(targets.items())
@@ -195,8 +198,36 @@ def _mean(totals: dict[str, tuple[Decimal, int]], team_id: str) -> Decimal | Non
     return total / count if count else None
 
 
-def _facts(world: World, person: Person, period: str) -> RepPeriodFacts:
+def facts_of(world: World, person: Person, period: str) -> RepPeriodFacts:
+    """One rep's facts of a period (revenue, target, streaks ...), remembered for
+    the rep's state as it is: a period's awards made again after a late fact read
+    again only the facts of the reps it changed, not every rep's (the facts are a
+    function of the rep's state, the person and the target book, all immutable)."""
+    key = (period, person.rep_id)
     rep = rep_of(world, person.rep_id)
+    known = _FACTS.get(key)
+    if (
+        known is not None
+        and known[0] is rep
+        and known[1] is person
+        and (known[2] is world.targets)
+    ):
+        return known[3]
+    found = _facts(world, rep, person, period)
+    if len(_FACTS) >= _FACTS_KEPT:
+        _FACTS.clear()
+    _FACTS[key] = (rep, person, world.targets, found)
+    return found
+
+
+_FACTS: dict[tuple[str, str], tuple[RepState, Person, object, RepPeriodFacts]] = {}
+_FACTS_KEPT = 100_000
+"""Remembered facts by (period, rep): the objects they were read from (compared by
+identity, and held so that identity cannot be reused) and the facts. Cleared whole
+when full: it is a cache of a pure function, never state."""
+
+
+def _facts(world: World, rep: RepState, person: Person, period: str) -> RepPeriodFacts:
     target = world.targets.get(person.rep_id, period)
     quarters: list[Decimal] = []
     quarter = period if "-Q" in period else ""

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
+from domain import periodawards
 from domain.events import Event
 from domain.ledger import LedgerLine
 from domain.plan import Plan
@@ -101,3 +104,17 @@ def test_a_proposal_dated_in_a_closed_period_is_paid_when_it_comes(
     (paid,) = steps[-1].lines
     assert (paid.rep_id, paid.rule, paid.amount) == ("A", "innovation_award", D(10000))
     assert "true-up of 2026-Q1's awards after ProposalAdopted pa-1" in paid.formula
+
+
+def test_the_facts_cache_empties_when_full_and_gives_the_same_awards(
+    full_plan: Plan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The awards made again read each rep's facts through a bounded cache of a
+    pure function: emptied when full, it gives the same lines."""
+    late = sale(6, "400000.00", "A", "2026-11-01T09:00:00+08:00")
+    _, steps = fold(full_plan, [*year_with_champions(), late])
+    monkeypatch.setattr(periodawards, "_FACTS_KEPT", 1)
+    _, again = fold(full_plan, [*year_with_champions(), late])
+    assert [line.amount for line in again[-1].lines] == [
+        line.amount for line in steps[-1].lines
+    ]
