@@ -39,13 +39,15 @@ FULL = Path(__file__).parents[2] / "examples" / "plans" / "full.yaml"
 KINDS = ("earned", "bonus", "points")
 
 
-def _plan() -> dict[str, Any]:
+def _plan(year: str = YEAR) -> dict[str, Any]:
+    """full.yaml published under a new plan id for ``year`` alone."""
     body = yaml.safe_load(FULL.read_text())
     for field in ("plan_id", "version"):
         body.pop(field)
+    at = f"{year}-01-01T00:00:00+08:00"
     return envelope(
-        "PlanPublished", unique("plan"), AT, plan_id=unique("full"), version=1,
-        effective_from=AT, effective_to=f"{int(YEAR) + 1}-01-01T00:00:00+08:00",
+        "PlanPublished", unique("plan"), at, plan_id=unique("full"), version=1,
+        effective_from=at, effective_to=f"{int(year) + 1}-01-01T00:00:00+08:00",
         plan=body,
     )  # fmt: skip
 
@@ -213,14 +215,7 @@ def test_a_closed_months_commission_follows_a_late_deal_and_a_cancellation(
     cancelling that deal trues it back to 950. Every stage equals ``simulate``."""
     year, rep = "2033", unique("R")
     at, month = f"{year}-01-01T00:00:00+08:00", f"{year}-03"
-    body = yaml.safe_load(FULL.read_text())
-    for field in ("plan_id", "version"):
-        body.pop(field)
-    publish = envelope(
-        "PlanPublished", unique("plan"), at, plan_id=unique("full"), version=1,
-        effective_from=at, effective_to=f"{int(year) + 1}-01-01T00:00:00+08:00",
-        plan=body,
-    )  # fmt: skip
+    publish = _plan(year)
     nodes = (unique("ACME"), unique("cloud"), unique("east"), unique("T"), rep)
     targets = [
         envelope("QuotaAssigned", unique("q"), at, node_id=node, level=level,
@@ -291,14 +286,7 @@ def test_a_late_cancellation_and_proposal_true_up_the_quarters_awards(
     send new shares, and the awards are made again: each stage equals simulate."""
     year = "2036"
     at, quarter = f"{year}-01-01T00:00:00+08:00", f"{year}-Q1"
-    body = yaml.safe_load(FULL.read_text())
-    for field in ("plan_id", "version"):
-        body.pop(field)
-    publish = envelope(
-        "PlanPublished", unique("plan"), at, plan_id=unique("full"), version=1,
-        effective_from=at, effective_to=f"{int(year) + 1}-01-01T00:00:00+08:00",
-        plan=body,
-    )  # fmt: skip
+    publish = _plan(year)
     a, b, lead = unique("A"), unique("B"), unique("L")
     team, company, line, region = unique("T"), unique("C"), unique("P"), unique("E")
     organisation = [
