@@ -59,6 +59,23 @@ class Cause(NamedTuple):
     tag: str = ""
 
 
+def joined(causes: list[Cause]) -> Cause:
+    """One cause for the facts of a run that changed a period's awards, in the order
+    they came: the last one, naming how many came before it and the first few."""
+    last = causes[-1]
+    earlier = list(dict.fromkeys(c.what for c in causes[:-1] if c.what != last.what))
+    if not earlier:
+        return last
+    named = ", ".join(earlier[:_NAMED])
+    if len(earlier) > _NAMED:
+        named = f"{named} and {len(earlier) - _NAMED} more"
+    return last._replace(what=f"{last.what} (and before it {named})")
+
+
+_NAMED = 3
+"""How many earlier facts a joined true-up names."""
+
+
 def remember(awarded: Awarded, closing: Closing) -> AwardBook:
     """What a close awarded, by rep and key."""
     booked = sorted(

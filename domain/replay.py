@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from domain.commission import Kind
-from domain.engine import World, evolve, start
+from domain.engine import Deferred, Step, World, evolve, settle, start
 from domain.events import InvalidEvent, decode_event
 from domain.ledger import LedgerLine
 from domain.money import CENT, ZERO
@@ -30,28 +30,54 @@ class Replay(NamedTuple):
     notices: tuple[tuple[int, str, dict[str, object]], ...] = ()
 
 
+RUN = 1_000
+"""Events folded between two settlements of deferred awards, as one poll of a
+consumer would bring them: a closed period's awards are made again once per run,
+whatever number of its late facts the run holds."""
+
+
 def replay(plans: Iterable[Plan], raw_lines: Iterable[bytes]) -> Replay:
     """Fold raw JSON lines in order; a bad line is reported with its number, never
     raised. Blank lines are skipped."""
-    world = start(plans)
-    lines: list[LedgerLine] = []
-    rejected: list[Rejected] = []
-    notices: list[tuple[int, str, dict[str, object]]] = []
+    world, deferred = start(plans), Deferred()
+    found = _Found()
+    folded = number = 0
     for number, raw in enumerate(raw_lines, start=1):
         if not raw.strip():
             continue
         try:
             event = decode_event(raw)
         except InvalidEvent as exc:
-            rejected.append(Rejected(number, str(exc)))
+            found.rejected.append(Rejected(number, str(exc)))
             continue
         try:
-            world, step = evolve(world, event)
+            world, step = evolve(world, event, deferred)
         except Exception as exc:  # a bug: shown as the line's verdict, not raised
-            rejected.append(Rejected(number, f"internal: {type(exc).__name__}"))
+            found.rejected.append(Rejected(number, f"internal: {type(exc).__name__}"))
             continue
-        lines.extend(step.lines)
-        rejected.extend(
+        found.take(number, step)
+        folded += 1
+        if folded % RUN == 0:
+            world, step = settle(world, deferred)
+            found.take(number, step)
+    world, step = settle(world, deferred)
+    found.take(number, step)
+    return Replay(
+        world, tuple(found.lines), tuple(found.rejected), tuple(found.notices)
+    )
+
+
+class _Found:
+    """What a replay has produced so far."""
+
+    def __init__(self) -> None:
+        self.lines: list[LedgerLine] = []
+        self.rejected: list[Rejected] = []
+        self.notices: list[tuple[int, str, dict[str, object]]] = []
+
+    def take(self, number: int, step: Step) -> None:
+        self.lines.extend(step.lines)
+        self.rejected.extend(
             Rejected(number, f"{r.code}: {r.reason}") for r in step.rejected
         )
         for kind, found in (
@@ -59,10 +85,9 @@ def replay(plans: Iterable[Plan], raw_lines: Iterable[bytes]) -> Replay:
             ("promotion_candidates", step.candidates),
             ("withheld", step.withheld),
         ):
-            notices.extend(
+            self.notices.extend(
                 (number, kind, item.model_dump(mode="json")) for item in found
             )
-    return Replay(world, tuple(lines), tuple(rejected), tuple(notices))
 
 
 def summary(result: Replay) -> dict[str, object]:

@@ -38,7 +38,7 @@ from projections.store import Store
 GroupLevel = Literal["team", "region"]
 BudgetStatus = Literal["within", "drawing_reserve", "reserve_exhausted"]
 
-# What the domain accrues against the budget (domain.engine.ACCRUING_KINDS): money
+# What the domain accrues against the budget (domain.accrual.ACCRUING_KINDS): money
 # earned or awarded; a payable line only releases what was earned, points are not
 # money. Kept as SQL here; tests check it against the domain's set.
 ACCRUING_KINDS = ("earned", "bonus")

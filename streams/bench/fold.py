@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from domain.engine import evolve, evolve_batch, start
+from domain.batch import evolve_batch
+from domain.engine import evolve, start
 from domain.events import InvalidEvent, decode_event
 from domain.plan import Plan
 from streams.bench.broadcast import broadcast_costs

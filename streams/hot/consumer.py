@@ -191,6 +191,7 @@ class HotPath:
                 message.value() or b"",
             )
             stages.handle(record, batch)
+        stages.share_again()
         self._write(batch)
         self._flush()
         self._checkpoint(consumer, due_only=True)

@@ -21,6 +21,7 @@ from typing import Any
 
 from confluent_kafka import Producer
 
+from domain.awardbook import Cause, joined
 from domain.engine import Rejection
 from domain.events import InvalidEvent, decode_event
 from projections.deadletters import write_dead_letter
@@ -86,6 +87,16 @@ class Batch:
     fold_seconds: list[float] = field(default_factory=list)
 
 
+@dataclass
+class Touched:
+    """The facts of a batch that changed a closed period's awards in a partition,
+    and the last one's message (whose verdict a refusal of the awards would be)."""
+
+    value: bytes
+    origin: Origin
+    causes: list[Cause] = field(default_factory=list)
+
+
 # Reads the messages of a partition between its state and a message (a gap).
 GapReader = Callable[[Record, int], list[Record]]
 
@@ -118,6 +129,8 @@ class Stages:
         self.dirty_routers: set[int] = set()
         # The last message handled of each partition, and when it reached the broker.
         self.processed: dict[tuple[str, int], tuple[int, float]] = {}
+        # The closed periods the batch changed the award facts of, per partition.
+        self.touched: dict[tuple[int, str], Touched] = {}
 
     def handle(self, record: Record, batch: Batch) -> None:
         if record.topic == self._rep_topic:
@@ -212,13 +225,12 @@ class Stages:
                 self._send(
                     self._rep_topic, BROADCAST.encode(), encode_forward(every), number
                 )
-        for update in applied.updates:
-            report = ShareReport(
-                partition, self._partitions, update.share, forward.value, origin,
-                update.cause,
-            )  # fmt: skip
-            key = update.share.period.encode()
-            self._send(self._shares_topic, key, encode_report(report), 0)
+        for period, cause in applied.touched:
+            pending = self.touched.setdefault(
+                (partition, period), Touched(forward.value, origin)
+            )
+            pending.causes.append(cause)
+            pending.value, pending.origin = forward.value, origin
         for rejection in applied.refused:
             invalid = InvalidEvent(rejection.code, rejection.reason)
             # A target that waited for its parent is set aside as its own event.
@@ -228,6 +240,20 @@ class Stages:
         outcome = "refused" if itself else "applied"
         batch.outcomes[(origin.topic, outcome)] += 1
         batch.folds[(applied.event_type, outcome)] += 1
+
+    def share_again(self) -> None:
+        """Send, for each closed period whose award facts the batch changed in a
+        partition, that partition's share once, naming the facts (SPEC §9): the
+        awards are made again per batch, not per late fact. Called at the end of
+        every batch, before its sends are flushed and its offsets committed."""
+        for (partition, period), pending in sorted(self.touched.items()):
+            share = self.reps[partition].share_of(period)
+            report = ShareReport(
+                partition, self._partitions, share, pending.value, pending.origin,
+                joined(pending.causes),
+            )  # fmt: skip
+            self._send(self._shares_topic, period.encode(), encode_report(report), 0)
+        self.touched.clear()
 
     def dead_letter(
         self,
@@ -279,6 +305,8 @@ class Stages:
         it from the checkpoint and the log)."""
         if topic == self._rep_topic:
             self.reps.pop(partition, None)
+            for key in [key for key in self.touched if key[0] == partition]:
+                del self.touched[key]
         else:
             self.routers.pop(partition, None)
             self.dirty_routers.discard(partition)

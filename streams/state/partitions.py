@@ -122,19 +122,14 @@ class Applied(NamedTuple):
     targets: tuple[TargetNode, ...] = ()
     # The leaderboard standing of each rep this event booked lines for.
     standings: tuple[Standing, ...] = ()
-    # This partition's share of each closed period whose award facts the event
-    # changed (SPEC §9): the awards are made again from it.
-    updates: tuple[ShareUpdate, ...] = ()
+    # Each closed period whose award facts the event changed, and the cause
+    # (SPEC §9): once per batch, this partition's share of it goes to the awards.
+    touched: tuple[tuple[str, Cause], ...] = ()
     # The changes of the target tree the event made (from the primary copy): the
     # audit view (who, when, why, before, after).
     changes: tuple[TargetChange, ...] = ()
     # A deal's ``CustomerSeen`` for every partition (``streams.state.customers``).
     customer: bytes | None = None
-
-
-class ShareUpdate(NamedTuple):
-    share: PeriodShare
-    cause: Cause
 
 
 @dataclass
@@ -227,7 +222,7 @@ class RepPartition:
             world, step = evolve(before, event)
             self.worlds[rep_id] = world
             self.dirty.add(rep_id)
-            updates = () if step.refused else self._updates(before, event)
+            touched = () if step.refused else self._touched(before, event)
             lines = [line for line in step.lines if line.rep_id == rep_id]
             refused = list(step.rejected) if forward.primary else []
             credit = None
@@ -250,7 +245,7 @@ class RepPartition:
                 refused,
                 credits=credits,
                 standings=_standings(self.worlds, lines),
-                updates=updates,
+                touched=touched,
                 customer=customer,
             )
         was_open = (
@@ -282,7 +277,7 @@ class RepPartition:
                 owned=lambda rep: owner_partition(rep, self.partitions) == self.number,
                 world_of=self.world,
             )
-        updates = () if step.refused else self._updates(before, event)
+        touched = () if step.refused else self._touched(before, event)
         changes = _new_changes(before, self.base) if forward.primary else ()
         return Applied(
             event.event_type,
@@ -292,7 +287,7 @@ class RepPartition:
             people=self._person(event, step),
             targets=self._targets(before, event, step, forward.primary),
             standings=_standings(self.worlds, lines),
-            updates=updates,
+            touched=touched,
             changes=changes,
         )
 
@@ -313,25 +308,22 @@ class RepPartition:
                 lines += (line for line in more if line.rep_id == rep_id)
         return lines
 
-    def _updates(self, before: World, event: Event) -> tuple[ShareUpdate, ...]:
-        """This partition's share of each closed period ``event`` changed the award
-        facts of, as they stand now (``before`` is the world it was applied to)."""
+    def _touched(self, before: World, event: Event) -> tuple[tuple[str, Cause], ...]:
+        """Each closed period whose award facts ``event`` changed (``before`` is the
+        world it was applied to), with how a true-up names it."""
         periods, what = changed_periods(before, event)
-        if not periods:
-            return ()
         cause = Cause(event.event_id, event.occurred_at, what, f"@{self.number}")
-        found = []
-        for period in periods:
-            made = self.base.awards[period]
-            closing = Closing(period, made.event_id, made.occurred_at)
-            share = period_share(
-                self.base,
-                closing,
-                owned=lambda rep: owner_partition(rep, self.partitions) == self.number,
-                world_of=self.world,
-            )
-            found.append(ShareUpdate(share, cause))
-        return tuple(found)
+        return tuple((period, cause) for period in periods)
+
+    def share_of(self, period: str) -> PeriodShare:
+        """This partition's share of a closed period's award facts as they stand."""
+        made = self.base.awards[period]
+        return period_share(
+            self.base,
+            Closing(period, made.event_id, made.occurred_at),
+            owned=lambda rep: owner_partition(rep, self.partitions) == self.number,
+            world_of=self.world,
+        )
 
     def _person(self, event: Event, step: Step) -> tuple[Person, ...]:
         if step.refused or not isinstance(event, RepHired | RepMoved | RepLeft):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from domain.accrual import ACCRUING_KINDS as DOMAIN_ACCRUING_KINDS
 from domain.booking import points_draft
 from domain.budget import BudgetRules, BudgetState, accrue
-from domain.engine import ACCRUING_KINDS as DOMAIN_ACCRUING_KINDS
 from domain.ledger import LedgerLine
 from domain.plan import Plan
 from domain.points import PointsLine

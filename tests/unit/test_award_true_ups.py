@@ -4,14 +4,18 @@ with lines that say what changed (examples/plans/full.yaml's awards)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 import pytest
 
 from domain import periodawards
+from domain import replay as replay_module
+from domain.batch import evolve_run
 from domain.events import Event
 from domain.ledger import LedgerLine
 from domain.plan import Plan
+from domain.rep import RepState
 from tests.factories import envelope
 from tests.unit.test_engine import event, fold, lines_of
 from tests.unit.test_fold_period_close import (
@@ -118,3 +122,61 @@ def test_the_facts_cache_empties_when_full_and_gives_the_same_awards(
     assert [line.amount for line in again[-1].lines] == [
         line.amount for line in steps[-1].lines
     ]
+
+
+def test_a_run_makes_a_periods_awards_again_once_for_all_its_late_facts(
+    full_plan: Plan,
+) -> None:
+    """A run of events (a consumer's poll, or ``simulate``'s run of a file) makes a
+    closed period's awards again once at its end: the same money as after every
+    late fact, in one true-up per award that names the facts behind it."""
+    late = [
+        sale(6, "400000.00", "A", "2026-11-01T09:00:00+08:00"),
+        sale(7, "300000.00", "B", "2026-11-02T09:00:00+08:00"),
+    ]
+    events = [*year_with_champions(), *late]
+    _, each = fold(full_plan, events)
+    world, _ = fold(full_plan, year_with_champions())
+    _, steps = evolve_run(world, late)
+    assert steps[0].lines[-1].rule != "annual_champion"  # nothing made yet
+    once = [line for line in steps[-1].lines if line.rule == "annual_champion"]
+    per_fact = [line for s in each[-2:] for line in s.lines
+                if line.rule == "annual_champion"]  # fmt: skip
+    assert len(once) < len(per_fact)
+    moved = awards(per_fact, "annual_champion")
+    assert awards(once, "annual_champion") == {r: a for r, a in moved.items() if a}
+    assert all(line.source_event_ids == ("e-7",) for line in once)
+    assert all(
+        line.formula.endswith(
+            "true-up of 2026's awards after DealClosed D-7"
+            " (and before it DealClosed D-6)"
+        )
+        for line in once
+    )
+
+
+def test_simulate_books_the_same_money_as_a_fold_event_by_event(
+    full_plan: Plan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Late deals and cancellations of a closed year, in runs of two: ``replay``
+    owes every rep what the fold of each event alone owes."""
+    late = [
+        sale(6, "400000.00", "A", "2026-11-01T09:00:00+08:00"),
+        sale(7, "300000.00", "B", "2026-11-02T09:00:00+08:00"),
+        cancel(6, "2027-01-20T00:00:00+08:00"),
+        sale(8, "90000.00", "N", "2026-12-01T09:00:00+08:00"),
+        cancel(7, "2027-01-21T00:00:00+08:00"),
+    ]
+    events = [*year_with_champions(), *late]
+    world, _ = fold(full_plan, events)
+    monkeypatch.setattr(replay_module, "RUN", 2)
+    flow = [e.model_dump_json().encode() for e in events]
+    ran = replay_module.replay([full_plan], flow)
+    assert ran.rejected == ()
+
+    def owed(reps: Mapping[str, RepState]) -> dict[str, list[Decimal]]:
+        kinds = ("earned", "payable", "bonus", "points")
+        return {rep_id: [rep.total(k) for k in kinds] for rep_id, rep in reps.items()}
+
+    assert owed(ran.world.reps) == owed(world.reps)
+    assert any("(and before it" in line.formula for line in ran.lines)

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import orjson
 
-from domain.engine import World, evolve, evolve_batch, start
+from domain.batch import evolve_batch
+from domain.engine import World, evolve, start
 from domain.events import Event, decode_event
 from domain.plan import Plan
 from tests.factories import deal_event, envelope, payment_event
