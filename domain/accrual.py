@@ -54,11 +54,10 @@ def accrue_lines(world: World, lines: Lines) -> tuple[World, tuple[BudgetAlert, 
 
 def plan_year(world: World, line: LedgerLine) -> str:
     """The plan year a money line counts in: its deal's close year; for a line of
-    no deal (a period's, whose reason is in words already), the period it names."""
+    no deal (a period's or its awards'), the period it names; else the year it
+    was booked."""
     record = world.deals.get(line.deal_id)
     if record is not None:
         return str(record.closed.occurred_at.year)
-    for name, value in line.inputs:
-        if name == "period":
-            return str(value)[:4]
-    return str(line.occurred_at.year)
+    period = dict(line.inputs).get("period")
+    return str(line.occurred_at.year) if period is None else str(period)[:4]

@@ -178,22 +178,24 @@ def differences(
         amount = (line.amount if line is not None else ZERO) - old
         if amount != ZERO:
             drafts.append(
-                _difference(plan, rep_id, key, line, old, amount, cause, note)
+                _difference(
+                    plan, (awarded.period, rep_id, key), line, old, amount, cause, note
+                )
             )
     closing = Closing(awarded.period, before.event_id, before.occurred_at)
     return remember(awarded, closing), drafts
 
 
-def _difference(  # noqa: PLR0913, PLR0917 - whose award, now and before, and why
+def _difference(
     plan: Plan,
-    rep_id: str,
-    key: str,
+    whose: tuple[str, str, str],
     line: LedgerLine | None,
     old: Decimal,
     amount: Decimal,
     cause: Cause,
     note: str,
 ) -> LedgerLine:
+    period, rep_id, key = whose
     source = Source(cause.event_id, cause.at)
     line_id = f"{source.event_id}/{rep_id}/{key}{cause.tag}"
     if line is not None:
@@ -218,5 +220,6 @@ def _difference(  # noqa: PLR0913, PLR0917 - whose award, now and before, and wh
         rule=rule,
         amount=amount,
         formula=f"reversal of the {rule.replace('_', ' ')} {money(old)} — {note}",
+        inputs=(("period", period),),
     )
     return updated(reversal, line_id=line_id)

@@ -220,6 +220,9 @@ class RepPeriodFacts(_Frozen):
     mentees_passed: int = Field(default=0, ge=0)
     service_satisfaction: Decimal | None = Field(default=None, ge=0, le=100)
     reached_revenue_at: AwareDatetime | None = None
+    # The revenue by the team the rep sat in at each deal's close (SPEC §9): what
+    # the teams' attainment counts; none given, all of it is ``team_id``'s.
+    team_revenue: tuple[tuple[str, NonNegative], ...] = ()
 
     @property
     def attainment(self) -> Decimal | None:

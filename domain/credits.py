@@ -3,12 +3,14 @@ attainment, leaderboards and the region × product-line heatmap."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from domain.money import ZERO, to_cents
-from domain.world import World
+from domain.rep import RepState
+from domain.world import Person, World
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,6 +31,9 @@ class DealCredit:
     credited: Decimal
     margin: Decimal
     cancelled: bool
+    # The rep's team and region as of the close (SPEC §9): what the deal counts for.
+    team_id: str = ""
+    rep_region: str = ""
 
 
 def deal_credit(world: World, deal_id: str, rep_id: str) -> DealCredit | None:
@@ -41,6 +46,10 @@ def deal_credit(world: World, deal_id: str, rep_id: str) -> DealCredit | None:
         return None
     share = sum((s.share for s in record.splits if s.rep_id == rep_id), ZERO)
     closed = record.closed
+    person = world.people.get(rep_id)
+    team_id, rep_region = ("", "")
+    if person is not None:
+        team_id, rep_region = person.placed_at(position.facts.closed_at)
     return DealCredit(
         deal_id=deal_id,
         rep_id=rep_id,
@@ -54,7 +63,62 @@ def deal_credit(world: World, deal_id: str, rep_id: str) -> DealCredit | None:
         credited=to_cents(record.amount * share),
         margin=to_cents(record.margin * share),
         cancelled=record.cancelled,
+        team_id=team_id,
+        rep_region=rep_region,
     )
+
+
+LEVELS: Mapping[str, str] = {
+    "rep": "rep_id",
+    "team": "team_id",
+    "region": "rep_region",
+    "product_line": "product_line",
+}
+"""达成率's numerator has one definition, for the fold and the read side alike (SPEC
+§9): a node's credited revenue in a period is the sum of the credits, not cancelled,
+of the period whose field named here is the node; a deal's team and region are its
+rep's as of the close. A company's node counts every credit."""
+
+
+def counts_for(credit: DealCredit, level: str, node_id: str, period: str) -> bool:
+    """Whether ``credit`` counts in the revenue of ``node_id`` (of ``level``) for
+    ``period``."""
+    if credit.cancelled or period not in (credit.year, credit.quarter, credit.month):
+        return False
+    field_name = LEVELS.get(level)
+    return field_name is None or getattr(credit, field_name) == node_id
+
+
+def node_revenue(world: World, level: str, node_id: str, period: str) -> Decimal:
+    """Credited revenue of a target node for ``period`` (``LEVELS``), from every
+    credit the world holds."""
+    total = ZERO
+    for rep_id, rep in world.reps.items():
+        for deal_id in rep.positions:
+            credit = deal_credit(world, deal_id, rep_id)
+            if credit is not None and counts_for(credit, level, node_id, period):
+                total += credit.credited
+    return total
+
+
+def team_revenue(
+    rep: RepState, person: Person, period: str
+) -> tuple[tuple[str, Decimal], ...]:
+    """The rep's credited revenue of ``period`` by the team they sat in at each
+    deal's close (``LEVELS``): all of it their team's when they never moved."""
+    if len(person.placements) <= 1:
+        return ((person.team_id, max(rep.revenue_in(period), ZERO)),)
+    by_team: dict[str, Decimal] = {}
+    for position in rep.positions.values():
+        if position.cancelled or period not in (
+            position.year,
+            position.quarter,
+            position.month,
+        ):
+            continue
+        team_id, _ = person.placed_at(position.facts.closed_at)
+        by_team[team_id] = by_team.get(team_id, ZERO) + position.facts.credited
+    return tuple(sorted((t, max(a, ZERO)) for t, a in by_team.items()))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,7 +173,7 @@ def heat_shares(world: World, deal_id: str, rep_id: str) -> tuple[HeatShare, ...
     return tuple(
         HeatShare(
             period=period,
-            region=credit.region,
+            region=credit.rep_region or credit.region,
             product_line=credit.product_line,
             revenue=credit.credited,
             deals=deals,

@@ -38,18 +38,25 @@ def hire(world: World, event: RepHired) -> tuple[World, Lines]:
         role=event.role,
         grade=event.grade,
         hired_at=event.hired_at,
+        placements=((event.hired_at, event.team_id, event.region),),
     )
     return _with_person(world, person), ()
 
 
 def move(world: World, event: RepMoved) -> tuple[World, Lines]:
     known = _employed(world, event.rep_id, "RepMoved")
+    placements = known.placements or ((known.hired_at, known.team_id, known.region),)
+    placed = (event.occurred_at, event.team_id, event.region)
+    # In time order whatever the arrival order; the latest is where the rep sits.
+    placements = tuple(sorted((*placements, placed), key=lambda p: p[0]))
+    _, team_id, region = placements[-1]
     person = updated(
         known,
-        team_id=event.team_id,
-        region=event.region,
+        team_id=team_id,
+        region=region,
         role=event.role,
         grade=event.grade,
+        placements=placements,
     )
     return _with_person(world, person), ()
 

@@ -30,6 +30,7 @@ from domain.awards import (
     period_awards,
 )
 from domain.booking import draft
+from domain.credits import team_revenue
 from domain.events import PeriodClosed
 from domain.ledger import LedgerLine
 from domain.money import ZERO
@@ -156,7 +157,8 @@ def award_period(shares: Sequence[PeriodShare]) -> Awarded:
     targets = dict(t for share in shares for t in share.team_targets)
     revenue: dict[str, Decimal] = {}
     for fact in facts:
-        revenue[fact.team_id] = revenue.get(fact.team_id, ZERO) + fact.revenue
+        for team_id, amount in fact.team_revenue or ((fact.team_id, fact.revenue),):
+            revenue[team_id] = revenue.get(team_id, ZERO) + amount
     teams = [
         TeamPeriodFacts(
             team_id=team_id,
@@ -181,7 +183,9 @@ def award_period(shares: Sequence[PeriodShare]) -> Awarded:
     source = Source(first.event_id, first.occurred_at)
     return Awarded(
         period=first.period,
-        lines=tuple(_award_line(line, plan, source) for line in awards.lines),
+        lines=tuple(
+            _award_line(line, plan, source, first.period) for line in awards.lines
+        ),
         keys=tuple(line.key for line in awards.lines),
         candidates=awards.candidates,
         withheld=awards.withheld,
@@ -258,6 +262,7 @@ def _facts(world: World, rep: RepState, person: Person, period: str) -> RepPerio
         years_target_met_streak=streak,
         mentees_passed=rep.mentees_passed,
         reached_revenue_at=_last_close(rep, period),
+        team_revenue=team_revenue(rep, person, period),
     )
 
 
@@ -274,7 +279,9 @@ def _last_close(rep: RepState, period: str) -> datetime | None:
     return None
 
 
-def _award_line(line: AwardLine, plan: Plan, source: Source) -> LedgerLine:
+def _award_line(line: AwardLine, plan: Plan, source: Source, period: str) -> LedgerLine:
+    # The period an award is for names the plan year its budget counts it in.
+    inputs = (("period", period), *line.inputs)
     return draft(
         plan,
         source,
@@ -284,7 +291,7 @@ def _award_line(line: AwardLine, plan: Plan, source: Source) -> LedgerLine:
         rule=line.rule,
         amount=line.amount,
         formula=line.formula,
-        inputs=line.inputs,
+        inputs=inputs,
         currency=line.currency,
     )
 

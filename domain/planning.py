@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from domain import credits
 from domain.deals import reprice
 from domain.events import (
     PlanPublished,
@@ -200,14 +201,11 @@ def adjust_target(world: World, event: QuotaAdjusted) -> tuple[World, Lines]:
 
 
 def node_revenue(world: World, node_id: str, period: str) -> Decimal:
-    """Credited revenue of a target node: a rep's own, any other node's the sum of its
-    children's for the same period (the tree says who belongs where)."""
+    """Credited revenue of a target node for ``period``, by its level
+    (``domain.credits.LEVELS``): a node the period's tree does not have is a rep's."""
     node = world.targets.get(node_id, period)
-    if node is None or node.level == "rep":
-        rep = world.reps.get(node_id)
-        return rep.revenue_in(period) if rep else ZERO
-    children = world.targets.children(node_id, period)
-    return sum((node_revenue(world, c.node_id, period) for c in children), ZERO)
+    level = "rep" if node is None else node.level
+    return credits.node_revenue(world, level, node_id, period)
 
 
 def node_attainment(world: World, node_id: str, period: str) -> Decimal | None:

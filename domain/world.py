@@ -212,6 +212,22 @@ class Person:
     grade: str
     hired_at: datetime
     left_at: datetime | None = None
+    # Where the rep sat from when, in time order, the hire first: (since, team_id,
+    # region). A deal counts for its rep's team and region as of its close (SPEC
+    # §9), whatever order the moves arrive in. Empty for a person recorded before
+    # placements were kept: then the team and region are as they stand.
+    placements: tuple[tuple[datetime, str, str], ...] = ()
+
+    def placed_at(self, at: datetime) -> tuple[str, str]:
+        """The rep's team and region as of ``at`` (before the hire: the first)."""
+        if not self.placements:
+            return self.team_id, self.region
+        _, team_id, region = self.placements[0]
+        for since, team, where in self.placements:
+            if since > at:
+                break
+            team_id, region = team, where
+        return team_id, region
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.credits import DealCredit
+from domain.credits import LEVELS, DealCredit
 from domain.targets import TargetChange, TargetNode
 from domain.world import Person
 from projections.heatcells import HeatSum
@@ -22,7 +22,8 @@ Level = Literal["rep", "team", "region", "product_line"]
 
 _CREDIT_COLUMNS = (
     "rep_id", "deal_id", "customer_id", "product_line", "region", "closed_at", "year",
-    "quarter", "month", "credited", "margin", "cancelled", "version",
+    "quarter", "month", "credited", "margin", "cancelled", "team_id", "rep_region",
+    "version",
 )  # fmt: skip
 _PERSON_COLUMNS = (
     "rep_id", "team_id", "region", "role", "grade", "hired_at", "left_at", "version",
@@ -55,7 +56,7 @@ def _credit(version: int, c: DealCredit) -> list[Any]:
     return [
         c.rep_id, c.deal_id, c.customer_id, c.product_line, c.region,
         c.closed_at.astimezone(UTC), c.year, c.quarter, c.month, c.credited,
-        c.margin, c.cancelled, version,
+        c.margin, c.cancelled, c.team_id, c.rep_region, version,
     ]  # fmt: skip
 
 
@@ -146,30 +147,44 @@ class HeatCell(BaseModel):
     attainment: Decimal | None = None
 
 
+# The node a credit counts for at each level is the domain's (``LEVELS``); a row
+# written before a credit kept its team and region reads the directory's.
+_BEFORE_KEPT = {"team_id": "d.team_id", "rep_region": "d.region"}
+
+
+def _column(name: str) -> str:
+    kept = _BEFORE_KEPT.get(name)
+    return f"c.{name}" if kept is None else f"if(c.{name} = '', {kept}, c.{name})"
+
+
+_KEY = "multiIf({})".format(
+    ", ".join(
+        f"{{level:String}} = '{level}', {_column(name)}"
+        for level, name in LEVELS.items()
+    )
+    + ", ''"
+)
 # A period names a year, a quarter or a month ("2026", "2026-Q1", "2026-03"): the forms
 # differ, so one parameter matches exactly one of a credit's periods.
-_ATTAINMENT = """
+_ATTAINMENT = f"""
 SELECT r.key, r.revenue, t.amount
 FROM (
-    SELECT multiIf({level:String} = 'rep', c.rep_id,
-                   {level:String} = 'team', d.team_id,
-                   {level:String} = 'region', d.region,
-                   c.product_line) AS key,
+    SELECT {_KEY} AS key,
            sum(c.credited) AS revenue
     FROM deal_credits AS c FINAL
     LEFT JOIN (SELECT rep_id, team_id, region FROM rep_directory FINAL) AS d
         ON d.rep_id = c.rep_id
-    WHERE (c.year = {period:String} OR c.quarter = {period:String}
-           OR c.month = {period:String})
+    WHERE (c.year = {{period:String}} OR c.quarter = {{period:String}}
+           OR c.month = {{period:String}})
       AND NOT c.cancelled
     GROUP BY key
 ) AS r
 LEFT JOIN (
     SELECT node_id, amount FROM targets FINAL
-    WHERE period = {period:String} AND level = {level:String}
+    WHERE period = {{period:String}} AND level = {{level:String}}
 ) AS t ON t.node_id = r.key
 ORDER BY r.revenue DESC, r.key
-"""
+"""  # noqa: S608 - composed of this module's constants; values are parameters
 # A cell's target is its region's node under its product line (the tree goes
 # company → product_line → region → ...) for the same period.
 _HEATMAP = """
@@ -191,8 +206,9 @@ ORDER BY h.region, h.product_line
 
 def attainment(store: Store, level: Level, period: str) -> list[Attainment]:
     """Credited revenue of ``period`` per rep, team, region or product line, against
-    that node's target. A team's and a region's revenue are their members' (the rep
-    directory as it stands); a product line's, its deals'."""
+    that node's target: the domain's definition (``domain.credits.LEVELS``), a
+    deal's team and region being its rep's as of the close (a row written before
+    they were kept: the directory's)."""
     rows = store.rows(_ATTAINMENT, {"period": period, "level": level})
     found = []
     for key, revenue, target in rows:

@@ -48,7 +48,7 @@ from domain.plan import Plan
 from domain.planning import placed_targets
 from domain.rep import Source
 from domain.targets import TargetChange, TargetNode
-from domain.world import Person, Step, under
+from domain.world import Person, Step, rep_of, under
 from projections.dimensions import write_dimensions, write_heat
 from projections.heatcells import HeatCells, HeatSum
 from projections.ledger import write_standings
@@ -269,6 +269,9 @@ class RepPartition:
         if isinstance(event, CustomerSeen) and not step.refused:
             lines += self._rejudge(before, event)
         refused = list(step.rejected) if forward.primary else []
+        placed: tuple[DealCredit, ...] = ()
+        if isinstance(event, RepHired | RepMoved) and not step.refused:
+            placed = self._recredit(event.rep_id, offset)
         share = None
         if was_open and isinstance(event, PeriodClosed) and not step.refused:
             share = period_share(
@@ -284,12 +287,28 @@ class RepPartition:
             lines,
             refused,
             share,
+            credits=placed,
             people=self._person(event, step),
             targets=self._targets(before, event, step, forward.primary),
             standings=_standings(self.worlds, lines),
             touched=touched,
             changes=changes,
         )
+
+    def _recredit(self, rep_id: str, offset: int | None) -> tuple[DealCredit, ...]:
+        """A rep of this partition hired or moved: their deals' credits and heatmap
+        shares again, each deal counting for the team and region of its close."""
+        if rep_id not in self.worlds:
+            return ()
+        world, found = self.world(rep_id), []
+        at = self.applied + 1 if offset is None else offset
+        for deal_id in rep_of(world, rep_id).positions:
+            credit = deal_credit(world, deal_id, rep_id)
+            if credit is not None:
+                found.append(credit)
+                shares = heat_shares(world, deal_id, rep_id)
+                self.heat.update(rep_id, deal_id, shares, at)
+        return tuple(found)
 
     def _rejudge(self, before: World, event: CustomerSeen) -> list[LedgerLine]:
         """Price again, in this partition's reps' worlds, the deals whose new

@@ -13,6 +13,9 @@ import orjson
 import pytest
 from confluent_kafka import Producer
 
+from domain.credits import node_revenue
+from domain.plan import Plan
+from domain.replay import replay
 from streams.infra.settings import Settings
 from streams.infra.topics import DEALS, ORG, TARGETS
 from streams.worker.app import QuotaFlowApp
@@ -214,3 +217,61 @@ def test_every_target_change_is_in_the_audit_view_with_who_when_why(
     ]
     assert rows[1]["reason"] == "new market"
     assert rows[1]["occurred_at"].startswith(f"{YEAR}-02-03T01:00:00")  # in UTC
+
+
+def test_a_deal_counts_for_its_reps_team_as_of_its_close_on_the_board(
+    worker: QuotaFlowApp, producer: Producer, settings: Settings, plan: Plan
+) -> None:
+    """SPEC §9, one attainment definition: a move dated before a deal but sent
+    after it puts the deal in the new team and region, on the board as in the
+    domain (``domain.credits.node_revenue`` over the same events)."""
+    period = f"{YEAR}-Q3"
+    stay, mover = unique("S"), unique("M")
+    old_team, new_team, east, west = unique("T"), unique("T"), unique("E"), unique("W")
+    hires = [_hire(stay, old_team, east), _hire(mover, old_team, east)]
+    deals = [
+        _deal_in({stay: "1"}, "100000.00", f"{YEAR}-07-10T09:00:00+08:00"),
+        _deal_in({mover: "1"}, "50000.00", f"{YEAR}-07-12T09:00:00+08:00"),
+    ]
+    moved = envelope("RepMoved", unique("m"), f"{YEAR}-07-01T00:00:00+08:00",
+                     rep_id=mover, team_id=new_team, region=west,
+                     role="account_manager", grade="P5",
+                     hired_at="2030-01-01T00:00:00+08:00")  # fmt: skip
+    before = routed(settings, ORG)
+    for event in hires:
+        send(producer, ORG, event["rep_id"].encode(), orjson.dumps(event))
+    wait_for(lambda: routed(settings, ORG) >= before + 2, 60, "the hires routed")
+    for event in deals:
+        send(producer, DEALS, event["deal_id"].encode(), orjson.dumps(event))
+
+    def teams() -> dict[str, str]:
+        rows = get_json(settings, f"/api/attainment?level=team&period={period}")
+        return {row["key"]: row["revenue"] for row in rows}
+
+    wait_for(lambda: teams().get(old_team) == "150000.00", 60, "both deals in")
+    send(producer, ORG, mover.encode(), orjson.dumps(moved))
+    wait_for(lambda: teams().get(new_team) == "50000.00", 60, "the deal moved")
+    assert teams()[old_team] == "100000.00"
+    rows = get_json(settings, f"/api/attainment?level=region&period={period}")
+    regions = {row["key"]: row["revenue"] for row in rows}
+    assert (regions[east], regions[west]) == ("100000.00", "50000.00")
+    heat = get_json(settings, f"/api/heatmap?period={period}")
+    assert {cell["region"] for cell in heat if cell["region"] in (east, west)} == {
+        east, west,
+    }  # fmt: skip
+
+    domain = replay([plan], [orjson.dumps(e) for e in [*hires, *deals, moved]])
+    assert domain.rejected == ()
+    for team, amount in teams().items():
+        if team in (old_team, new_team):
+            assert node_revenue(domain.world, "team", team, period) == Decimal(amount)
+
+
+def _deal_in(reps: dict[str, str], amount: str, at: str) -> Any:
+    first = next(iter(reps))
+    return deal_event(
+        event_id=unique("e"), deal_id=unique("D"), rep_id=first, amount=amount,
+        margin="0.00", new_customer=False, product_line="cloud", region="north",
+        occurred_at=at, payment_due_at=f"{YEAR}-12-31T00:00:00+08:00",
+        splits=[{"rep_id": rep, "share": share} for rep, share in reps.items()],
+    )  # fmt: skip

@@ -29,6 +29,7 @@ from tests.unit.test_fold_period_close import (
 
 D = Decimal
 Q1 = "2026-Q1"
+AWARDED = ("annual_champion", "long_service", "dark_horse")
 
 
 def cancel(n: int, at: str) -> Event:
@@ -180,3 +181,17 @@ def test_simulate_books_the_same_money_as_a_fold_event_by_event(
 
     assert owed(ran.world.reps) == owed(world.reps)
     assert any("(and before it" in line.formula for line in ran.lines)
+
+
+def test_a_years_awards_count_in_that_years_budget_however_late(
+    full_plan: Plan,
+) -> None:
+    """The close of 2026 comes on 2027-01-01 and a late deal trues its awards up:
+    both count in 2026's budget, the year they are for."""
+    late = sale(6, "400000.00", "A", "2026-11-01T09:00:00+08:00")
+    world, steps = fold(full_plan, [*year_with_champions(), late])
+    awarded = [line for s in steps for line in s.lines if line.rule in AWARDED]
+    # Booked at the close (2027) and at the late deal (2026), for 2026.
+    assert {line.occurred_at.year for line in awarded} == {2026, 2027}
+    assert all(("period", "2026") in line.inputs for line in awarded)
+    assert "full/2027" not in world.budgets

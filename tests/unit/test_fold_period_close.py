@@ -3,12 +3,16 @@ the period awards, with examples/plans/full.yaml's numbers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.credits import deal_credit, node_revenue
 from domain.engine import Step, node_attainment
 from domain.events import Event
 from domain.ledger import LedgerLine
+from domain.periodawards import facts_of
 from domain.plan import Plan
 from tests.factories import envelope
 from tests.unit.test_engine import deal, event, fold
@@ -295,6 +299,9 @@ def test_profit_above_target_is_shared_in_tiers_and_follows_amendments(
 def test_attainment_of_a_team_and_region_sums_their_members(full_plan: Plan) -> None:
     q = "2026-Q1"
     events = [
+        hire("A"),
+        hire("B"),
+        hire("L", role="team_lead", grade="P6"),
         *tree(q, "300000", {"A": "100000", "B": "100000", "L": "100000"}),
         sale(1, "200000.00", "A", "2026-02-01T09:00:00+08:00"),
         sale(2, "70000.00", "B", "2026-02-02T09:00:00+08:00"),
@@ -305,6 +312,46 @@ def test_attainment_of_a_team_and_region_sums_their_members(full_plan: Plan) -> 
     assert node_attainment(world, "east", q) == D("0.0038")
     assert node_attainment(world, "B", q) == D("0.7")
     assert node_attainment(world, "T1", "2026-Q2") is None
+
+
+def test_a_deal_counts_for_its_reps_team_as_of_its_close(full_plan: Plan) -> None:
+    """SPEC §9: one attainment definition; a deal's team and region are its rep's
+    as of the close, whatever order the move arrives in."""
+    q = "2026-Q1"
+    moved = event(
+        envelope("RepMoved", "m-B", "2026-02-15T00:00:00+08:00", rep_id="B",
+                 team_id="T2", region="west", role="account_manager", grade="P5",
+                 hired_at=HIRED)
+    )  # fmt: skip
+    events = [
+        hire("A"),
+        hire("B"),
+        *tree(q, "300000", {"A": "100000", "B": "100000", "L": "100000"}),
+        sale(1, "200000.00", "A", "2026-02-01T09:00:00+08:00"),
+        sale(2, "70000.00", "B", "2026-02-02T09:00:00+08:00"),  # in T1
+        sale(3, "50000.00", "B", "2026-03-02T09:00:00+08:00"),  # in T2
+        sale(4, "90000.00", "B", "2026-04-02T09:00:00+08:00"),  # another quarter
+        sale(5, "40000.00", "B", "2026-01-20T09:00:00+08:00"),
+        event(envelope("DealCancelled", "x-5", "2026-01-21T09:00:00+08:00",
+                       deal_id="D-5", reason="lost")),
+    ]  # fmt: skip
+    for order in ([*events, moved], [*events[:2], moved, *events[2:]]):
+        world, _ = fold(full_plan, order)
+        assert node_attainment(world, "T1", q) == D(270000) / D(300000)
+        assert world.people["B"].team_id == "T2"
+        assert world.people["B"].placed_at(datetime(2026, 1, 1, tzinfo=UTC)) == (
+            "T1", "east",
+        )  # fmt: skip
+        (credit,) = (
+            c for d in ("D-3",) if (c := deal_credit(world, d, "B")) is not None
+        )
+        assert (credit.team_id, credit.rep_region) == ("T2", "west")
+        facts = facts_of(world, world.people["B"], q)
+        assert facts.team_revenue == (("T1", D(70000)), ("T2", D(50000)))
+        assert node_revenue(world, "company", "ACME", q) == D(320000)
+    # A person recorded before placements were kept sits where they stand.
+    unplaced = replace(world.people["B"], placements=())
+    assert unplaced.placed_at(datetime(2026, 1, 1, tzinfo=UTC)) == ("T2", "west")
 
 
 def test_an_approved_innovation_proposal_earns_5_percent_of_its_uplift(
