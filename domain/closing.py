@@ -30,6 +30,8 @@ from domain.world import Step, World, plan_at, rep_of
 def close_period(world: World, event: PeriodClosed) -> tuple[World, Step]:
     period = event.period
     world, lines = forfeit_overdue(world, event)
+    closes = sorted((*world.closes, (event.occurred_at, event.event_id)))
+    world = updated(world, closes=tuple(closes))
     if period in world.closed_periods:
         return world, Step(lines=lines)
     ends_at = period_end(period, event.occurred_at)

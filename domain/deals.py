@@ -34,7 +34,7 @@ from domain.frozen import updated
 from domain.instantbook import instant_amended, instant_cancelled, instant_on_close
 from domain.ledger import LedgerLine
 from domain.newcustomers import in_history, judged_new
-from domain.payments import pay, score
+from domain.payments import forfeit_late, pay, score
 from domain.periodbook import Cause, true_up
 from domain.rep import (
     Source,
@@ -94,8 +94,10 @@ def close(world: World, deal: DealClosed) -> tuple[World, Lines]:
     after = updated(world, deals=deals, reps=reps, dues=dues)
     cause = _cause(deal, deal.deal_id)
     after, trued = _true_ups(world, after, record.splits, record.closed, cause)
-    after, judged = in_history(after, record, Source(deal.event_id, deal.occurred_at))
-    return _release_waiting(after, deal.deal_id, (*lines, *trued, *judged))
+    source = Source(deal.event_id, deal.occurred_at)
+    after, judged = in_history(after, record, source)
+    after, forfeited = forfeit_late(after, deal.deal_id, source)
+    return _release_waiting(after, deal.deal_id, (*lines, *trued, *judged, *forfeited))
 
 
 def _cause(event: DealClosed | DealAmended | DealCancelled, deal_id: str) -> Cause:

@@ -58,15 +58,50 @@ def pay(world: World, event: PaymentReceived) -> tuple[World, Lines]:
             return world, ()
         msg = f"payment {event.payment_id} was already received with another amount"
         raise Refused("conflict", msg)
-    if record.forfeited_by is not None:
+    if record.forfeited_by is not None and not _before_forfeiture(record, event):
         msg = (
             f"deal {event.deal_id}'s commission was forfeited: nothing more to release"
         )
         raise Refused("forfeited", msg)
     paid = Paid(event.payment_id, event.event_id, event.amount, event.occurred_at)
     new = updated(record, payments=(*record.payments, paid))
+    if new.forfeited_by is not None and _paid_in_full(new):
+        # Paid in full as of the close that forfeited it: it forfeits nothing.
+        new = updated(new, forfeited_by=None, forfeited_at=None)
     source = Source(event.event_id, event.occurred_at)
     return restate(world, new, source, f"payment {event.payment_id}", record)
+
+
+def forfeit_late(world: World, deal_id: str, source: Source) -> tuple[World, Lines]:
+    """A deal that arrives after a close that would have forfeited its commission
+    (SPEC §9): forfeited as of the first such close. Its payments dated before that
+    close still count when they come (``pay``)."""
+    record = world.deals[deal_id]
+    rule = record_plan(world, record).payment_speed
+    if rule is None or _paid_in_full(record):
+        return world, ()
+    due = record.closed.payment_due_at
+    found = next(
+        ((at, event_id) for at, event_id in world.closes
+         if (at - due).days >= rule.forfeit_after_days),
+        None,
+    )  # fmt: skip
+    if found is None:
+        return world, ()
+    at, event_id = found
+    new = updated(record, forfeited_by=event_id, forfeited_at=at)
+    return restate(world, new, source, f"commission forfeited as of {event_id}", record)
+
+
+def _before_forfeiture(record: DealRecord, event: PaymentReceived) -> bool:
+    """A payment dated before the close that forfeited the deal's commission (sent
+    late): it counts, and the forfeiture is judged again with it."""
+    at = record.forfeited_at
+    return at is not None and event.occurred_at <= at
+
+
+def _paid_in_full(record: DealRecord) -> bool:
+    return sum((p.counted for p in counted(record)), ZERO) >= record.amount
 
 
 def score(world: World, event: SatisfactionRecorded) -> tuple[World, Lines]:
@@ -136,10 +171,11 @@ def forfeit_overdue(world: World, event: PeriodClosed) -> tuple[World, Lines]:
         if record.cancelled or record.forfeited_by is not None or rule is None:
             continue
         overdue = event.occurred_at - record.closed.payment_due_at
-        paid = sum((p.counted for p in counted(record)), ZERO)
-        if overdue.days < rule.forfeit_after_days or paid >= record.amount:
+        if overdue.days < rule.forfeit_after_days or _paid_in_full(record):
             continue
-        new = updated(record, forfeited_by=event.event_id)
+        new = updated(
+            record, forfeited_by=event.event_id, forfeited_at=event.occurred_at
+        )
         source = Source(event.event_id, event.occurred_at)
         world, booked = restate(world, new, source, "commission forfeited", record)
         lines.extend(booked)

@@ -174,6 +174,9 @@ class DealRecord:
     satisfaction: Scored | None = None
     cancelled: bool = False
     forfeited_by: str | None = None
+    # The date of the close that forfeited the commission: a payment dated before
+    # it still counts, whenever it arrives (SPEC §9).
+    forfeited_at: datetime | None = None
     # New customer as judged by the company's history (None: the CRM flag stands).
     new_customer: bool | None = None
 
@@ -266,6 +269,10 @@ class World:
     nominations: tuple[Nomination, ...] = ()
     proposals: tuple[InnovationProposal, ...] = ()
     closed_periods: tuple[str, ...] = ()
+    # Every close applied, (its date, its event id) in date order: a deal that
+    # arrives after a close that would have forfeited its commission is forfeited
+    # as of that close (SPEC §9).
+    closes: tuple[tuple[datetime, str], ...] = ()
     # Every customer's deals in close-time order: who is new to the company
     # (``domain.customers``).
     customers: PMap[str, tuple[Buyer, ...]] = field(default_factory=PMap)

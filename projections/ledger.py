@@ -30,6 +30,7 @@ LEDGER_COLUMNS = (
     "inputs",
     "source_event_ids",
     "version",
+    "premium",
 )
 
 
@@ -50,6 +51,7 @@ def ledger_row(line: LedgerLine) -> list[Any]:
         json.dumps(dict(line.inputs), ensure_ascii=False),
         list(line.source_event_ids),
         line.sequence,
+        line.premium,
     ]
 
 

@@ -39,13 +39,14 @@ GroupLevel = Literal["team", "region"]
 BudgetStatus = Literal["within", "drawing_reserve", "reserve_exhausted"]
 
 # What the domain accrues against the budget (domain.accrual.ACCRUING_KINDS): money
-# earned or awarded; a payable line only releases what was earned, points are not
-# money. Kept as SQL here; tests check it against the domain's set.
+# earned or awarded, and a payable line's payment-speed premium (its release of
+# what was earned is not accrued again); points are not money. Kept as SQL here;
+# tests check it against the domain's set.
 ACCRUING_KINDS = ("earned", "bonus")
 
 _LINES = """
 SELECT l.rep_id AS rep_id, l.kind AS kind, l.plan_id AS plan_id, l.amount AS amount,
-       l.currency AS currency,
+       l.premium AS premium, l.currency AS currency,
        multiIf(c.month != '', c.month,
                JSONExtractString(l.inputs, 'period') != '',
                JSONExtractString(l.inputs, 'period'),
@@ -76,9 +77,8 @@ ORDER BY commission DESC, key
 LIMIT {{limit:UInt32}}
 """  # noqa: S608
 _ACCRUED = f"""
-SELECT sum(amount) FROM ({_LINES})
-WHERE plan_id = {{plan:String}} AND kind IN {{kinds:Array(String)}}
-  AND ({{every:Bool}} OR {_IN_PERIOD})
+SELECT sum(if(kind IN {{kinds:Array(String)}}, amount, 0) + premium) FROM ({_LINES})
+WHERE plan_id = {{plan:String}} AND ({{every:Bool}} OR {_IN_PERIOD})
 """  # noqa: S608
 
 
@@ -152,7 +152,8 @@ def budget_accrual(
 ) -> BudgetAccrual:
     """配套保障: what plan ``plan_id`` has accrued, judged against ``rules`` as the
     domain judges it (``domain.budget``). An accrual is the amount of a ledger line
-    of kind earned or bonus of the plan, any plan version, clawbacks included. With
+    of kind earned or bonus of the plan, any plan version, clawbacks included, and
+    the payment-speed premium of a payable line (SPEC §9). With
     no ``period`` every such line counts, as in the worker's live budget; with a
     period, only the lines that count in it. A limit is passed when the accrual is
     above it; reaching it exactly is not passing it."""

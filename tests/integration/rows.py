@@ -34,6 +34,7 @@ def line(
     deal: str = "",
     plan: str = "P",
     inputs: tuple[tuple[str, str], ...] = (),
+    premium: str = "0",
 ) -> LedgerLine:
     """A CNY ledger line; ``when`` is an ISO time with its offset."""
     return LedgerLine(
@@ -41,7 +42,7 @@ def line(
         rule="test", plan_id=plan, plan_version=1, amount=D(amount), currency="CNY",
         occurred_at=at(when), reason=Reason.given("test", inputs),
         source_event_ids=("e",),
-        sequence=next(VERSIONS),
+        sequence=next(VERSIONS), premium=D(premium),
     )  # fmt: skip
 
 

@@ -229,6 +229,12 @@ def test_the_budget_accrues_earned_and_bonus_lines_as_the_domain_does(
     assert budget_accrual(store, rules, plan, "2043").accrued == D("900000.00")
     assert budget_accrual(store, rules, plan, "2043-Q2").accrued == D("50000.00")
     assert budget_accrual(store, rules, plan, "2044-01").alerts == ()
+    # A release paid fast: its premium (×1.10 of 1,000 earned) is accrued; the
+    # 1,100 released is not accrued again.
+    fast = line(rep, "payable", "1100.00", "2044-02-10T10:00:00+08:00", plan=plan,
+                premium="100.00")  # fmt: skip
+    write_lines(store, [fast])
+    assert budget_accrual(store, rules, plan, "2044-02").accrued == D("100.00")
 
     state, raised = BudgetState(), set()
     for amount in ("600000.00", "250000.00", "50000.00", "100000.01"):

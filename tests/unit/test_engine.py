@@ -402,6 +402,60 @@ def test_unpaid_180_days_after_due_forfeits_the_unreleased_remainder(
     assert total(world, "payable") == D("1320.00")
 
 
+def _forfeiting_close() -> Event:
+    return event(envelope("PeriodClosed", "pc-1", "2026-10-10T00:00:00+08:00",
+                          period="2026"))  # fmt: skip
+
+
+def test_a_payment_dated_before_the_forfeiting_close_counts_when_it_comes_late(
+    reference_plan: Plan,
+) -> None:
+    """SPEC §9: judged as of the close, as if the payment had come before it."""
+    paid_early = pay(1, 1, "40000.00", "2026-04-01T00:00:00+08:00")
+    in_order, _ = fold(
+        reference_plan, [deal(1, "100000.00"), paid_early, _forfeiting_close()]
+    )
+    world, steps = fold(
+        reference_plan, [deal(1, "100000.00"), _forfeiting_close(), paid_early]
+    )
+    assert steps[2].rejected == ()
+    for kind in ("earned", "payable"):
+        assert total(world, kind) == total(in_order, kind)
+    assert total(world, "earned") == D("1200.00")
+    # Paid in full as of the close: nothing is forfeited.
+    rest = pay(2, 1, "60000.00", "2026-10-01T00:00:00+08:00")
+    world, steps = fold(
+        reference_plan,
+        [deal(1, "100000.00"), _forfeiting_close(), paid_early, rest],
+    )
+    assert total(world, "earned") == D("3000.00")
+    assert world.deals["D-1"].forfeited_by is None
+
+
+def test_a_deal_that_comes_after_the_close_that_forfeits_it_is_forfeited(
+    reference_plan: Plan,
+) -> None:
+    late = [_forfeiting_close(), deal(1, "100000.00")]
+    world, steps = fold(reference_plan, late)
+    forfeit = next(line for line in steps[1].lines
+                   if line.rule == "commission_forfeited")  # fmt: skip
+    assert forfeit.amount == D("-3000.00")
+    assert "as of pc-1" in forfeit.formula
+    # A payment dated after that close stays refused; one dated before it counts.
+    _, steps = fold(
+        reference_plan,
+        [*late, pay(2, 1, "60000.00", "2026-10-11T00:00:00+08:00"),
+         pay(1, 1, "40000.00", "2026-04-01T00:00:00+08:00")],
+    )  # fmt: skip
+    assert steps[2].rejected[0].code == "forfeited"
+    assert steps[3].rejected == ()
+    # No close late enough: nothing forfeited.
+    early = event(envelope("PeriodClosed", "pc-0", "2026-05-01T00:00:00+08:00",
+                           period="2026-04"))  # fmt: skip
+    world, _ = fold(reference_plan, [early, deal(1, "100000.00")])
+    assert world.deals["D-1"].forfeited_by is None
+
+
 def test_a_plan_published_later_prices_deals_from_its_effective_date(
     reference_plan: Plan,
 ) -> None:
