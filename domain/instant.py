@@ -20,9 +20,10 @@ deals count again and may complete a new group at once. A cancelled deal id is
 remembered, so its ``DealClosed`` seen again (or seen after the cancel) does nothing.
 
 Only what can still matter is kept: every signing day (a late cancel can reach it), the
-key-account deals not in an award and closed within one window of the latest one, and
-the groups that fired. A key-account deal arriving out of order more than a window
-behind the latest can only group with the deals that are still kept.
+key-account deals not in an award and closed within a year of the latest one, and the
+groups that fired. A key-account deal arriving out of order groups with the deals
+still kept; groups already fired stand (a late deal can complete a new one, not
+re-form the old ones).
 """
 
 from __future__ import annotations
@@ -279,7 +280,9 @@ def _match(
     if rule is None or not pool:
         return state.model_copy(update={"pending": ()}), ()
     window = timedelta(days=rule.window_days)
-    horizon = max(c.closed_at for c in pool) - window
+    # Deals not in an award are kept for a year behind the latest (whichever came
+    # last): a deal that arrives late still groups with them (SPEC §9).
+    horizon = max(c.closed_at for c in pool) - max(window, KEPT_FOR)
     left = sorted(pool, key=lambda c: (c.closed_at, c.deal_id))
     fired: list[Breakthrough] = []
     while (group := _first_group(left, rule.count, window)) is not None:
@@ -291,6 +294,10 @@ def _match(
     pending = tuple(c for c in left if c.closed_at >= horizon)
     update = {"pending": pending, "fired": (*state.fired, *fired)}
     return state.model_copy(update=update), tuple(f.award for f in fired)
+
+
+KEPT_FOR = timedelta(days=366)
+"""How far behind the latest key-account deal the ungrouped ones are kept."""
 
 
 def _first_group(

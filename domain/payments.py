@@ -107,7 +107,10 @@ def _paid_in_full(record: DealRecord) -> bool:
 def score(world: World, event: SatisfactionRecorded) -> tuple[World, Lines]:
     if event.deal_id not in world.deals:
         return _wait(world, event)
-    record = open_record(world, event.deal_id, "SatisfactionRecorded")
+    # A score of a cancelled deal still happened (SPEC §9: whatever the order of the
+    # score and the cancellation): it counts for the team and its review's points,
+    # and the cancelled deal has no bonus to give.
+    record = world.deals[event.deal_id]
     reps = world.reps
     for split in record.splits:
         rep = rep_of(world, split.rep_id)
@@ -115,7 +118,12 @@ def score(world: World, event: SatisfactionRecorded) -> tuple[World, Lines]:
     world = updated(world, reps=reps)
     world, deducted = _negative_review(world, record, event)
     rule = record_plan(world, record).satisfaction_bonus
-    if record.satisfaction is not None or rule is None or event.score < rule.min_score:
+    if (
+        record.cancelled
+        or record.satisfaction is not None
+        or rule is None
+        or event.score < rule.min_score
+    ):
         return world, deducted
     new = updated(record, satisfaction=Scored(event.event_id, event.score))
     source = Source(event.event_id, event.occurred_at)
@@ -125,7 +133,9 @@ def score(world: World, event: SatisfactionRecorded) -> tuple[World, Lines]:
 def _negative_review(
     world: World, record: DealRecord, event: SatisfactionRecorded
 ) -> tuple[World, Lines]:
-    """积分制 差评扣分: each credited rep loses points, never below a zero balance."""
+    """积分制 差评扣分: each credited rep loses the review's points; what goes beyond
+    the balance becomes points debt (``domain.pointsdebt``), so the order of the
+    review and the other points lines does not matter."""
     plan = record_plan(world, record)
     if plan.points is None:
         return world, ()
@@ -136,20 +146,12 @@ def _negative_review(
         found = points_for_review(
             event.score, plan.points, rep_id=rep.rep_id, event_id=event.event_id
         )
-        drafts = []
-        for item in found:
-            points = max(item.points, -max(rep.total("points"), ZERO))
-            if points == ZERO:
-                continue
-            note = "" if points == item.points else " (floored at a zero balance)"
-            floored = item.model_copy(
-                update={"points": points, "formula": item.formula + note}
-            )
-            source = Source(event.event_id, event.occurred_at)
-            inputs = (("score", str(event.score)),)
-            drafts.append(
-                points_draft(rep.rep_id, plan, floored, source, deal_id, inputs)
-            )
+        source = Source(event.event_id, event.occurred_at)
+        inputs = (("score", str(event.score)),)
+        drafts = [
+            points_draft(rep.rep_id, plan, item, source, deal_id, inputs)
+            for item in found
+        ]
         rep, booked = book(rep, drafts)
         reps = reps.set(rep.rep_id, rep)
         lines.extend(booked)

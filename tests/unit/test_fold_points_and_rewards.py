@@ -136,9 +136,12 @@ def test_redemption_spends_points_and_beyond_the_balance_is_refused(
     assert "exceeds R-17's balance of 50" in steps[2].rejected[0].reason
 
 
-def test_a_negative_review_deducts_points_but_never_below_zero(
+def test_a_negative_review_deducts_points_and_records_debt_below_zero(
     full_plan: Plan,
 ) -> None:
+    """SPEC §9: a deduction beyond the balance takes it to zero and the rest is
+    points debt, so reviews and other points lines may come in any order."""
+
     def review(n: int, deal_no: int, score: str) -> Event:
         return other("SatisfactionRecorded", f"s-{n}", deal_id=f"D-{deal_no}",
                      customer_id="C-88", score=score)  # fmt: skip
@@ -151,11 +154,30 @@ def test_a_negative_review_deducts_points_but_never_below_zero(
         review(4, 1, "10"),
     ]
     world, steps = fold(full_plan, events)
-    deducted = [line.amount for line in lines_of(steps[1:])]
-    assert deducted == [D(-30), D(-30), D(-20)]
-    assert "floored" in steps[3].lines[0].formula
-    assert steps[4].lines == ()
+    deducted = [(line.rule, line.amount) for line in lines_of(steps[1:])]
+    assert deducted == [
+        ("points_negative_review", D(-30)),
+        ("points_negative_review", D(-30)),
+        ("points_negative_review", D(-30)), ("points_debt_recorded", D(10)),
+        ("points_negative_review", D(-30)), ("points_debt_recorded", D(30)),
+    ]  # fmt: skip
     assert points(world) == D(0)
+    assert world.reps["R-17"].points_debt == D(40)
+
+
+def test_a_review_of_a_cancelled_deal_counts_whichever_came_first(
+    full_plan: Plan,
+) -> None:
+    review = other("SatisfactionRecorded", "s-1", deal_id="D-1", customer_id="C-88",
+                   score="40")  # fmt: skip
+    cancel = other("DealCancelled", "x-1", deal_id="D-1", reason="lost")
+    first = deal(1, "125000.00", new_customer=True)
+    one, _ = fold(full_plan, [first, review, cancel])
+    two, steps = fold(full_plan, [first, cancel, review])
+    assert steps[2].rejected == ()
+    for world in (one, two):
+        assert (points(world), world.reps["R-17"].points_debt) == (D(0), D(30))
+        assert world.reps["R-17"].scores_in("2026") == (D(40), 1)
 
 
 def test_lightning_fires_on_the_deal_taking_the_day_over_100000(

@@ -219,11 +219,25 @@ def test_late_key_account_deal_can_complete_a_breakthrough() -> None:
     assert [a.source_event_ids for a in awards] == [("ev-K3", "ev-K5", "ev-K8")]
 
 
-def test_key_account_deals_older_than_a_window_are_forgotten() -> None:
+def test_key_account_deals_more_than_a_year_behind_the_latest_are_forgotten() -> None:
     state, _ = _keys(
-        ("K1", "2026-03-01T10:00:00+08:00"), ("K2", "2026-03-20T10:00:00+08:00")
+        ("K1", "2025-03-01T10:00:00+08:00"),
+        ("K2", "2026-03-01T10:00:00+08:00"),
+        ("K3", "2026-03-20T10:00:00+08:00"),
     )
-    assert [c.deal_id for c in state.pending] == ["K2"]
+    assert [c.deal_id for c in state.pending] == ["K2", "K3"]
+
+
+def test_a_key_account_deal_that_arrives_late_completes_a_breakthrough() -> None:
+    """SPEC §9: the deals a late one groups with are still kept, whatever the
+    arrival order (a window was all that was kept before)."""
+    _, awards = _keys(
+        ("K2", "2026-03-03T10:00:00+08:00"),
+        ("K3", "2026-03-05T10:00:00+08:00"),
+        ("K9", "2026-03-30T10:00:00+08:00"),
+        ("K1", "2026-03-01T10:00:00+08:00"),
+    )
+    assert [a.rule for a in awards] == ["breakthrough"]
 
 
 def test_cancelled_deal_that_drops_the_day_to_the_threshold_reverses_lightning() -> (
