@@ -117,9 +117,10 @@ def instant_amended(
                 credited_amount=new.amount * split.share, rules=rules,
             )  # fmt: skip
             rep, booked = book_instant(rep, state, awards, plan, deal, source)
-        if booked:
-            reps = reps.set(rep_id, rep)
-            lines.extend(booked)
+        # The day keeps the amended amount even when no award moves: a deal signed
+        # on it later is judged against what the day now holds.
+        reps = reps.set(rep_id, rep)
+        lines.extend(booked)
     return updated(world, reps=reps), tuple(lines)
 
 

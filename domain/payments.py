@@ -4,7 +4,7 @@ deal waits for it."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain.booking import book, points_draft
 from domain.dealstate import (
@@ -73,17 +73,19 @@ def pay(world: World, event: PaymentReceived) -> tuple[World, Lines]:
 
 
 def forfeit_late(world: World, deal_id: str, source: Source) -> tuple[World, Lines]:
-    """A deal that arrives after a close that would have forfeited its commission
-    (SPEC §9): forfeited as of the first such close. Its payments dated before that
-    close still count when they come (``pay``)."""
+    """A deal that arrives (or is amended) after a close dated after it that would
+    have forfeited its commission (SPEC §9): forfeited as of the first such close,
+    by what had been paid by then. Its payments dated before that close still
+    count when they come (``pay``)."""
     record = world.deals[deal_id]
     rule = record_plan(world, record).payment_speed
-    if rule is None or _paid_in_full(record):
+    if rule is None or record.forfeited_by is not None or record.cancelled:
         return world, ()
     due = record.closed.payment_due_at
     found = next(
         ((at, event_id) for at, event_id in world.closes
-         if (at - due).days >= rule.forfeit_after_days),
+         if at >= source.at and (at - due).days >= rule.forfeit_after_days
+         and not _paid_in_full(record, by=at)),
         None,
     )  # fmt: skip
     if found is None:
@@ -100,8 +102,10 @@ def _before_forfeiture(record: DealRecord, event: PaymentReceived) -> bool:
     return at is not None and event.occurred_at <= at
 
 
-def _paid_in_full(record: DealRecord) -> bool:
-    return sum((p.counted for p in counted(record)), ZERO) >= record.amount
+def _paid_in_full(record: DealRecord, by: datetime | None = None) -> bool:
+    """Whether the deal's payments (those dated up to ``by``) cover its amount."""
+    paid = (p.counted for p in counted(record) if by is None or p.paid_at <= by)
+    return sum(paid, ZERO) >= record.amount
 
 
 def score(world: World, event: SatisfactionRecorded) -> tuple[World, Lines]:

@@ -456,6 +456,32 @@ def test_a_deal_that_comes_after_the_close_that_forfeits_it_is_forfeited(
     assert world.deals["D-1"].forfeited_by is None
 
 
+def test_an_amendment_dated_before_a_forfeiting_close_is_judged_as_of_it(
+    reference_plan: Plan,
+) -> None:
+    """Found by the every-kind order property: paid in full, then amended upwards
+    before the close (dated), but sent after it: forfeited as of that close, as
+    when it came first. One dated after the close waits for the next close."""
+    paid = pay(1, 1, "100000.00", "2026-04-01T00:00:00+08:00")
+
+    def amended(at: str) -> Event:
+        return event(envelope("DealAmended", "am-1", at, deal_id="D-1",
+                              amount="150000.00", margin="0", currency="CNY",
+                              splits=[{"rep_id": "R-17", "share": "1"}]))  # fmt: skip
+
+    before = amended("2026-10-01T00:00:00+08:00")
+    first, _ = fold(reference_plan, [deal(1, "100000.00"), paid, before,
+                                     _forfeiting_close()])  # fmt: skip
+    late, _ = fold(reference_plan, [deal(1, "100000.00"), paid, _forfeiting_close(),
+                                    before])  # fmt: skip
+    assert total(late, "earned") == total(first, "earned") == D("3000.00")
+    after = amended("2026-11-01T00:00:00+08:00")
+    world, _ = fold(reference_plan, [deal(1, "100000.00"), paid, _forfeiting_close(),
+                                     after])  # fmt: skip
+    assert world.deals["D-1"].forfeited_by is None
+    assert total(world, "earned") == D("4500.00")
+
+
 def test_a_plan_published_later_prices_deals_from_its_effective_date(
     reference_plan: Plan,
 ) -> None:

@@ -236,6 +236,17 @@ def test_three_deals_with_one_key_account_customer_earn_no_breakthrough(
     assert rules(lines_of(steps[3:]), "bonus") == {"breakthrough": D(5000)}
 
 
+def test_a_day_keeps_an_amended_amount_that_moved_no_award(full_plan: Plan) -> None:
+    """Found by the every-kind order property: D-1 amended from 90,000 to 1 fired and
+    reversed nothing, and the day forgot it, so a later 50,000.01 that day fired a
+    lightning award on 140,000.01 instead of 50,001.01."""
+    amended = other("DealAmended", "a-1", "2026-03-15T09:30:00+08:00",
+                    deal_id="D-1", amount="1", margin="0.00", currency="CNY",
+                    splits=[{"rep_id": "R-17", "share": "1"}])  # fmt: skip
+    _, steps = fold(full_plan, [deal(1, "90000.00"), amended, deal(2, "50000.01")])
+    assert [line for s in steps for line in s.lines if line.rule == "lightning"] == []
+
+
 def test_an_amendment_judges_the_lightning_award_again(full_plan: Plan) -> None:
     def amend(n: int, amount: str, splits: list[dict[str, str]]) -> Event:
         return other("DealAmended", f"a-{n}", "2026-03-15T09:30:00+08:00",
