@@ -118,9 +118,15 @@ class HotPath:
             self._gap,
         )
 
+    @property
+    def stopped_partitions(self) -> list[str]:
+        """The partitions stopped by an offset regression, described."""
+        return [found.describe() for found in self.stages.stopped.values()]
+
     def start(self) -> None:
         self._thread.start()
         self._lag.processed = self.stages.processed
+        self._lag.applied_of = self.stages.applied_of
         self._lag.start()
 
     def stop(self, timeout: float) -> None:
@@ -156,6 +162,7 @@ class HotPath:
                 )
                 if messages:
                     self._handle(consumer, messages)
+                self._stop_regressed(consumer)
                 self._checkpoint(consumer, due_only=True)
                 self._lag.assignment = consumer.assignment()
         except Stopped:
@@ -205,6 +212,18 @@ class HotPath:
         if batch.rep_offsets or batch.dead:
             self.changes += 1
         self._count(batch)
+
+    def _stop_regressed(self, consumer: Consumer) -> None:
+        """Pause each partition whose log moved back under what was applied (found
+        by the lag thread or by the stages) and raise the alert metric."""
+        while not self._lag.found.empty():
+            self.stages.regress(self._lag.found.get())
+        found, self.stages.regressions = self.stages.regressions, []
+        for regression in found:
+            self._metrics.offset_regressions.labels(
+                regression.topic, str(regression.partition)
+            ).inc()
+            consumer.pause([TopicPartition(regression.topic, regression.partition)])
 
     def _write(self, batch: Batch) -> None:
         """The batch's rows on the read side: lines first, then the views."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from streams.hot.regression import Regression
 from streams.infra.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,9 @@ class HotLag:
         # Set by the consumer loop: what it owns and what it has processed.
         self.assignment: list[TopicPartition] = []
         self.processed: dict[tuple[str, int], tuple[int, float]] = {}
+        # What the partition states applied; where an end below it is reported.
+        self.applied_of: Callable[[str, int], int | None] = lambda _t, _p: None
+        self.found: queue.SimpleQueue[Regression] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="quotaflow-lag")
         self._thread.daemon = True
@@ -56,13 +62,19 @@ class HotLag:
         processed = self.processed.copy()
         for tp in list(self.assignment):
             done = processed.get((tp.topic, tp.partition))
-            if done is None:
+            applied = self.applied_of(tp.topic, tp.partition)
+            if done is None and applied is None:
                 continue
             try:
                 _, end = probe.get_watermark_offsets(tp, timeout=2.0)
             except KafkaException as exc:  # measured again in LAG_SECONDS
                 log.debug("no high-water mark of %s/%d: %s", tp.topic,
                           tp.partition, exc)  # fmt: skip
+                continue
+            if applied is not None and end < applied + 1:
+                why = "the partition's end offset is below the offset applied"
+                self.found.put(Regression(tp.topic, tp.partition, applied, end, why))
+            if done is None:
                 continue
             lag = max(end - (done[0] + 1), 0)
             self._metrics.set_lag(

@@ -26,6 +26,7 @@ from domain.engine import Rejection
 from domain.events import InvalidEvent, decode_event
 from projections.deadletters import write_dead_letter
 from projections.store import Store
+from streams.hot.regression import AppliedDigests, Regression
 from streams.infra.metrics import Metrics
 from streams.infra.topics import DLQ
 from streams.log.deadletter import dead_letter_record
@@ -131,13 +132,48 @@ class Stages:
         self.processed: dict[tuple[str, int], tuple[int, float]] = {}
         # The closed periods the batch changed the award facts of, per partition.
         self.touched: dict[tuple[int, str], Touched] = {}
+        # Partitions whose log moved back under what was applied (kept until the
+        # worker restarts: it refuses to guess), and those not yet reported.
+        self.digests = AppliedDigests()
+        self.stopped: dict[tuple[str, int], Regression] = {}
+        self.regressions: list[Regression] = []
 
     def handle(self, record: Record, batch: Batch) -> None:
+        where = (record.topic, record.partition)
+        if where in self.stopped:
+            return  # neither applied nor acknowledged (``streams.hot.regression``)
+        if self.digests.differs(record):
+            applied = self.applied_of(*where)
+            why = "a message at an offset already applied has other bytes"
+            self.regress(Regression(*where, applied or record.offset, record.offset,
+                                    why))  # fmt: skip
+            return
         if record.topic == self._rep_topic:
             self.fold(record, batch)
         else:
             self.route(record, batch)
-        batch.last[(record.topic, record.partition)] = record.offset
+        self.digests.remember(record)
+        batch.last[where] = record.offset
+
+    def applied_of(self, topic: str, partition: int) -> int | None:
+        """The last offset of the partition this worker's state has applied (None
+        for a partition whose state it has not built)."""
+        if topic == self._rep_topic:
+            reps = self.reps.get(partition)
+            return None if reps is None else reps.applied
+        router = self.routers.get(partition)
+        return None if router is None else router.applied.get(topic)
+
+    def regress(self, found: Regression) -> None:
+        """Stop a partition whose log moved back under what was applied from it."""
+        where = (found.topic, found.partition)
+        if where in self.stopped:
+            return
+        self.stopped[where] = found
+        self.regressions.append(found)
+        log.critical("offset regression on %s: the partition is stopped and nothing "
+                     "more of it is applied; see the README's runbook",
+                     found.describe())  # fmt: skip
 
     def route(self, record: Record, batch: Batch) -> None:
         """Forward a deal-keyed event to every rep its deal credits."""
@@ -311,6 +347,7 @@ class Stages:
             self.routers.pop(partition, None)
             self.dirty_routers.discard(partition)
         self.processed.pop((topic, partition), None)
+        self.digests.forget(topic, partition)
 
 
 def internal(exc: Exception, origin: Origin) -> InvalidEvent:

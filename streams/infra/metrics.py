@@ -101,6 +101,13 @@ class Metrics:
             "Bytes of world snapshots written to the checkpoint topic.",
             registry=registry,
         )
+        self.offset_regressions = Counter(
+            "quotaflow_offset_regressions",
+            "Partitions stopped because their log moved back under the offset "
+            "applied (an alert: see the README's runbook).",
+            ["topic", "partition"],
+            registry=registry,
+        )
         self.lag = Gauge(
             "kafka_consumergroup_lag",
             "Messages on the partition not yet processed by the group.",

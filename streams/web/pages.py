@@ -55,6 +55,8 @@ Handler = Callable[..., Awaitable[Any]]
 class Counted(Protocol):
     @property
     def changes(self) -> int: ...
+    @property
+    def stopped_partitions(self) -> list[str]: ...
 
 
 class Served(Protocol):
@@ -159,7 +161,11 @@ def _operations(quotaflow: Served) -> None:
     async def health(web: Any, _request: Any) -> Any:
         live = quotaflow.failure is None
         ready = live and app.started and not app.rebalancing
-        body = {"live": live, "ready": bool(ready)}
+        body: dict[str, object] = {"live": live, "ready": bool(ready)}
+        stopped = quotaflow.hot.stopped_partitions
+        if stopped:
+            # Offset regression: the worker runs on, without those partitions.
+            body["stopped_partitions"] = stopped
         return web.json(body, status=200 if ready else 503)
 
     @app.page("/board")
