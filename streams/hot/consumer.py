@@ -43,6 +43,7 @@ from streams.hot.lag import HotLag
 from streams.hot.stages import Batch, Stages
 from streams.infra import topics
 from streams.infra.metrics import Metrics
+from streams.infra.retry import WriteRetries
 from streams.infra.settings import Settings
 from streams.log.history import Record, read_gap
 from streams.state.checkpoints import Checkpoints, checkpoint_key
@@ -74,7 +75,7 @@ class Stopped(Exception):
 class HotPath:
     """The consumer thread of the high-rate topics."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913, PLR0917 - the hot path's collaborators, wired once
         self,
         settings: Settings,
         plan: Plan,
@@ -83,6 +84,7 @@ class HotPath:
         in_io: InIO,
         flush: Callable[[], None],
         checkpoints: Checkpoints,
+        retries: WriteRetries,
     ) -> None:
         self._settings = settings
         self._plan = plan
@@ -99,6 +101,7 @@ class HotPath:
         self._thread.daemon = True
         self._checkpointed: dict[tuple[str, int], float] = {}
         self._lag = HotLag(self._config, self.group, metrics)
+        self.retries = retries
         # False while a batch is in hand: its state is ahead of what was written.
         self._between_batches = True
         self.failure: BaseException | None = None
@@ -213,6 +216,16 @@ class HotPath:
             self.changes += 1
         self._count(batch)
 
+    def _written(self, write: Callable[[], Any]) -> Any:
+        """A ClickHouse write on the store's thread, retried with backoff while
+        it fails (``streams.infra.retry``); a stop request drops the batch."""
+        try:
+            return self.retries.run(lambda: self._in_io(write), self._stop)
+        except Exception:
+            if self._stop.is_set():
+                raise Stopped from None
+            raise
+
     def _stop_regressed(self, consumer: Consumer) -> None:
         """Pause each partition whose log moved back under what was applied (found
         by the lag thread or by the stages) and raise the alert metric."""
@@ -231,11 +244,7 @@ class HotPath:
         lines = batch.folded.lines
         if lines:
             started = time.perf_counter()
-            try:
-                self._in_io(partial(write_lines, self._store, lines, source))
-            except Exception:
-                self._metrics.write_errors.inc()
-                raise
+            self._written(partial(write_lines, self._store, lines, source))
             self._metrics.write_latency.observe(time.perf_counter() - started)
             self._metrics.write_rows.observe(len(lines))
         partitions = {partition for partition, _ in batch.rep_offsets}
@@ -246,9 +255,9 @@ class HotPath:
         }
         if batch.rep_offsets:
             write_views = partial(batch.folded.write_views, self._store, heat, source)
-            self._in_io(write_views)
+            self._written(write_views)
         for dead in batch.dead:
-            self._in_io(partial(dead.write, self._store))
+            self._written(partial(dead.write, self._store))
 
     def _count(self, batch: Batch) -> None:
         metrics = self._metrics

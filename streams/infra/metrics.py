@@ -70,7 +70,13 @@ class Metrics:
         )
         self.write_errors = Counter(
             "quotaflow_clickhouse_write_errors",
-            "ClickHouse inserts that failed (the worker stops and is restarted).",
+            "ClickHouse inserts that failed (each is retried with backoff for "
+            "write_retry_seconds, then the worker stops).",
+            registry=registry,
+        )
+        self.clickhouse_failing = Gauge(
+            "quotaflow_clickhouse_failing",
+            "1 while a ClickHouse write is being retried, else 0.",
             registry=registry,
         )
         self.rebalances = Counter(

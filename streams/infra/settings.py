@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # How often each partition checkpoints the state that changed (the hot path).
     snapshot_seconds: float = Field(default=5.0, gt=0)
 
+    # How long a failing ClickHouse write is retried (with backoff) before the
+    # worker stops; the batch stays unacknowledged meanwhile.
+    write_retry_seconds: float = Field(default=120.0, ge=0)
+
     clickhouse_mode: ClickHouseMode = ClickHouseMode.EMBEDDED
     clickhouse_host: str = "localhost"
     clickhouse_port: int = 8123

@@ -59,6 +59,11 @@ class Counted(Protocol):
     def stopped_partitions(self) -> list[str]: ...
 
 
+class Failing(Protocol):
+    @property
+    def failing(self) -> bool: ...
+
+
 class Served(Protocol):
     """What the pages read of the worker that serves them (``QuotaFlowApp``), so
     the web layer needs nothing of the worker's package."""
@@ -69,6 +74,8 @@ class Served(Protocol):
     def access(self) -> AccessList: ...
     @property
     def metrics(self) -> Metrics: ...
+    @property
+    def retries(self) -> Failing: ...
     @property
     def store(self) -> Store: ...
     @property
@@ -160,8 +167,12 @@ def _operations(quotaflow: Served) -> None:
     @app.page("/health")
     async def health(web: Any, _request: Any) -> Any:
         live = quotaflow.failure is None
-        ready = live and app.started and not app.rebalancing
+        failing = quotaflow.retries.failing
+        ready = live and app.started and not app.rebalancing and not failing
         body: dict[str, object] = {"live": live, "ready": bool(ready)}
+        if failing:
+            # A ClickHouse write is being retried: batches wait, nothing is lost.
+            body["clickhouse"] = "retrying"
         stopped = quotaflow.hot.stopped_partitions
         if stopped:
             # Offset regression: the worker runs on, without those partitions.

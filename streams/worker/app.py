@@ -46,6 +46,7 @@ from streams.hot.consumer import HotPath
 from streams.hot.stages import DeadLetter, internal
 from streams.infra import topics
 from streams.infra.metrics import Metrics
+from streams.infra.retry import WriteRetries
 from streams.infra.settings import Settings
 from streams.log.deadletter import dead_letter_record
 from streams.log.history import Record, read_gap
@@ -109,6 +110,7 @@ class QuotaFlowApp:
         # Moves with every write to ClickHouse; the board polls it to stay live.
         self.changes = 0
         local = None if settings.store == "memory://" else settings.checkpoint_dir
+        self.retries = WriteRetries(self.metrics, settings.write_retry_seconds)
         self.hot = HotPath(
             settings,
             plan,
@@ -122,6 +124,7 @@ class QuotaFlowApp:
                 self._forwards,
                 local,
             ),
+            self.retries,
         )
         self.hot.on_failure = self._hot_path_failed
         for channel, name, fun in (
@@ -315,11 +318,9 @@ class QuotaFlowApp:
 
     async def _write(self, lines: list[LedgerLine], source: tuple[Span, ...]) -> None:
         started = time.perf_counter()
-        try:
-            await self.in_io(write_lines, self.store, lines, source)
-        except Exception:
-            self.metrics.write_errors.inc()
-            raise
+        await self.retries.run_async(
+            lambda: self.in_io(write_lines, self.store, lines, source)
+        )
         if lines:
             self.metrics.write_latency.observe(time.perf_counter() - started)
             self.metrics.write_rows.observe(len(lines))
@@ -351,7 +352,7 @@ class QuotaFlowApp:
         )
         self._forwards.poll(0)
         letter = DeadLetter(origin, key, value, exc.code, exc.detail)
-        await self.in_io(letter.write, self.store)
+        await self.retries.run_async(lambda: self.in_io(letter.write, self.store))
         self.metrics.dead_letters.labels(exc.code).inc()
         self.changes += 1
         self.metrics.events.labels(origin.topic, "dead_lettered").inc()
