@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +48,24 @@ def write_dead_letter(  # noqa: PLR0913 - one row: where, why, what
     value: bytes,
 ) -> None:
     """One dead letter; the bytes are shown as text, cut at ``PREVIEW_BYTES``."""
+    write_dead_letters(
+        store,
+        [dead_letter_row(topic=topic, partition=partition, offset=offset,
+                         reason=reason, detail=detail, key=key, value=value)],
+    )  # fmt: skip
+
+
+def dead_letter_row(
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    reason: str,
+    detail: str,
+    key: bytes | None,
+    value: bytes,
+) -> tuple[Span, list[Any]]:
+    """A dead letter's row and the message it sets aside (for the insert's token)."""
     row: list[Any] = [
         topic,
         partition,
@@ -56,13 +75,15 @@ def write_dead_letter(  # noqa: PLR0913 - one row: where, why, what
         (key or b"").decode(errors="replace"),
         value[:PREVIEW_BYTES].decode(errors="replace"),
     ]
-    insert(
-        store,
-        "dead_letters",
-        [row],
-        _COLUMNS,
-        (Span(topic, partition, offset, offset),),
-    )
+    return Span(topic, partition, offset, offset), row
+
+
+def write_dead_letters(store: Store, letters: Sequence[tuple[Span, list[Any]]]) -> None:
+    """Dead letters in one insert (a burst of bad messages costs one, not one each)."""
+    if not letters:
+        return
+    rows = [row for _, row in letters]
+    insert(store, "dead_letters", rows, _COLUMNS, tuple(span for span, _ in letters))
 
 
 def dead_letters(

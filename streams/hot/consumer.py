@@ -36,6 +36,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from domain.plan import Plan
+from projections.deadletters import write_dead_letters
 from projections.ledger import write_lines
 from projections.store import Store
 from projections.writer import spans
@@ -256,8 +257,9 @@ class HotPath:
         if batch.rep_offsets:
             write_views = partial(batch.folded.write_views, self._store, heat, source)
             self._written(write_views)
-        for dead in batch.dead:
-            self._written(partial(dead.write, self._store))
+        if batch.dead:
+            letters = [dead.row() for dead in batch.dead]
+            self._written(partial(write_dead_letters, self._store, letters))
 
     def _count(self, batch: Batch) -> None:
         metrics = self._metrics

@@ -24,8 +24,9 @@ from confluent_kafka import Producer
 from domain.awardbook import Cause, joined
 from domain.engine import Rejection
 from domain.events import InvalidEvent, decode_event
-from projections.deadletters import write_dead_letter
+from projections.deadletters import dead_letter_row, write_dead_letters
 from projections.store import Store
+from projections.writer import Span
 from streams.hot.regression import AppliedDigests, Regression
 from streams.infra.metrics import Metrics
 from streams.infra.topics import DLQ
@@ -55,11 +56,10 @@ class DeadLetter:
     reason: str
     detail: str
 
-    def write(self, store: Store) -> None:
-        """Its row in the read side's dead-letter table."""
+    def row(self) -> tuple[Span, list[Any]]:
+        """Its row in the read side's dead-letter table, and where it came from."""
         origin = self.origin
-        write_dead_letter(
-            store,
+        return dead_letter_row(
             topic=origin.topic,
             partition=origin.partition,
             offset=origin.offset,
@@ -68,6 +68,9 @@ class DeadLetter:
             key=self.key,
             value=self.value,
         )
+
+    def write(self, store: Store) -> None:
+        write_dead_letters(store, [self.row()])
 
 
 @dataclass
