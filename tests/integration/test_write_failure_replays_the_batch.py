@@ -1,5 +1,6 @@
 """Issue 14, item 2: no acknowledgement runs ahead of what was applied. A ClickHouse
-write that fails in the middle of a batch stops the worker with that batch not
+write that still fails in the middle of a batch once its retries are spent
+(``write_retry_seconds``) stops the worker with that batch not
 acknowledged (whatever faust's ``take_events`` does in its ``finally``); the worker
 restarted on the same group replays it and books exactly simulate's totals."""
 
@@ -50,6 +51,8 @@ def test_a_ledger_write_failing_mid_run_is_replayed_after_the_restart(
         clickhouse_database=database,
         batch_size=200,
         snapshot_seconds=0.5,
+        # Retried for a second only: the write still failing then stops the worker.
+        write_retry_seconds=1,
     )
     ensure_topics(AdminClient(own.confluent_config()), topic_specs(own.app_id, 2))
     prefix = unique("wf") + "-"
