@@ -5,7 +5,8 @@ cross-functional pool, champion, dark horse, long service, innovation) are made
 from every rep's facts and what each rep was awarded is remembered by key
 (``World.awards``). A later fact that changes those facts (a deal of the period
 closed late, amended or cancelled; a satisfaction score; a nomination or proposal
-dated in the period) makes the awards again and books only the difference, for
+dated in the period; a rep hired, moved or leaving before the period ended) makes
+the awards again and books only the difference, for
 every rep it moves: a re-ranking moves a champion award from one rep to another as
 a reversal and a new award, each saying what changed. Nothing booked is rewritten.
 
@@ -28,6 +29,9 @@ from domain.events import (
     Event,
     NominationMade,
     ProposalAdopted,
+    RepHired,
+    RepLeft,
+    RepMoved,
     SatisfactionRecorded,
 )
 from domain.frozen import updated
@@ -35,6 +39,7 @@ from domain.ledger import LedgerLine, Reason
 from domain.money import ZERO
 from domain.money import format_money as money
 from domain.periodawards import Awarded, award_period, period_share
+from domain.periods import period_end
 from domain.plan import Plan
 from domain.rep import Source
 from domain.world import AwardBook, Refused, World, rep_of
@@ -116,6 +121,15 @@ def changed_periods(world: World, event: Event) -> tuple[tuple[str, ...], str]:
     elif isinstance(event, NominationMade | ProposalAdopted):
         what = f"{event.event_type} {event.event_id}"
         return ((event.period,) if event.period in world.awards else ()), what
+    elif isinstance(event, RepHired | RepMoved | RepLeft):
+        # Who is in which team, employed when: the facts of every closed period
+        # that ends after the change.
+        what = f"{event.event_type} {event.rep_id}"
+        return tuple(
+            period
+            for period, made in world.awards.items()
+            if period_end(period, made.occurred_at) > event.occurred_at
+        ), what
     else:
         return (), ""
     return tuple(p for p in periods_touched(at) if p in world.awards), what

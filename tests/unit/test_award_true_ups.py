@@ -195,3 +195,38 @@ def test_a_years_awards_count_in_that_years_budget_however_late(
     assert {line.occurred_at.year for line in awarded} == {2026, 2027}
     assert all(("period", "2026") in line.inputs for line in awarded)
     assert "full/2027" not in world.budgets
+
+
+def test_a_move_dated_in_a_closed_quarter_makes_its_awards_again(
+    full_plan: Plan,
+) -> None:
+    """SPEC §9: a move is an input of the period's awards. A's move to T2, dated
+    before A's deal, arrives after the quarter closed: T1 loses A's 200,000 and its
+    pool, as when the move came first."""
+    moved = event(
+        envelope("RepMoved", "m-A", "2026-01-15T00:00:00+08:00", rep_id="A",
+                 team_id="T2", region="east", role="account_manager", grade="P5",
+                 hired_at="2025-01-01T00:00:00+08:00")
+    )  # fmt: skip
+    events = [
+        hire("A"),
+        hire("B"),
+        hire("L", role="team_lead", grade="P6"),
+        *tree(Q1, "300000", {"A": "100000", "B": "100000", "L": "100000"}),
+        sale(1, "200000.00", "A", "2026-02-01T09:00:00+08:00"),
+        sale(2, "70000.00", "B", "2026-02-02T09:00:00+08:00"),
+        sale(3, "110000.00", "L", "2026-02-03T09:00:00+08:00"),
+    ]
+    closing = close(Q1, "2026-04-01T00:00:00+08:00")
+    first, _ = fold(full_plan, [*events, moved, closing])
+    late, steps = fold(full_plan, [*events, closing, moved])
+    assert awards(list(steps[-1].lines), "team_pool") == {
+        "A": D("-2580.65"), "L": D("-1419.35"),
+    }  # fmt: skip
+    assert (
+        steps[-1]
+        .lines[0]
+        .formula.endswith("true-up of 2026-Q1's awards after RepMoved A")
+    )
+    for rep in ("A", "B", "L"):
+        assert late.reps[rep].total("bonus") == first.reps[rep].total("bonus"), rep
