@@ -33,13 +33,14 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 
 from domain.plan import Plan
 from projections.deadletters import write_dead_letters
 from projections.ledger import write_lines
 from projections.store import Store
 from projections.writer import spans
+from streams.hot.commits import commit, consumer_error
 from streams.hot.lag import HotLag
 from streams.hot.stages import Batch, Stages
 from streams.infra import topics
@@ -190,7 +191,7 @@ class HotPath:
                 raise Stopped
             error = message.error()
             if error is not None:
-                _consumer_error(error)
+                consumer_error(error)
                 continue
             stamp = message.timestamp()[1] / 1000
             record = Record(
@@ -211,7 +212,7 @@ class HotPath:
                 TopicPartition(topic, partition, offset + 1)
                 for (topic, partition), offset in sorted(batch.last.items())
             ]
-            _commit(consumer, offsets)
+            commit(consumer, offsets)
         self._between_batches = True
         if batch.rep_offsets or batch.dead:
             self.changes += 1
@@ -393,26 +394,3 @@ def _named(entries: list[tuple[bytes, bytes]]) -> list[tuple[str, bytes]]:
 
 def _names(partitions: list[TopicPartition]) -> str:
     return ", ".join(f"{tp.topic}/{tp.partition}" for tp in partitions) or "nothing"
-
-
-def _commit(consumer: Consumer, offsets: list[TopicPartition]) -> None:
-    """Commit a handled batch. A commit the group refuses because it is rebalancing
-    (the partitions may have moved) is not an error: the batch's rows are written
-    and its sends confirmed, so whoever owns the partitions now reads it again and
-    changes nothing. Only a fatal error stops the worker."""
-    try:
-        consumer.commit(offsets=offsets, asynchronous=False)
-    except KafkaException as exc:
-        error = exc.args[0]
-        if not isinstance(error, KafkaError) or error.fatal():
-            raise
-        log.warning("commit refused (%s); the batch will be read again", error)
-
-
-def _consumer_error(error: KafkaError) -> None:
-    """A consumer error: fatal ones stop the worker; the rest (a broker that went
-    away, an end of partition) are logged, and librdkafka goes on by itself."""
-    if error.fatal():
-        raise KafkaException(error)
-    if error.code() != KafkaError._PARTITION_EOF:
-        log.warning("consumer: %s", error)
