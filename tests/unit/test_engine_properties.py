@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -16,6 +17,7 @@ from domain.events import DealClosed, Event, decode_event
 from domain.ledger import LedgerLine
 from domain.plan import Plan
 from domain.rep import periods_of
+from streams.infra.runtime import load_plan
 from tests.factories import deal_event, envelope, payment_event
 
 REPS = ("R-1", "R-2", "R-3")
@@ -295,6 +297,17 @@ def test_where_the_period_closes_fall_does_not_change_the_totals(
     assert zeroed(totals(second)) == zeroed(totals(first))
 
 
+def _raised() -> dict[str, Any]:
+    """full.yaml with its first revenue band at 4%: a second plan version."""
+    plan = load_plan(Path(__file__).parents[2] / "examples/plans/full.yaml")
+    document = plan.model_dump(mode="json", exclude={"plan_id", "version"})
+    document["revenue_bands"][0]["rate"] = "0.04"
+    return document
+
+
+RAISED = _raised()
+
+
 @st.composite
 def every_kind(draw: st.DrawFn) -> tuple[list[Event], list[Event]]:
     """Deals that may be amended or cancelled, with their payments and scores; a
@@ -340,8 +353,16 @@ def every_kind(draw: st.DrawFn) -> tuple[list[Event], list[Event]]:
         envelope("ProposalAdopted", "pa-1", start, proposal_id="P-1", rep_id="R-2",
                  period=f"2026-Q{(month - 1) // 3 + 1}", measured_uplift="200000",
                  approved_by="CFO"),
+        envelope("NominationMade", "n-1", start, nomination_id="N-1",
+                 nominee_id="R-3", nominated_by="R-1", pool="xf",
+                 period=f"2026-Q{(month - 1) // 3 + 1}"),
+        envelope("PlanPublished", "plan-2", start, plan_id="full", version=2,
+                 plan=RAISED, effective_from=start),
+        envelope("RepLeft", "l-R-2", f"2026-{month:02d}-25T00:00:00+08:00",
+                 rep_id="R-2", team_id="T1", region="east", role="account_manager",
+                 grade="P5", hired_at="2025-01-01T00:00:00+08:00"),
     ]  # fmt: skip
-    chosen = draw(st.lists(st.sampled_from(others), unique_by=id, max_size=5))
+    chosen = draw(st.lists(st.sampled_from(others), unique_by=id, max_size=8))
     queues.extend([item] for item in chosen)
     in_order = [e for queue in queues for e in queue]
     shuffled = []
@@ -369,9 +390,10 @@ def test_any_order_of_every_kind_of_fact_gives_the_same_totals(
     full_plan: Plan, orders: tuple[list[Event], list[Event]]
 ) -> None:
     """SPEC §9's promise under full.yaml, beyond deals: amendments, cancellations,
-    a SPIFF, a move, activities, a collaboration and a proposal, with the closes
-    anywhere. (Redemptions are left out: one beyond the balance is refused when it
-    comes, as SPEC §4 says.)"""
+    a SPIFF, a plan version, a move, a departure, activities, a collaboration, a
+    nomination and a proposal, with the closes anywhere. (Left out by rule:
+    redemptions, refused beyond the balance when they come, SPEC §4; targets, whose
+    tree a close judges as it stands, SPEC §9 ``parent_unknown``.)"""
     in_order, delivered = orders
     first, _ = fold(full_plan, in_order)
     second, _ = fold(full_plan, delivered)
