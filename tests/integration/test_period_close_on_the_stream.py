@@ -4,6 +4,7 @@ pool, leader coefficient, support bonus, champions ...) equal ``simulate``'s."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -13,11 +14,13 @@ import orjson
 import pytest
 import yaml
 from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
 
 from domain.plan import Plan
 from domain.replay import replay, summary
 from projections.store import Store
-from streams.infra.settings import Settings
+from streams.infra.embedded import BrokerProcess, free_port
+from streams.infra.settings import BrokerMode, EmbeddedBroker, Settings
 from streams.infra.topics import (
     ACTIVITIES,
     CONTROL,
@@ -26,8 +29,11 @@ from streams.infra.topics import (
     PLANS,
     SATISFACTION,
     TARGETS,
+    ensure_topics,
+    topic_specs,
 )
 from streams.worker.app import QuotaFlowApp
+from streams.worker.lifecycle import WorkerThread
 from tests.factories import deal_event, envelope
 from tests.integration.conftest import earned, routed, send, unique, wait_for
 
@@ -37,6 +43,47 @@ YEAR = "2032"
 AT = f"{YEAR}-01-01T00:00:00+08:00"
 FULL = Path(__file__).parents[2] / "examples" / "plans" / "full.yaml"
 KINDS = ("earned", "bonus", "points")
+
+
+# A close is a company fact: dated in 2032, it would forfeit, as of its date, the
+# unpaid deals of every later test folded by the same worker (SPEC §9). This
+# module has a broker and a worker of its own.
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
+    with BrokerProcess(
+        EmbeddedBroker.NOIDA, tmp_path_factory.mktemp("closes-noida")
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def settings(
+    broker: BrokerProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    own = Settings(
+        broker_mode=BrokerMode.EXTERNAL,
+        bootstrap_servers=broker.bootstrap_servers,
+        data_dir=tmp_path_factory.mktemp("closes-worker"),
+        app_id="qf-closes",
+        topic_partitions=3,
+        web_port=free_port(),
+        clickhouse_database="quotaflow_test",
+    )
+    ensure_topics(AdminClient(own.confluent_config()), topic_specs(own.app_id, 3))
+    return own
+
+
+@pytest.fixture(scope="module")
+def worker(settings: Settings, store: Store, plan: Plan) -> Iterator[QuotaFlowApp]:
+    with WorkerThread(lambda: QuotaFlowApp(settings, store, plan)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def producer(settings: Settings) -> Iterator[Producer]:
+    made = Producer(settings.confluent_config())
+    yield made
+    made.flush(10)
 
 
 def _plan(year: str = YEAR) -> dict[str, Any]:
