@@ -4,10 +4,12 @@
   UTC offset, add up to more than the threshold: one award for that rep and day.
 - Breakthrough (突破奖): ``count`` key-account new-customer deals of a rep, with
   ``count`` distinct customers, whose closing times lie within ``window_days`` × 24 h
-  of each other. In closing order that is the sliding window ending at the
-  triggering deal (``closed_at - window`` inclusive). A deal counts towards one award
-  only: six such deals in a week earn two, not four; three deals with one customer
-  earn none, and a customer who counted in an award does not count again.
+  of each other. The groups are taken in closing order, earliest first, and made
+  again from every kept deal whenever one comes or is cancelled, so they are the
+  same whatever order the deals arrive in (SPEC §9): a group that no longer stands is
+  reversed and the new one awarded. A deal counts towards one award only: six such
+  deals in a week earn two, not four; three deals with one customer earn none, and a
+  customer counts in one award only.
 
 Amendment: a deal amended to another credited amount is judged again on its day (the
 award fires, or is reversed, as the day's total now says); a rep taken off the deal
@@ -21,9 +23,7 @@ remembered, so its ``DealClosed`` seen again (or seen after the cancel) does not
 
 Only what can still matter is kept: every signing day (a late cancel can reach it), the
 key-account deals not in an award and closed within a year of the latest one, and the
-groups that fired. A key-account deal arriving out of order groups with the deals
-still kept; groups already fired stand (a late deal can complete a new one, not
-re-form the old ones).
+groups that fired.
 """
 
 from __future__ import annotations
@@ -162,21 +162,16 @@ def on_deal(  # noqa: PLR0913 - the deal's facts as the event gives them
     state = state.model_copy(
         update={"signed_on": state.signed_on.set(deal_id, day.day)}
     )
-    counted = {c.customer_id for f in state.fired for c in f.group}
-    if (
-        new_customer
-        and key_account
-        and rules.breakthrough is not None
-        and customer_id not in counted
-    ):
+    if new_customer and key_account and rules.breakthrough is not None:
         close = KeyClose(
             deal_id=deal_id,
             event_id=event_id,
             closed_at=closed_at,
             customer_id=customer_id,
         )
-        state, fired = _match(state, rep_id, (*state.pending, close), rules)
-        awards += fired
+        why = f"deal {deal_id} came"
+        state, regrouped = _regroup(state, rep_id, (close,), rules, (event_id, why))
+        awards += regrouped
     return state, awards
 
 
@@ -242,18 +237,9 @@ def on_deal_cancelled(
             awards += (_reversal(day.award, why, event_id),)
             day = day.model_copy(update={"award": None})
         state = _with_day(state, day)
-    pending = tuple(c for c in state.pending if c.deal_id != deal_id)
-    state = state.model_copy(update={"pending": pending})
-    fired = next((f for f in state.fired if deal_id in _ids(f.group)), None)
-    if fired is not None:
-        why = f"deal {deal_id} of the group cancelled"
-        awards += (_reversal(fired.award, why, event_id),)
-        survivors = tuple(c for c in fired.group if c.deal_id != deal_id)
-        rest = tuple(f for f in state.fired if f is not fired)
-        state = state.model_copy(update={"fired": rest})
-        state, refired = _match(state, rep_id, (*pending, *survivors), rules)
-        awards += refired
-    return state, awards
+    why = f"deal {deal_id} of the group cancelled"
+    state, regrouped = _regroup(state, rep_id, (), rules, (event_id, why), deal_id)
+    return state, (*awards, *regrouped)
 
 
 def _ids(items: tuple[Signed, ...] | tuple[KeyClose, ...]) -> set[str]:
@@ -268,32 +254,70 @@ def _with_day(state: InstantState, day: SigningDay) -> InstantState:
     return state.model_copy(update={"days": state.days.set(day.day, day)})
 
 
-def _match(
+def _regroup(
     state: InstantState,
     rep_id: str,
-    pool: tuple[KeyClose, ...],
+    new: tuple[KeyClose, ...],
     rules: InstantRewardRules,
+    cause: tuple[str, str],
+    gone: str = "",
 ) -> tuple[InstantState, Awards]:
-    """突破奖: take groups of ``count`` within the window, earliest first; keep the rest
-    that could still join a group with a deal closing after the latest in ``pool``."""
+    """突破奖 as a position (SPEC §9): the groups made again from every key-account
+    deal kept (those in awards, those waiting and ``new``, without ``gone``), in
+    closing order, earliest first; a group that no longer stands is reversed, a new
+    one awarded, one that stands again is left. Whatever order the deals came in,
+    the same groups stand."""
     rule = rules.breakthrough
-    if rule is None or not pool:
-        return state.model_copy(update={"pending": ()}), ()
-    window = timedelta(days=rule.window_days)
-    # Deals not in an award are kept for a year behind the latest (whichever came
-    # last): a deal that arrives late still groups with them (SPEC §9).
-    horizon = max(c.closed_at for c in pool) - max(window, KEPT_FOR)
-    left = sorted(pool, key=lambda c: (c.closed_at, c.deal_id))
+    event_id, why = cause
+    if rule is None:  # dropped from the plan: only a broken group is undone
+        broken = [f for f in state.fired if gone in _ids(f.group)]
+        update = {
+            "pending": tuple(c for c in state.pending if c.deal_id != gone),
+            "fired": tuple(f for f in state.fired if f not in broken),
+        }
+        reversed_ = tuple(_reversal(f.award, why, event_id) for f in broken)
+        return state.model_copy(update=update), reversed_
+    kept = [c for f in state.fired for c in f.group] + [*state.pending, *new]
+    pool = [c for c in kept if c.deal_id != gone]
+    groups = _groups(pool, rule.count, timedelta(days=rule.window_days))
+    standing = {frozenset(_ids(f.group)): f for f in state.fired}
+    awards: list[InstantAward] = []
     fired: list[Breakthrough] = []
-    while (group := _first_group(left, rule.count, window)) is not None:
-        left = [c for c in left if c not in group]
-        why = f"{rule.count} key-account new customers within {rule.window_days} "
-        why += f"days ({', '.join(c.deal_id for c in group)})"
-        award = _award(rep_id, "breakthrough", rule.award, rules, group, why)
+    for group in groups:
+        known = standing.pop(frozenset(_ids(group)), None)
+        if known is not None:
+            fired.append(known)
+            continue
+        made = f"{rule.count} key-account new customers within {rule.window_days} "
+        made += f"days ({', '.join(c.deal_id for c in group)})"
+        award = _award(rep_id, "breakthrough", rule.award, rules, group, made)
         fired.append(Breakthrough(group=group, award=award))
-    pending = tuple(c for c in left if c.closed_at >= horizon)
-    update = {"pending": pending, "fired": (*state.fired, *fired)}
-    return state.model_copy(update=update), tuple(f.award for f in fired)
+        awards.append(award)
+    for undone in standing.values():  # groups that no longer stand, oldest first
+        awards.insert(0, _reversal(undone.award, why, event_id))
+    grouped = {c.deal_id for group in groups for c in group}
+    left = [c for c in pool if c.deal_id not in grouped]
+    horizon = max((c.closed_at for c in pool), default=None)
+    pending = tuple(
+        c for c in left if horizon is None or c.closed_at >= horizon - KEPT_FOR
+    )
+    fired.sort(key=lambda f: (f.group[0].closed_at, f.group[0].deal_id))
+    update = {"pending": pending, "fired": tuple(fired)}
+    return state.model_copy(update=update), tuple(awards)
+
+
+def _groups(
+    pool: list[KeyClose], count: int, window: timedelta
+) -> list[tuple[KeyClose, ...]]:
+    """Groups of ``count`` deals of distinct customers within one window, taken
+    earliest first; a customer counts in one group only."""
+    left = sorted(pool, key=lambda c: (c.closed_at, c.deal_id))
+    groups = []
+    while (group := _first_group(left, count, window)) is not None:
+        groups.append(group)
+        used = {c.customer_id for c in group}
+        left = [c for c in left if c not in group and c.customer_id not in used]
+    return groups
 
 
 KEPT_FOR = timedelta(days=366)
