@@ -188,5 +188,7 @@ def test_health_and_metrics_report_what_the_worker_did(
     assert found["quotaflow_processing_latency_seconds_count"] >= 1
     assert found["quotaflow_fold_seconds_count"] >= 1
     assert found["quotaflow_clickhouse_write_rows_count"] >= 1
-    assert found["quotaflow_clickhouse_write_errors_total"] == 0
+    # No write is failing now (the outage test, earlier in the session, counted
+    # its retried errors on this worker).
+    assert found["quotaflow_clickhouse_failing"] == 0
     assert found["quotaflow_rebalances_total"] >= 1

@@ -172,15 +172,16 @@ store.close()
 def test_a_worker_whose_agent_died_exits_non_zero_within_seconds(
     spawn: Spawn, noida: BrokerProcess, tmp_path: Path
 ) -> None:
-    # A real ClickHouse that refuses every ledger row: the fold agent's write fails,
-    # the agent dies, and the worker must not live on without it. The chDB
-    # directory is prepared in a process of its own (one directory per process).
+    # A real ClickHouse that refuses every ledger row: the fold agent's write fails
+    # past its retries (one second of them here), the agent dies, and the worker must
+    # not live on without it. The chDB directory is prepared in a process of its own
+    # (one directory per process).
     subprocess.run(
         [sys.executable, "-c", _REFUSE_LEDGER, str(tmp_path / "worker/clickhouse")],
         check=True,
         timeout=120,
     )
-    process, port = spawn()
+    process, port = spawn(write_retry_seconds="1")
     wait_for(lambda: ready(port), 120, "the worker ready", 0.2)
     rep = unique("R")
     deal = deal_event(
