@@ -36,25 +36,6 @@ class DeadLetterRow(BaseModel):
     set_aside_at: datetime
 
 
-def write_dead_letter(  # noqa: PLR0913 - one row: where, why, what
-    store: Store,
-    *,
-    topic: str,
-    partition: int,
-    offset: int,
-    reason: str,
-    detail: str,
-    key: bytes | None,
-    value: bytes,
-) -> None:
-    """One dead letter; the bytes are shown as text, cut at ``PREVIEW_BYTES``."""
-    write_dead_letters(
-        store,
-        [dead_letter_row(topic=topic, partition=partition, offset=offset,
-                         reason=reason, detail=detail, key=key, value=value)],
-    )  # fmt: skip
-
-
 def dead_letter_row(
     *,
     topic: str,

@@ -21,7 +21,7 @@ from typing import Any
 
 from domain.plan import Plan
 from domain.world import Refused
-from projections.deadletters import write_dead_letter
+from projections.deadletters import dead_letter_row, write_dead_letters
 from projections.heatcells import HeatSum
 from projections.ledger import write_lines
 from projections.store import Store
@@ -145,18 +145,24 @@ def replay(
                 pending = pending.flushed(into, state.heat.take())
             advance(1)
         pending.flushed(into, state.heat.take())
+    letters: list[tuple[Span, list[Any]]] = []
     for letter in dead_letters(config):
-        write_dead_letter(
-            into,
-            topic=letter.source_topic,
-            partition=letter.source_partition,
-            offset=letter.source_offset,
-            reason=letter.reason,
-            detail=letter.detail,
-            key=letter.key,
-            value=letter.value,
+        letters.append(
+            dead_letter_row(
+                topic=letter.source_topic,
+                partition=letter.source_partition,
+                offset=letter.source_offset,
+                reason=letter.reason,
+                detail=letter.detail,
+                key=letter.key,
+                value=letter.value,
+            )
         )
+        if len(letters) == MAX_ROWS:
+            write_dead_letters(into, letters)
+            letters = []
         advance(1)
+    write_dead_letters(into, letters)
 
 
 def prepare(store: Store) -> Store:

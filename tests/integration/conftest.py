@@ -91,26 +91,33 @@ def plan() -> Plan:
     return load_plan(ROOT / "examples/plans/reference.yaml")
 
 
+def settings_on(
+    broker: BrokerProcess, data_dir: Path, app_id: str, partitions: int, **more: Any
+) -> Settings:
+    """The settings of a worker of app ``app_id`` on ``broker`` (its topics created
+    here), with its data in ``data_dir``, writing the suite's ClickHouse database;
+    ``more`` sets the rest by name (``batch_size=200``)."""
+    own = Settings(
+        broker_mode=BrokerMode.EXTERNAL,
+        bootstrap_servers=broker.bootstrap_servers,
+        data_dir=data_dir,
+        app_id=app_id,
+        topic_partitions=partitions,
+        web_port=free_port(),
+        clickhouse_database="quotaflow_test",
+        **more,
+    )
+    ensure_topics(AdminClient(own.confluent_config()), topic_specs(app_id, partitions))
+    return own
+
+
 @pytest.fixture(scope="session")
 def settings(
     broker: BrokerProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
-    live = Settings(
-        broker_mode=BrokerMode.EXTERNAL,
-        bootstrap_servers=broker.bootstrap_servers,
-        data_dir=tmp_path_factory.mktemp("worker"),
-        app_id="qf-it",
-        topic_partitions=3,
-        web_port=free_port(),
-        clickhouse_database="quotaflow_test",
-        # Often enough that the suite's streams take snapshots as they go.
-        snapshot_seconds=5,
-    )
-    ensure_topics(
-        AdminClient(live.confluent_config()),
-        topic_specs(live.app_id, live.topic_partitions),
-    )
-    return live
+    # Snapshots often enough that the suite's streams take them as they go.
+    return settings_on(broker, tmp_path_factory.mktemp("worker"), "qf-it", 3,
+                       snapshot_seconds=5)  # fmt: skip
 
 
 @pytest.fixture(scope="session")

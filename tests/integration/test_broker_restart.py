@@ -9,17 +9,15 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient
 
 from domain.plan import Plan
 from projections.store import Store
 from streams.bench.generator import sample_events
-from streams.infra.embedded import BrokerProcess, free_port
-from streams.infra.settings import BrokerMode, EmbeddedBroker, Settings
-from streams.infra.topics import ensure_topics, topic_specs
+from streams.infra.embedded import BrokerProcess
+from streams.infra.settings import EmbeddedBroker
 from streams.worker.app import QuotaFlowApp
 from streams.worker.lifecycle import WorkerThread
-from tests.integration.conftest import unique, wait_for
+from tests.integration.conftest import settings_on, unique, wait_for
 from tests.integration.test_stream_equals_simulate import booked, publish, simulated
 
 pytestmark = pytest.mark.integration
@@ -36,18 +34,8 @@ def noida(tmp_path: Path) -> Iterator[BrokerProcess]:
 def test_a_broker_restarted_mid_run_loses_and_doubles_nothing(
     noida: BrokerProcess, store: Store, plan: Plan, tmp_path: Path
 ) -> None:
-    own = Settings(
-        broker_mode=BrokerMode.EXTERNAL,
-        bootstrap_servers=noida.bootstrap_servers,
-        data_dir=tmp_path / "worker",
-        app_id=unique("qf-restart"),
-        topic_partitions=PARTITIONS,
-        web_port=free_port(),
-        clickhouse_database="quotaflow_test",
-        batch_size=200,
-        snapshot_seconds=0.5,
-    )
-    ensure_topics(AdminClient(own.confluent_config()), topic_specs(own.app_id, 2))
+    own = settings_on(noida, tmp_path / "worker", unique("qf-restart"), PARTITIONS,
+                      batch_size=200, snapshot_seconds=0.5)  # fmt: skip
     prefix = unique("rs") + "-"
     events = sample_events(4_000, seed=43, prefix=prefix)
     expected = simulated(plan, events)

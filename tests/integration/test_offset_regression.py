@@ -11,17 +11,17 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
 
 from domain.plan import Plan
 from projections.store import Store
 from streams.bench.generator import sample_events
-from streams.infra.embedded import BrokerProcess, free_port
-from streams.infra.settings import BrokerMode, EmbeddedBroker, Settings
-from streams.infra.topics import DEALS, ensure_topics, topic_specs
+from streams.infra.embedded import BrokerProcess
+from streams.infra.settings import EmbeddedBroker
+from streams.infra.topics import DEALS, TopicSpec, ensure_topics
 from streams.worker.app import QuotaFlowApp
 from streams.worker.lifecycle import WorkerThread
-from tests.integration.conftest import fetch, unique, wait_for
+from tests.integration.conftest import fetch, settings_on, unique, wait_for
 from tests.integration.test_stream_equals_simulate import booked, publish, simulated
 
 pytestmark = pytest.mark.integration
@@ -47,18 +47,9 @@ def _regressions(port: int) -> float:
 def test_a_topic_recreated_under_the_worker_stops_its_partitions_and_books_nothing(
     noida: BrokerProcess, store: Store, plan: Plan, tmp_path: Path
 ) -> None:
-    own = Settings(
-        broker_mode=BrokerMode.EXTERNAL,
-        bootstrap_servers=noida.bootstrap_servers,
-        data_dir=tmp_path / "worker",
-        app_id=unique("qf-regress"),
-        topic_partitions=PARTITIONS,
-        web_port=free_port(),
-        clickhouse_database="quotaflow_test",
-        batch_size=200,
-    )
+    own = settings_on(noida, tmp_path / "worker", unique("qf-regress"), PARTITIONS,
+                      batch_size=200)  # fmt: skip
     admin = AdminClient(own.confluent_config())
-    ensure_topics(admin, topic_specs(own.app_id, PARTITIONS))
     before, after = unique("rg") + "-", unique("rg") + "-"
     first = [e for e in sample_events(600, seed=31, prefix=before) if e[0] == DEALS]
     expected = simulated(plan, first)
@@ -71,8 +62,7 @@ def test_a_topic_recreated_under_the_worker_stops_its_partitions_and_books_nothi
             done.result(30)
         wait_for(lambda: DEALS not in admin.list_topics(timeout=10).topics,
                  timeout=30, what="the deals topic gone")  # fmt: skip
-        for done in admin.create_topics([NewTopic(DEALS, PARTITIONS, 1)]).values():
-            done.result(30)
+        ensure_topics(admin, [TopicSpec(DEALS, PARTITIONS)])
         # Empty again: each partition's end is below what the worker applied, which
         # the lag measurement (every 5 s) notices before any message comes.
         wait_for(lambda: _regressions(own.web_port) >= PARTITIONS, timeout=60,

@@ -14,13 +14,12 @@ import orjson
 import pytest
 import yaml
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient
 
 from domain.plan import Plan
 from domain.replay import replay, summary
 from projections.store import Store
-from streams.infra.embedded import BrokerProcess, free_port
-from streams.infra.settings import BrokerMode, EmbeddedBroker, Settings
+from streams.infra.embedded import BrokerProcess
+from streams.infra.settings import EmbeddedBroker, Settings
 from streams.infra.topics import (
     ACTIVITIES,
     CONTROL,
@@ -29,13 +28,18 @@ from streams.infra.topics import (
     PLANS,
     SATISFACTION,
     TARGETS,
-    ensure_topics,
-    topic_specs,
 )
 from streams.worker.app import QuotaFlowApp
 from streams.worker.lifecycle import WorkerThread
 from tests.factories import deal_event, envelope
-from tests.integration.conftest import earned, routed, send, unique, wait_for
+from tests.integration.conftest import (
+    earned,
+    routed,
+    send,
+    settings_on,
+    unique,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 # Far from the other tests' years, so nothing else is priced by this plan.
@@ -60,17 +64,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
 def settings(
     broker: BrokerProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
-    own = Settings(
-        broker_mode=BrokerMode.EXTERNAL,
-        bootstrap_servers=broker.bootstrap_servers,
-        data_dir=tmp_path_factory.mktemp("closes-worker"),
-        app_id="qf-closes",
-        topic_partitions=3,
-        web_port=free_port(),
-        clickhouse_database="quotaflow_test",
-    )
-    ensure_topics(AdminClient(own.confluent_config()), topic_specs(own.app_id, 3))
-    return own
+    return settings_on(broker, tmp_path_factory.mktemp("closes-worker"), "qf-closes", 3)
 
 
 @pytest.fixture(scope="module")

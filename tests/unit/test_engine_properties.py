@@ -197,6 +197,20 @@ def test_totals_are_the_sums_of_the_ledger_lines(
     assert all(line.amount == line.amount.quantize(Decimal("0.01")) for line in lines)
 
 
+def _delivered(
+    draw: st.DrawFn, queues: list[list[dict[str, Any]]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The queues one after the other, and as a broker may deliver them: each
+    queue's own events in order, the queues interleaved freely."""
+    in_order = [e for queue in queues for e in queue]
+    shuffled, left = [], [list(queue) for queue in queues]
+    while left:
+        queue = draw(st.sampled_from(left))
+        shuffled.append(queue.pop(0))
+        left = [q for q in left if q]
+    return in_order, shuffled
+
+
 @st.composite
 def interleavings(draw: st.DrawFn) -> tuple[list[Event], list[Event]]:
     """A stream, and the same events as a broker may deliver them: each deal's own
@@ -210,12 +224,7 @@ def interleavings(draw: st.DrawFn) -> tuple[list[Event], list[Event]]:
             queue = [e for e in events if e["event_type"] == topic]
             if queue:
                 queues.append(queue)
-    in_order = [e for queue in queues for e in queue]
-    shuffled = []
-    while queues:
-        queue = draw(st.sampled_from(queues))
-        shuffled.append(queue.pop(0))
-        queues = [q for q in queues if q]
+    in_order, shuffled = _delivered(draw, queues)
     decode = [decode_event(orjson.dumps(item)) for item in in_order]
     return decode, [decode_event(orjson.dumps(item)) for item in shuffled]
 
@@ -364,12 +373,7 @@ def every_kind(draw: st.DrawFn) -> tuple[list[Event], list[Event]]:
     ]  # fmt: skip
     chosen = draw(st.lists(st.sampled_from(others), unique_by=id, max_size=8))
     queues.extend([item] for item in chosen)
-    in_order = [e for queue in queues for e in queue]
-    shuffled = []
-    while queues:
-        queue = draw(st.sampled_from(queues))
-        shuffled.append(queue.pop(0))
-        queues = [q for q in queues if q]
+    in_order, shuffled = _delivered(draw, queues)
     closes = [
         envelope("PeriodClosed", f"pc-{period}", "2027-01-01T00:00:00+08:00",
                  period=period)
