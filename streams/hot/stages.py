@@ -147,9 +147,9 @@ class Stages:
             return  # neither applied nor acknowledged (``streams.hot.regression``)
         if self.digests.differs(record):
             applied = self.applied_of(*where)
+            upto = record.offset if applied is None else applied
             why = "a message at an offset already applied has other bytes"
-            self.regress(Regression(*where, applied or record.offset, record.offset,
-                                    why))  # fmt: skip
+            self.regress(Regression(*where, upto, record.offset, why))
             return
         if record.topic == self._rep_topic:
             self.fold(record, batch)
