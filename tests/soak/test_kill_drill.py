@@ -20,6 +20,7 @@ from confluent_kafka import Producer
 from domain.plan import Plan
 from streams.bench.generator import sample_events
 from streams.infra.embedded import BrokerProcess, free_port
+from streams.infra.runtime import load_plan
 from streams.infra.settings import EmbeddedBroker, Settings
 from tests.integration.conftest import admin_of, app_env, unique, wait_for
 from tests.integration.test_stream_equals_simulate import publish, simulated
@@ -33,6 +34,11 @@ pytestmark = [
 ]
 EVENTS = int(os.environ.get("QUOTAFLOW_SOAK_EVENTS", "200000"))
 KILLS = int(os.environ.get("QUOTAFLOW_SOAK_KILLS", "5"))
+
+
+@pytest.fixture
+def plan() -> Plan:
+    return load_plan(Path(__file__).parents[2] / "examples/plans/reference.yaml")
 
 
 @pytest.fixture
