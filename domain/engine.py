@@ -145,6 +145,15 @@ def evolve(
     return after, step
 
 
+def is_new(world: World, event: Event) -> bool:
+    """Whether ``world`` has applied neither ``event``'s id nor the fact it states
+    (``evolve`` would judge it rather than take it as a repeat or a conflict)."""
+    if event_key(event.event_id) in world.seen:
+        return False
+    fact = fact_of(event)
+    return fact is None or fact.key not in world.facts
+
+
 def _awards_again(
     before: World, after: World, event: Event, step: Step, deferred: Deferred | None
 ) -> tuple[World, Step]:

@@ -24,7 +24,7 @@ from domain.credits import (
     heat_shares,
     standing,
 )
-from domain.engine import Rejection, World, evolve, start
+from domain.engine import Rejection, World, evolve, is_new, start
 from domain.events import (
     CustomerSeen,
     DealAmended,
@@ -41,12 +41,14 @@ from domain.events import (
     SpiffAnnounced,
     decode_event,
 )
+from domain.frozen import updated
 from domain.ledger import LedgerLine
 from domain.newcustomers import rejudge
 from domain.periodawards import PeriodShare, period_share
 from domain.plan import Plan
 from domain.planning import placed_targets
-from domain.rep import Source
+from domain.pmap import PMap
+from domain.rep import RepState, Source
 from domain.targets import TargetChange, TargetNode
 from domain.world import Person, Step, rep_of, under
 from projections.dimensions import write_dimensions, write_heat
@@ -200,7 +202,18 @@ class RepPartition:
         """The world of ``rep_id`` under the partition's company facts as they stand
         now (the base world for a rep not met yet)."""
         own = self.worlds.get(rep_id)
-        return self.base if own is None else under(own, self.base)
+        return self._newcomer(rep_id) if own is None else under(own, self.base)
+
+    def _newcomer(self, rep_id: str) -> World:
+        """The world a rep met for the first time starts from: the company facts and
+        what the base booked for them (a close settles the periods of reps with a
+        target), without the base's record of every broadcast it applied (``seen``
+        and ``facts``): a rep's snapshot would carry that for good. A repeat of a
+        broadcast is recognised by the base (``apply``)."""
+        base = self.base
+        known = base.reps.get(rep_id)
+        reps = PMap[str, RepState]() if known is None else PMap({rep_id: known})
+        return updated(base, seen=PMap[int, int](), facts=PMap[int, int](), reps=reps)
 
     def apply(
         self, forward: Forward, due: Due | None = None, offset: int | None = None
@@ -253,11 +266,14 @@ class RepPartition:
             and event.period not in self.base.closed_periods
         )
         step, before = Step(), self.base
+        # The base is due for every message a rebuild reads (it starts after the
+        # base's offset), so it alone tells a repeat from a new fact.
+        fresh = is_new(before, event)
         if due is None or due(BROADCAST):
             self.base, step = evolve(self.base, event)
             self.base_dirty = True
         lines = []
-        if isinstance(event, PeriodClosed | PlanPublished | SpiffAnnounced):
+        if fresh and isinstance(event, PeriodClosed | PlanPublished | SpiffAnnounced):
             # A close books each rep's attainment lines in their own world, and a plan
             # version or SPIFF window re-prices the deals it covers that came before
             # it (SPEC §9), under the company facts as they stood before it.

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from domain.engine import Step, evolve, start
+from domain.engine import Step, evolve, is_new, start
 from domain.events import InvalidEvent, upcast
 from domain.plan import Plan
 from tests.factories import deal_event, envelope
@@ -153,3 +153,18 @@ def test_an_older_schema_version_is_upcast_step_by_step() -> None:
         InvalidEvent, match="no upcaster for DealClosed schema_version 1"
     ):
         upcast({**deal_event()}, {"DealClosed": 2}, {})
+
+
+def test_is_new_tells_a_new_fact_from_a_repeat_and_another_sources_copy(
+    reference_plan: Plan,
+) -> None:
+    window = {"spiff_id": "x2", "starts_at": AT, "ends_at": "2026-03-21T00:00:00+08:00",
+              "multiplier": "2"}  # fmt: skip
+    first = event(envelope("SpiffAnnounced", "mkt-1", AT, **window))
+    copy = event({**envelope("SpiffAnnounced", "crm-1", AT, **window), "source": "crm"})
+    world = start([reference_plan])
+    assert is_new(world, first)
+    world, _ = evolve(world, first)
+    assert not is_new(world, first)  # its id
+    assert not is_new(world, copy)  # the fact it states
+    assert is_new(world, deal(1, "100.00"))  # a deal its handler judges

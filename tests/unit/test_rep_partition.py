@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal as D
+
 import orjson
 
 from domain.plan import Plan
@@ -11,7 +13,7 @@ from streams.state.partitions import RepPartition
 from streams.state.routing import BROADCAST, Forward, Origin
 from streams.state.snapshots import Restored, snapshot_round
 from streams.state.tables import partition_entries
-from tests.factories import hire_event, target_chain
+from tests.factories import deal_event, envelope, hire_event, target_chain
 
 AT = "2026-01-02T09:00:00+08:00"
 
@@ -84,3 +86,47 @@ def test_a_hire_probe_joins_the_partitions_base_not_its_rep_worlds(
     assert 12 < figures["rep_worlds"] <= 24
     assert figures["targets"] > 24
     assert figures["stream_rep_hired_us"] > 0
+
+
+def test_a_rep_met_after_many_broadcasts_keeps_only_its_own_record(
+    reference_plan: Plan,
+) -> None:
+    partition = RepPartition.starting((reference_plan,), 0, 1)
+    for n in range(40):
+        hire = hire_event(f"R-{n}", "T-1", "east", AT)
+        assert partition.apply(_forward(BROADCAST, hire, n)).refused == []
+    deal = deal_event(rep_id="R-3", splits=[{"rep_id": "R-3", "share": "1"}])
+    applied = partition.apply(_forward("R-3", deal, 40))
+    assert [line.kind for line in applied.lines] == ["earned"]
+    own = partition.worlds["R-3"]
+    # Its snapshot carries its one event, not the base's 40 hires ...
+    assert len(own.seen) == 1
+    assert len(partition.base.seen) == 40
+    # ... while its world still sees the company facts.
+    assert len(partition.world("R-3").people) == 40
+
+
+def _spiff(event_id: str, multiplier: str) -> dict[str, object]:
+    return envelope("SpiffAnnounced", event_id, "2026-03-01T09:00:00+08:00",
+                    spiff_id="double", starts_at="2026-03-01T09:00:00+08:00",
+                    ends_at="2026-03-31T09:00:00+08:00",
+                    multiplier=multiplier)  # fmt: skip
+
+
+def test_a_spiff_sent_again_does_not_price_again_a_rep_met_after_it(
+    reference_plan: Plan,
+) -> None:
+    partition = RepPartition.starting((reference_plan,), 0, 1)
+    assert partition.apply(_forward(BROADCAST, _spiff("s-1", "2"), 0)).refused == []
+    deal = deal_event(rep_id="R-3", splits=[{"rep_id": "R-3", "share": "1"}])
+    (earned,) = partition.apply(_forward("R-3", deal, 1)).lines
+    assert earned.amount == D("11250.00")  # 125,000 × (3% + 1.5% new) × 2
+    held = partition.worlds["R-3"]
+    # The same announcement again, and one that reuses its id for other terms: the
+    # base knows both, so no rep world folds either (the rep never saw the first).
+    again = partition.apply(_forward(BROADCAST, _spiff("s-1", "2"), 2))
+    assert (again.lines, again.refused) == ([], [])
+    conflict = partition.apply(_forward(BROADCAST, _spiff("s-1", "3"), 3))
+    assert conflict.lines == []
+    assert [r.code for r in conflict.refused] == ["conflict"]
+    assert partition.worlds["R-3"] is held
