@@ -14,10 +14,18 @@ keep the same index in each partition's company facts (``streams.state``).
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
+from collections.abc import Iterable
+from operator import attrgetter
+
 from domain.pmap import PMap
 from domain.world import Buyer
 
 Customers = PMap[str, tuple[Buyer, ...]]
+
+
+_ORDER = attrgetter("closed_at", "deal_id")
+_DEAL = attrgetter("deal_id")
 
 
 def index(
@@ -28,14 +36,12 @@ def index(
     with the deals whose judgement changed, as they are now judged. A deal already
     cancelled stays cancelled."""
     known = customers.get(customer_id, ())
-    before = {b.deal_id: b for b in known}
-    old = before.get(buyer.deal_id)
+    at = _position(known, buyer)
+    old = None if at is None else known[at]
     if old is not None and old.cancelled:
         return customers, ()
     assumed = buyer._replace(new=old.new if old is not None else buyer.flagged)
-    before[buyer.deal_id] = assumed
-    kept = [b for b in known if b.deal_id != buyer.deal_id]
-    return _judged(customers, customer_id, [*kept, assumed], before)
+    return _judged(customers, customer_id, known, at, assumed)
 
 
 def unindex(
@@ -44,27 +50,52 @@ def unindex(
     """A cancelled deal out of its customer's judgement (kept as cancelled); the
     deals whose judgement changed, as they are now judged."""
     known = customers.get(customer_id, ())
-    before = {b.deal_id: b for b in known}
     gone = buyer._replace(new=False, cancelled=True)
-    before.setdefault(buyer.deal_id, gone)
-    kept = [b for b in known if b.deal_id != buyer.deal_id]
-    return _judged(customers, customer_id, [*kept, gone], before)
+    return _judged(customers, customer_id, known, _position(known, buyer), gone)
+
+
+def _position(known: tuple[Buyer, ...], buyer: Buyer) -> int | None:
+    """Where ``known`` (in close-time order) holds ``buyer``'s deal, if it does."""
+    at = bisect_left(known, _ORDER(buyer), key=_ORDER)
+    if at < len(known) and known[at].deal_id == buyer.deal_id:
+        return at
+    ids = tuple(map(_DEAL, known))  # a deal whose close time moved
+    return ids.index(buyer.deal_id) if buyer.deal_id in ids else None
 
 
 def _judged(
     customers: Customers,
     customer_id: str,
-    buyers: list[Buyer],
-    before: dict[str, Buyer],
+    known: tuple[Buyer, ...],
+    at: int | None,
+    placed: Buyer,
 ) -> tuple[Customers, tuple[Buyer, ...]]:
-    ordered = sorted(buyers, key=lambda b: (b.closed_at, b.deal_id))
-    live = [b for b in ordered if not b.cancelled]
-    first = live[0].deal_id if live else None
-    judged = tuple(
-        b._replace(new=b.flagged and b.deal_id == first and not b.cancelled)
-        for b in ordered
+    """``known`` with ``placed`` in place of ``known[at]`` (or added), judged again.
+    Only the customer's first live deal can be new, so only ``placed``, the first
+    before and the first after can change: O(log n) but for the copy."""
+    ordered = list(known)
+    if at is not None:
+        del ordered[at]
+    insort(ordered, placed, key=_ORDER)
+    was_first = _first(known)
+    first = _first(ordered)
+    first_id = None if first is None else first.deal_id
+    again = {bisect_left(ordered, _ORDER(placed), key=_ORDER)}
+    again.update(
+        bisect_left(ordered, _ORDER(b), key=_ORDER)
+        for b in (was_first, first)
+        if b is not None and b.deal_id != placed.deal_id
     )
-    changed = tuple(
-        b for b in judged if not b.cancelled and before[b.deal_id].new != b.new
-    )
-    return customers.set(customer_id, judged), changed
+    changed = []
+    for n in sorted(again):
+        b = ordered[n]
+        new = b.flagged and b.deal_id == first_id and not b.cancelled
+        if new != b.new:  # never for a cancelled deal: it is not new, before or now
+            ordered[n] = b = b._replace(new=new)
+            changed.append(b)
+    return customers.set(customer_id, tuple(ordered)), tuple(changed)
+
+
+def _first(buyers: Iterable[Buyer]) -> Buyer | None:
+    """The first deal not cancelled."""
+    return next((b for b in buyers if not b.cancelled), None)

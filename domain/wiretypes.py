@@ -84,6 +84,15 @@ class DealCancelled(Envelope, frozen=True, kw_only=True, tag=True):
     reason: Text | UnsetType = UNSET
 
 
+class CustomerSeen(Envelope, frozen=True, kw_only=True, tag=True):
+    deal_id: Id
+    customer_id: Id
+    closed_at: Stamp
+    new_customer: bool
+    reps: tuple[CheckedId, ...] | UnsetType = UNSET
+    cancelled: bool | UnsetType = UNSET
+
+
 class PaymentReceived(Envelope, frozen=True, kw_only=True, tag=True):
     payment_id: Id
     deal_id: Id
@@ -195,6 +204,7 @@ Wire = (
     DealClosed
     | DealAmended
     | DealCancelled
+    | CustomerSeen
     | PaymentReceived
     | SatisfactionRecorded
     | QuotaAssigned

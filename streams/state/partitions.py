@@ -268,12 +268,13 @@ class RepPartition:
         step, before = Step(), self.base
         # The base is due for every message a rebuild reads (it starts after the
         # base's offset), so it alone tells a repeat from a new fact.
-        fresh = is_new(before, event)
+        reaches_reps = isinstance(event, PeriodClosed | PlanPublished | SpiffAnnounced)
+        fresh = reaches_reps and is_new(before, event)
         if due is None or due(BROADCAST):
             self.base, step = evolve(self.base, event)
             self.base_dirty = True
         lines = []
-        if fresh and isinstance(event, PeriodClosed | PlanPublished | SpiffAnnounced):
+        if fresh:
             # A close books each rep's attainment lines in their own world, and a plan
             # version or SPIFF window re-prices the deals it covers that came before
             # it (SPEC §9), under the company facts as they stood before it.

@@ -141,7 +141,11 @@ EXAMPLES: list[dict[str, Any]] = [
         measured_uplift="0.00",
     ),
     envelope("PeriodClosed", "pc", AT, period="2026-Q4"),
-]
+    envelope("CustomerSeen", "cs", AT, deal_id="D", customer_id="C", closed_at=AT,
+             new_customer=True),
+    envelope("CustomerSeen", "cs", AT, deal_id="D", customer_id="C", closed_at=AT,
+             new_customer=False, reps=["R-1", "R-2"], cancelled=True),
+]  # fmt: skip
 
 
 def _dumps(event: dict[str, Any]) -> bytes:
