@@ -40,7 +40,7 @@ from domain.events import (
     TargetsConfirmed,
 )
 from domain.frozen import updated
-from domain.naturalkeys import fact_of
+from domain.naturalkeys import Fact, fact_of
 from domain.newcustomers import see_customer
 from domain.payments import pay, score
 from domain.people import (
@@ -108,20 +108,15 @@ def evolve(
 
     With ``deferred``, the awards of closed periods the event changed wait there
     for ``settle`` instead of being made again now."""
+    if isinstance(event, CustomerSeen) and world.awards_elsewhere:
+        # A merge (``domain.customers``): applied again it changes nothing, so no
+        # digest of it is kept. One comes for every deal, to every stream partition.
+        return see_customer(world, event)[0], Step()
     key, digest = event_key(event.event_id), event_digest(event)
-    prior = world.seen.get(key)
-    if prior == digest:
-        return world, Step()
-    if prior is not None:
-        reason = f"event_id {event.event_id} was already used for different content"
-        return world, Step(rejected=(Rejection(event.event_id, "conflict", reason),))
     fact = fact_of(event)
-    known = None if fact is None else world.facts.get(fact.key)
-    if fact is not None and known == fact.content:  # the same fact, another source
-        return updated(world, seen=world.seen.set(key, digest)), Step()
-    if fact is not None and known is not None:
-        reason = f"{fact.named} was already recorded with other content"
-        return world, Step(rejected=(Rejection(event.event_id, "conflict", reason),))
+    known = _known(world, event, key, digest, fact)
+    if known is not None:
+        return known
     try:
         stepped = _STEPS.get(type(event))
         if stepped is not None:
@@ -143,6 +138,26 @@ def evolve(
         object.__setattr__(after, "seen", seen)
         object.__setattr__(after, "facts", facts)
     return after, step
+
+
+def _known(
+    world: World, event: Event, key: int, digest: int, fact: Fact | None
+) -> tuple[World, Step] | None:
+    """What the event gives when it, or the fact it states, was applied already: a
+    repeat changes nothing, other content is a conflict (None: neither)."""
+    prior = world.seen.get(key)
+    if prior == digest:
+        return world, Step()
+    if prior is not None:
+        reason = f"event_id {event.event_id} was already used for different content"
+        return world, Step(rejected=(Rejection(event.event_id, "conflict", reason),))
+    known = None if fact is None else world.facts.get(fact.key)
+    if fact is not None and known == fact.content:  # the same fact, another source
+        return updated(world, seen=world.seen.set(key, digest)), Step()
+    if fact is not None and known is not None:
+        reason = f"{fact.named} was already recorded with other content"
+        return world, Step(rejected=(Rejection(event.event_id, "conflict", reason),))
+    return None
 
 
 def is_new(world: World, event: Event) -> bool:

@@ -61,8 +61,6 @@ log = logging.getLogger(__name__)
 # Runs a ClickHouse call on the store's one thread and returns its result.
 InIO = Callable[[Callable[[], Any]], Any]
 ROUTES, WORLDS = "routes", "worlds"
-# Checkpoint intervals a partition waits after a round with a world too large.
-TOO_LARGE_BACKOFF = 12
 
 
 def hot_group(app_id: str) -> str:
@@ -296,20 +294,15 @@ class HotPath:
         for partition, state in sorted(self.stages.reps.items()):
             due = not due_only or self._due((WORLDS, partition), now)
             if (state.dirty or state.base_dirty) and due:
-                wrote |= self._checkpoint_reps(partition, state)
+                self._checkpoint_reps(partition, state)
+                wrote = True
         if wrote:
             self._flush()
             self.checkpoints.confirm()
 
-    def _checkpoint_reps(self, partition: int, state: RepPartition) -> bool:
+    def _checkpoint_reps(self, partition: int, state: RepPartition) -> None:
         changed = {rep: state.worlds[rep] for rep in state.dirty}
         entries = snapshot_round(partition, state.applied, state.base, changed)
-        if entries is None:
-            # Encoding them all again at the next interval would fail the same way.
-            self._metrics.snapshots.labels("too_large").inc()
-            wait = (TOO_LARGE_BACKOFF - 1) * self._settings.snapshot_seconds
-            self._checkpointed[(WORLDS, partition)] = time.monotonic() + wait
-            return False
         state.dirty, state.base_dirty = set(), False
         keyed = [
             (checkpoint_key(WORLDS, partition, name), value)
@@ -318,7 +311,6 @@ class HotPath:
         size = self.checkpoints.write(partition, keyed)
         self._metrics.snapshots.labels("written").inc()
         self._metrics.snapshot_bytes.inc(size)
-        return True
 
     def _due(self, key: tuple[str, int], now: float) -> bool:
         last = self._checkpointed.setdefault(key, now)

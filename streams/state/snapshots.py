@@ -13,6 +13,12 @@ message. A rep written in an earlier round did not change until the base's round
 (every change makes it part of the next round), so its snapshot counts as of the
 base's offset. A snapshot that was lost costs reading more of the log, never a
 wrong total.
+
+A snapshot larger than one message (``LIMIT``; the base grows with the company's
+customers and targets) is written in parts: ``<name>\n1`` ... ``<name>\n<n-1>``,
+then the entry ``<name>`` itself, which holds the first part, how many there are and
+a digest of the whole. Parts of an unfinished round do not match the digest of the
+entry before them: that snapshot counts as lost.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from __future__ import annotations
 import logging
 import struct
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from hashlib import blake2b
 
 from domain.world import WORLD, World, own_part
 from streams.state.routing import BROADCAST
@@ -29,7 +36,7 @@ from streams.state.tables import table_key
 log = logging.getLogger(__name__)
 
 _OFFSET = struct.Struct(">q")
-# Below the 1 MiB message size brokers accept by default.
+# Below the 1 MiB message size brokers accept by default: larger goes in parts.
 LIMIT = 900_000
 
 
@@ -44,21 +51,71 @@ def decode_snapshot(value: bytes) -> tuple[int, World]:
 
 def snapshot_round(
     partition: int, offset: int, base: World, changed: Mapping[str, World]
-) -> list[tuple[bytes, bytes]] | None:
+) -> list[tuple[bytes, bytes]]:
     """The table entries of one round: the changed reps' own parts of their worlds,
-    then the base (with the company facts);
-    ``None`` when a world is too large for one message (the round is skipped)."""
-    entries = []
-    for rep_id, world in sorted(changed.items()):
-        own = own_part(world)  # the company facts are the base's, written once
-        entries.append((table_key(partition, rep_id), encode_snapshot(offset, own)))
-    entries.append((table_key(partition, BROADCAST), encode_snapshot(offset, base)))
-    too_large = [key.decode() for key, value in entries if len(value) > LIMIT]
-    if too_large:
-        log.warning("snapshot round of partition %d skipped: %s over %d bytes",
-                    partition, ", ".join(too_large), LIMIT)  # fmt: skip
+    then the base (with the company facts), each in parts where it is too large for
+    one message."""
+    named = [
+        # The company facts are the base's, written once.
+        (rep_id, encode_snapshot(offset, own_part(world)))
+        for rep_id, world in sorted(changed.items())
+    ]
+    named.append((BROADCAST, encode_snapshot(offset, base)))
+    return [
+        (table_key(partition, name), value)
+        for whole_name, whole in named
+        for name, value in in_parts(whole_name, whole)
+    ]
+
+
+# Where an entry's offset would be: no offset is that large.
+_HEAD = b"QFPARTS1"
+_COUNT = struct.Struct(">I")
+_DIGEST_SIZE = 16
+_HEAD_SIZE = len(_HEAD) + _COUNT.size + _DIGEST_SIZE
+PART_MARK = "\n"  # cannot occur in an identifier, so in no rep's name
+
+
+def in_parts(name: str, value: bytes) -> Iterator[tuple[str, bytes]]:
+    """``value`` as entries of at most ``LIMIT`` bytes: itself, or its parts after
+    the first, then ``name`` holding the first part, their count and a digest."""
+    if len(value) <= LIMIT:
+        yield name, value
+        return
+    size = LIMIT - _HEAD_SIZE
+    parts = [value[at : at + size] for at in range(0, len(value), size)]
+    for number, part in enumerate(parts[1:], start=1):
+        yield f"{name}{PART_MARK}{number}", part
+    head = _HEAD + _COUNT.pack(len(parts)) + _digest(value)
+    yield name, head + parts[0]
+
+
+def joined(entries: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The entries by name with their parts put together; an entry whose parts are
+    missing or from another round is left out, as a lost snapshot."""
+    found = {}
+    for name, value in entries.items():
+        if PART_MARK in name:
+            continue
+        whole = _whole(name, value, entries) if value.startswith(_HEAD) else value
+        if whole is not None:
+            found[name] = whole
+    return found
+
+
+def _whole(name: str, head: bytes, entries: Mapping[str, bytes]) -> bytes | None:
+    (count,) = _COUNT.unpack_from(head, len(_HEAD))
+    digest = head[len(_HEAD) + _COUNT.size : _HEAD_SIZE]
+    parts = [entries.get(f"{name}{PART_MARK}{n}") for n in range(1, count)]
+    whole = head[_HEAD_SIZE:] + b"".join(part or b"" for part in parts)
+    if None in parts or _digest(whole) != digest:
+        log.warning("snapshot %s left out: its %d parts do not match", name, count)
         return None
-    return entries
+    return whole
+
+
+def _digest(value: bytes) -> bytes:
+    return blake2b(value, digest_size=_DIGEST_SIZE).digest()
 
 
 class Restored:
@@ -66,7 +123,9 @@ class Restored:
 
     def __init__(self, entries: Mapping[str, bytes]) -> None:
         """From one partition's ``rep-worlds`` entries, by name."""
-        found = {name: decode_snapshot(value) for name, value in entries.items()}
+        found = {
+            name: decode_snapshot(value) for name, value in joined(entries).items()
+        }
         base = found.pop(BROADCAST, None)
         self.base = base[1] if base is not None else None
         self.start = base[0] + 1 if base is not None else 0

@@ -115,3 +115,20 @@ def test_a_cancellation_moves_the_uplift_to_the_next_deal(reference_plan: Plan) 
         ("D-1", False, True),
         ("D-2", True, False),
     ]
+
+
+def test_customer_seen_again_changes_nothing_and_leaves_no_digest(
+    reference_plan: Plan,
+) -> None:
+    stream = Stream(reference_plan)
+    for n, day, rep in ((2, 20, "R-2"), (1, 10, "R-1")):
+        stream.send(rep, _deal(n, day, rep))
+    news = list(stream.seen)
+    stream.deliver()
+    base, earned = stream.partition.base, dict(stream.earned)
+    # One comes for every deal to every partition: the base keeps none of them ...
+    assert len(base.seen) == 0
+    for value in news:  # ... and each, sent again, is a merge that changes nothing.
+        stream.send(BROADCAST, value)
+    assert stream.partition.base.customers == base.customers
+    assert stream.earned == earned == {"R-1": D("4500.00"), "R-2": D("3000.00")}

@@ -9,6 +9,7 @@ import pytest
 from domain.engine import evolve, start
 from domain.events import decode_event
 from domain.plan import Plan
+from domain.world import own_part
 from streams.bench.generator import sample_events
 from streams.state import snapshots
 from streams.state.partitions import RepPartition
@@ -40,18 +41,46 @@ def test_a_round_writes_the_changed_reps_then_the_base(reference_plan: Plan) -> 
     base = start([reference_plan])
     world = _world(reference_plan, 50)
     entries = snapshot_round(2, 99, base, {"R-b": world, "R-a": world})  # type: ignore[dict-item]
-    assert entries is not None
     assert [key for key, _ in entries] == [b"2/R-a", b"2/R-b", b"2/*"]
     assert decode_snapshot(entries[-1][1]) == (99, base)
 
 
-def test_a_round_with_a_world_too_large_for_one_message_is_skipped(
+def test_a_world_too_large_for_one_message_is_written_in_parts(
     reference_plan: Plan, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = _world(reference_plan, 300)
     monkeypatch.setattr(snapshots, "LIMIT", 2_000)
     base = start([reference_plan])
-    assert snapshot_round(0, 5, base, {"R-a": world}) is None  # type: ignore[dict-item]
+    entries = snapshot_round(0, 5, base, {"R-a": world})  # type: ignore[dict-item]
+    assert all(len(value) <= 2_000 for _, value in entries)
+    names = [key.decode() for key, _ in entries]
+    count = names.index("0/R-a") + 1
+    assert count > 3
+    # The parts first, then the entry that names them; the base last.
+    assert names[:count] == [*(f"0/R-a\n{n}" for n in range(1, count)), "0/R-a"]
+    assert names[-1] == "0/*"
+    restored = Restored(partition_entries(entries, 0))
+    assert restored.worlds == {"R-a": own_part(world)}  # type: ignore[arg-type]
+    assert restored.base == base
+    assert restored.start == 6
+
+
+def test_parts_of_another_round_leave_the_snapshot_out(
+    reference_plan: Plan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round that stopped after writing some parts: the entry naming them is the
+    round before's, so the parts do not match its digest, and a part not written
+    at all is missing."""
+    monkeypatch.setattr(snapshots, "LIMIT", 2_000)
+    base = start([reference_plan])
+    older = dict(snapshot_round(0, 5, base, {"R-a": _world(reference_plan, 300)}))  # type: ignore[dict-item]
+    newer = dict(snapshot_round(0, 9, base, {"R-a": _world(reference_plan, 320)}))  # type: ignore[dict-item]
+    mixed = {**older, b"0/R-a\n1": newer[b"0/R-a\n1"]}
+    restored = Restored(partition_entries(mixed.items(), 0))
+    assert "R-a" not in restored.worlds
+    assert restored.is_due("R-a", 6)  # read from the log instead
+    missing = {key: value for key, value in older.items() if key != b"0/R-a\n2"}
+    assert "R-a" not in Restored(partition_entries(missing.items(), 0)).worlds
 
 
 def test_recovery_starts_after_the_base_and_older_reps_count_as_of_it(
@@ -105,7 +134,7 @@ def test_a_rebuild_from_snapshots_skips_what_each_world_already_holds(
     early = RepPartition.starting((reference_plan,), 0, 1)
     for forward in forwards[:half]:
         early.apply(forward)
-    entries = dict(snapshot_round(0, half - 1, early.base, early.worlds) or [])
+    entries = dict(snapshot_round(0, half - 1, early.base, early.worlds))
     restored = Restored(partition_entries(entries.items(), 0))
     again = RepPartition.starting((reference_plan,), 0, 1)
     again.base = restored.base or again.base
