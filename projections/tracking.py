@@ -47,12 +47,14 @@ ACCRUING_KINDS = ("earned", "bonus")
 _LINES = """
 SELECT l.rep_id AS rep_id, l.kind AS kind, l.plan_id AS plan_id, l.amount AS amount,
        l.premium AS premium, l.currency AS currency,
+       c.team_id AS team_at_close, c.rep_region AS region_at_close,
        multiIf(c.month != '', c.month,
                JSONExtractString(l.inputs, 'period') != '',
                JSONExtractString(l.inputs, 'period'),
                formatDateTime(l.occurred_at, '%Y-%m')) AS span
 FROM ledger_lines AS l FINAL
-LEFT JOIN (SELECT rep_id, deal_id, month FROM deal_credits FINAL) AS c
+LEFT JOIN (SELECT rep_id, deal_id, month, team_id, rep_region FROM deal_credits FINAL)
+    AS c
     ON c.rep_id = l.rep_id AND c.deal_id = l.deal_id
 """
 # The span is the period asked for, or a month or quarter inside it.
@@ -66,12 +68,14 @@ _IN_PERIOD = """(
 )"""
 # S608 below: the SQL is composed of this module's constant fragments only.
 _GROUPS = f"""
-SELECT if({{level:String}} = 'team', d.team_id, d.region) AS key,
+SELECT if({{level:String}} = 'team',
+          if(l.team_at_close != '', l.team_at_close, d.team_id),
+          if(l.region_at_close != '', l.region_at_close, d.region)) AS key,
        sum(l.amount) AS commission, l.currency, uniqExact(l.rep_id)
 FROM ({_LINES}) AS l
-INNER JOIN (SELECT rep_id, team_id, region FROM rep_directory FINAL) AS d
+LEFT JOIN (SELECT rep_id, team_id, region FROM rep_directory FINAL) AS d
     ON d.rep_id = l.rep_id
-WHERE l.kind = 'earned' AND {_IN_PERIOD}
+WHERE l.kind = 'earned' AND {_IN_PERIOD} AND key != ''
 GROUP BY key, l.currency
 ORDER BY commission DESC, key
 LIMIT {{limit:UInt32}}
@@ -100,10 +104,13 @@ def group_leaderboard(
     store: Store, level: GroupLevel, period: str, limit: int = 10
 ) -> list[GroupRank]:
     """Teams or regions ranked by the earned commission (ledger kind ``earned``,
-    clawbacks included) of ``period``, highest first, ties by key. A line counts for
-    its rep's team and region as the rep directory stands now; a rep missing from
-    the directory counts for no group. Amounts in different currencies are ranked
-    as separate rows. A period that is no year, quarter or month matches nothing."""
+    clawbacks included) of ``period``, highest first, ties by key. A deal's line
+    counts for its rep's team and region as of the deal's close (SPEC §9, as
+    attainment counts it: ``deal_credits``); a line of no deal, or of a credit
+    written before placements were kept, for the rep's as the directory stands
+    now. A line placed nowhere counts for no group. Amounts in different
+    currencies are ranked as separate rows. A period that is no year, quarter or
+    month matches nothing."""
     if level not in get_args(GroupLevel):
         msg = f"level is team or region, not {level!r}"
         raise ValueError(msg)

@@ -49,12 +49,8 @@ from streams.infra.retry import WriteRetries
 from streams.infra.settings import Settings
 from streams.log.history import Record, read_gap
 from streams.state.checkpoints import Checkpoints, checkpoint_key
-from streams.state.partitions import (
-    RepPartition,
-    RouterPartition,
-    rebuild_reps,
-    rebuild_router,
-)
+from streams.state.partitions import RepPartition
+from streams.state.recovery import RouterPartition, rebuild_reps, rebuild_router
 from streams.state.snapshots import snapshot_round
 
 log = logging.getLogger(__name__)

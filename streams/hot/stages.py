@@ -32,8 +32,9 @@ from streams.infra.metrics import Metrics
 from streams.infra.topics import DLQ
 from streams.log.deadletter import dead_letter_record
 from streams.log.history import Record
-from streams.state.partitions import Folded, RepPartition, RouterPartition
+from streams.state.partitions import Folded, RepPartition
 from streams.state.periods import ShareReport, encode_report
+from streams.state.recovery import RouterPartition
 from streams.state.routing import (
     BROADCAST,
     Forward,

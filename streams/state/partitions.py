@@ -1,4 +1,5 @@
-"""What a worker holds for each partition it owns, and how that is rebuilt.
+"""What a worker holds for each partition of the rep topic it owns (its rebuild is
+``streams.state.recovery``'s, with the deal-keyed topics' routing).
 
 A partition's state is the fold of its messages. ``applied`` is the offset of the last
 message folded in; a message at or below it was already applied (it came again after
@@ -9,12 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from contextlib import suppress
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any, NamedTuple, Protocol
-
-import orjson
+from typing import NamedTuple
 
 from domain.awardbook import Cause, Closing, changed_periods
 from domain.credits import (
@@ -31,7 +28,6 @@ from domain.events import (
     DealCancelled,
     DealClosed,
     Event,
-    InvalidEvent,
     PeriodClosed,
     PlanPublished,
     QuotaAssigned,
@@ -56,59 +52,18 @@ from projections.heatcells import HeatCells, HeatSum
 from projections.ledger import write_standings
 from projections.store import Store
 from projections.writer import Span
-from streams.log.history import committed_offset, offset_of, read_partition
 from streams.state.customers import judged_again, seen
 from streams.state.routing import (
     BROADCAST,
-    DealRouter,
     Forward,
-    Origin,
-    decode_forward,
     owner_partition,
 )
-from streams.state.snapshots import Restored
-from streams.state.tables import table_key
 
 log = logging.getLogger(__name__)
 
 
-class Counted(Protocol):
-    """Where a rebuild counts the messages it read (a Prometheus counter)."""
-
-    def inc(self, amount: float = 1) -> None: ...
-
-
-# The counter of a topic (``Metrics.rebuild_messages.labels``).
-CountedBy = Callable[[str], Counted]
-
-
 # Whether the world of a rep (or the base, ``BROADCAST``) still needs a message.
 Due = Callable[[str], bool]
-
-
-APPLIED = "@applied"
-
-
-@dataclass
-class RouterPartition:
-    """One partition number of the three deal-keyed topics."""
-
-    router: DealRouter = field(default_factory=DealRouter)
-    applied: dict[str, int] = field(default_factory=dict)
-
-    def is_behind(self, topic: str, offset: int) -> bool:
-        return offset > self.applied.get(topic, -1) + 1
-
-    def table_entries(self, partition: int) -> list[tuple[bytes, bytes]]:
-        """The ``deal-routes`` entries out of date: each changed deal's, then the
-        offsets they reflect (last, so an unfinished write leaves older offsets)."""
-        entries = [
-            (table_key(partition, deal_id), self.router.entry(deal_id))
-            for deal_id in sorted(self.router.changed)
-        ]
-        entries.append((table_key(partition, APPLIED), orjson.dumps(self.applied)))
-        self.router.changed.clear()
-        return entries
 
 
 class Applied(NamedTuple):
@@ -390,83 +345,3 @@ def _standings(
     reps = dict.fromkeys(line.rep_id for line in lines)
     found = (standing(worlds[rep], rep) for rep in reps if rep in worlds)
     return tuple(s for s in found if s is not None)
-
-
-def rebuild_router(
-    config: dict[str, Any],
-    group: str,
-    topics: tuple[str, ...],
-    partition: int,
-    entries: Mapping[str, bytes],
-    counted: CountedBy | None = None,
-) -> RouterPartition:
-    """The partition's routing from its ``deal-routes`` table entries, then the
-    topics after the offsets they reflect, up to the group's committed offsets,
-    sending nothing: who each deal credits, and what still waits for its deal."""
-    state = RouterPartition()
-    for name, value in entries.items():
-        if name == APPLIED:
-            state.applied = orjson.loads(value)
-        else:
-            state.router.load(name, value)
-    for topic in topics:
-        start = state.applied.get(topic, -1) + 1
-        until = committed_offset(config, group, topic, partition)
-        for message in read_partition(config, topic, partition, until, start=start):
-            key = message.key() or b""
-            origin = Origin(topic, partition, offset_of(message), 0.0, key)
-            value = message.value() or b""
-            with suppress(InvalidEvent):  # dead-lettered when it was first seen
-                state.router.route(decode_event(value), value, origin)
-            if counted is not None:
-                counted(topic).inc()
-        state.applied[topic] = max(until, start) - 1
-        log.info("rebuilt routing of %s/%d: %d deals from the table, then "
-                 "%d messages from %d", topic, partition, len(state.router.owners),
-                 max(until - start, 0), start)  # fmt: skip
-    # Deals routed here stay changed: the next batch writes their entries.
-    return state
-
-
-def rebuild_reps(  # noqa: PLR0913, PLR0917 - where from, what, and a counter
-    config: dict[str, Any],
-    group: str,
-    topic: str,
-    partition: int,
-    plans: tuple[Plan, ...],
-    partitions: int,
-    snapshots: Mapping[str, bytes],
-    counted: CountedBy | None = None,
-) -> RepPartition:
-    """The partition's worlds from its snapshots and the log after them, up to the
-    group's committed offset, writing nothing."""
-    state = RepPartition.starting(plans, partition, partitions)
-    restored = Restored(snapshots)
-    if restored.base is not None:
-        state.base = restored.base
-    state.worlds.update(restored.worlds)
-    until = committed_offset(config, group, topic, partition)
-    read = 0
-    for message in read_partition(
-        config, topic, partition, until, start=restored.start
-    ):
-        offset = offset_of(message)
-        due = partial(restored.is_due, offset=offset)
-        try:
-            key = (message.key() or b"").decode()
-            state.apply(decode_forward(key, message.value() or b""), due, offset)
-        except Exception:  # dead-lettered as internal when it was first handled
-            log.debug("%s/%d@%d skipped on rebuild", topic, partition, offset)
-        read += 1
-    if counted is not None:
-        counted(topic).inc(read)
-    # The worlds folded here stay dirty: their snapshots are older than the next
-    # round's base, which would otherwise vouch for them.
-    state.applied = max(until, restored.start) - 1
-    state.base_dirty = read > 0
-    # The cells are rewritten whole: what the last owner wrote may be older.
-    state.heat.recount(state.worlds, state.applied)
-    log.info("rebuilt %d reps of %s/%d: %d snapshots, then %d messages from %d",
-             len(state.worlds), topic, partition, len(restored.worlds),
-             read, restored.start)  # fmt: skip
-    return state

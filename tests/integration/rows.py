@@ -47,14 +47,23 @@ def line(
 
 
 def credit(
-    rep: str, deal: str, amount: str, when: str, *, cancelled: bool = False
+    rep: str,
+    deal: str,
+    amount: str,
+    when: str,
+    *,
+    cancelled: bool = False,
+    team: str = "",
+    rep_region: str = "",
 ) -> tuple[int, DealCredit]:
-    """A rep's credit on a deal, in the periods of ``when`` in its own offset."""
+    """A rep's credit on a deal, in the periods of ``when`` in its own offset; with
+    ``team`` and ``rep_region``, where the rep sat at the close."""
     year, quarter, month = periods_of(at(when))
     return next(VERSIONS), DealCredit(
         deal_id=deal, rep_id=rep, customer_id="C", product_line="cloud",
         region="east", closed_at=at(when), year=year, quarter=quarter, month=month,
-        credited=D(amount), margin=D(0), cancelled=cancelled,
+        credited=D(amount), margin=D(0), cancelled=cancelled, team_id=team,
+        rep_region=rep_region,
     )  # fmt: skip
 
 

@@ -132,6 +132,32 @@ def test_team_and_region_commission_counts_each_line_in_its_deals_plan_period(
     assert team_leaderboard(store, "2042") == []
 
 
+def test_a_deals_commission_counts_for_the_team_its_rep_sat_in_at_the_close(
+    store: Store,
+) -> None:
+    """SPEC §9: a deal's team and region are the rep's as of its close. The rep
+    moved from ``before`` (east) to ``after`` (west) since; a line of no deal
+    counts where the directory places the rep now."""
+    rep, deal = unique("R"), unique("D")
+    before, after, east, west = (unique(g) for g in ("T1", "T2", "E", "W"))
+    when = "2043-02-10T09:00:00+08:00"
+    placed = credit(rep, deal, "1", when, team=before, rep_region=east)
+    write_dimensions(store, [placed], [person(rep, after, west)], [])
+    write_lines(
+        store,
+        [
+            line(rep, "earned", "3000.00", when, deal=deal),
+            line(rep, "earned", "500.00", "2043-04-02T09:00:00+08:00",
+                 inputs=(("period", "2043-Q1"), ("sales", "1"))),
+        ],
+    )  # fmt: skip
+    assert board(team_leaderboard(store, "2043-Q1")) == [
+        (1, before, D("3000.00"), 1),
+        (2, after, D("500.00"), 1),
+    ]
+    assert board(region_leaderboard(store, "2043-02")) == [(1, east, D("3000.00"), 1)]
+
+
 def test_a_group_leaderboard_refuses_an_unknown_level_or_a_limit_below_one(
     store: Store,
 ) -> None:

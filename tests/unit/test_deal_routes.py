@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from domain.events import InvalidEvent, decode_event
-from streams.state.partitions import RouterPartition
+from streams.state.recovery import RouterPartition
 from streams.state.routing import DealRouter, Origin
 from tests.factories import deal_event, envelope
 
