@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +18,19 @@ INSERT_SETTINGS: dict[str, Any] = {"async_insert": 0}
 class Store:
     """A clickhouse-connect client behind a lock (chDB is not re-entrant), used in
     one database. Stores of other databases can share the client
-    (``in_database``): each call names its store's database."""
+    (``in_database``): each call names its store's database. ``connect`` makes
+    another client of the same engine (``reader``)."""
 
     def __init__(
-        self, client: Any, database: str, lock: threading.Lock | None = None
+        self,
+        client: Any,
+        database: str,
+        lock: threading.Lock | None = None,
+        connect: Callable[[], Any] | None = None,
     ) -> None:
         self._client = client
         self._lock = lock or threading.Lock()
+        self._connect = connect
         self.database = database
         with self._lock:
             client.command(f"CREATE DATABASE IF NOT EXISTS `{database}`")
@@ -33,11 +40,21 @@ class Store:
         """A store of ``database`` (created if missing) on the same client."""
         return Store(self._client, database, self._lock)
 
+    def reader(self) -> Store:
+        """The same database on a client and lock of its own, so that queries run
+        beside this store's inserts instead of waiting behind them (two chDB
+        clients of one directory query and insert at once in one process); this
+        store itself where it cannot make another client."""
+        if self._connect is None:
+            return self
+        return Store(self._connect(), self.database)
+
     @classmethod
     def embedded(cls, directory: Path, database: str) -> Store:
         directory.mkdir(parents=True, exist_ok=True)
-        client = clickhouse_connect.get_client(dsn=f"chdb://{directory.resolve()}")
-        return cls(client, database)
+        dsn = f"chdb://{directory.resolve()}"
+        connect = partial(clickhouse_connect.get_client, dsn=dsn)
+        return cls(connect(), database, connect=connect)
 
     @classmethod
     def server(
@@ -50,10 +67,15 @@ class Store:
         database: str,
         secure: bool,
     ) -> Store:
-        client = clickhouse_connect.get_client(
-            host=host, port=port, username=user, password=password, secure=secure
+        connect = partial(
+            clickhouse_connect.get_client,
+            host=host,
+            port=port,
+            username=user,
+            password=password,
+            secure=secure,
         )
-        return cls(client, database)
+        return cls(connect(), database, connect=connect)
 
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
         with self._lock:

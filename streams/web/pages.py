@@ -79,6 +79,8 @@ class Served(Protocol):
     @property
     def store(self) -> Store: ...
     @property
+    def reader(self) -> Store: ...
+    @property
     def plan(self) -> Plan: ...
     @property
     def failure(self) -> BaseException | None: ...
@@ -87,6 +89,7 @@ class Served(Protocol):
     @property
     def hot(self) -> Counted: ...
     async def in_io(self, fn: Any, *args: Any) -> Any: ...
+    async def in_read_io(self, fn: Any, *args: Any) -> Any: ...
 
 
 def board_html() -> bytes:
@@ -198,7 +201,7 @@ def _operations(quotaflow: Served) -> None:
 
 def _views(quotaflow: Served) -> None:
     """The shared views: leaderboards, attainment, heatmap, forecasts, budget."""
-    app, store, io = quotaflow.app, quotaflow.store, quotaflow.in_io
+    app, store, io = quotaflow.app, quotaflow.reader, quotaflow.in_read_io
     guarded = _guard(quotaflow)
 
     @app.page("/api/leaderboard")
@@ -287,7 +290,7 @@ def _views(quotaflow: Served) -> None:
 
 def _targets(quotaflow: Served) -> None:
     """The target tree's audit view."""
-    app, store, io = quotaflow.app, quotaflow.store, quotaflow.in_io
+    app, store, io = quotaflow.app, quotaflow.reader, quotaflow.in_read_io
     guarded = _guard(quotaflow)
 
     @app.page("/api/targets/changes")
@@ -305,7 +308,7 @@ def _targets(quotaflow: Served) -> None:
 
 def _records(quotaflow: Served) -> None:
     """Records of one rep or of the worker: statements, points, dead letters."""
-    app, store, io = quotaflow.app, quotaflow.store, quotaflow.in_io
+    app, store, io = quotaflow.app, quotaflow.reader, quotaflow.in_read_io
     guarded = _guard(quotaflow)
 
     @app.page("/api/dead-letters")

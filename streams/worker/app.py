@@ -89,6 +89,10 @@ class QuotaFlowApp:
         self.metrics = Metrics()
         # chDB calls block; one thread keeps them off the event loop and in order.
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse")
+        # The board's queries have a client and a thread of their own: they never
+        # wait behind the stream's writes.
+        self.reader = store.reader()
+        self._reads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="queries")
         self.app = faust_app(settings)
         raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
         self.other_topics = self.app.topic(*topics.REP_OR_GLOBAL, **raw)
@@ -188,6 +192,10 @@ class QuotaFlowApp:
     async def in_io(self, fn: Any, *args: Any) -> Any:
         """Run a ClickHouse call on the store's one thread, off the loop."""
         return await asyncio.get_running_loop().run_in_executor(self._io, fn, *args)
+
+    async def in_read_io(self, fn: Any, *args: Any) -> Any:
+        """Run a ClickHouse query on the reader's thread, off the loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._reads, fn, *args)
 
     async def _in_thread(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
@@ -361,6 +369,9 @@ class QuotaFlowApp:
         self.hot.stop(_STOP_HOT_SECONDS)
         self._forwards.flush(5)
         self._io.shutdown(wait=True)
+        self._reads.shutdown(wait=True)
+        if self.reader is not self.store:
+            self.reader.close()
         self.hot.checkpoints.close()
 
 

@@ -4,6 +4,7 @@ say otherwise, none of faust's own pages, security headers on every answer."""
 from __future__ import annotations
 
 import socket
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -93,3 +94,21 @@ def test_every_answer_carries_the_security_headers(
     assert "frame-ancestors 'none'" in policy
     if path.startswith("/api/"):
         assert headers["Cache-Control"] == "no-store"
+
+
+def test_board_queries_do_not_wait_behind_the_streams_writes(
+    worker: QuotaFlowApp, settings: Settings
+) -> None:
+    """The writer's client is held (as by a long insert): the board's queries go
+    through a client and a thread of their own and still answer."""
+    assert worker.reader is not worker.store
+    held = worker.store._lock  # what every insert takes
+    assert held.acquire(timeout=10)
+    try:
+        started = time.monotonic()
+        status, _ = _answer(settings.web_port, "/api/leaderboard", admin_of(settings))
+        waited = time.monotonic() - started
+    finally:
+        held.release()
+    assert status == 200
+    assert waited < 5  # behind the writes it would wait for the lock, for good
