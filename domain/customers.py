@@ -98,4 +98,7 @@ def _judged(
 
 def _first(buyers: Iterable[Buyer]) -> Buyer | None:
     """The first deal not cancelled."""
-    return next((b for b in buyers if not b.cancelled), None)
+    for buyer in buyers:
+        if not buyer.cancelled:
+            return buyer
+    return None

@@ -4,7 +4,9 @@ deal waits for it."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import datetime, timedelta
+from itertools import islice
 
 from domain.booking import book, points_draft
 from domain.dealstate import (
@@ -82,9 +84,11 @@ def forfeit_late(world: World, deal_id: str, source: Source) -> tuple[World, Lin
     if rule is None or record.forfeited_by is not None or record.cancelled:
         return world, ()
     due = record.closed.payment_due_at
+    # ``closes`` is in date order: only those from the deal's own date on count.
+    later = islice(world.closes, bisect_left(world.closes, (source.at,)), None)
     found = next(
-        ((at, event_id) for at, event_id in world.closes
-         if at >= source.at and (at - due).days >= rule.forfeit_after_days
+        ((at, event_id) for at, event_id in later
+         if (at - due).days >= rule.forfeit_after_days
          and not _paid_in_full(record, by=at)),
         None,
     )  # fmt: skip

@@ -55,8 +55,6 @@ Handler = Callable[..., Awaitable[Any]]
 class Counted(Protocol):
     @property
     def changes(self) -> int: ...
-    @property
-    def stopped_partitions(self) -> list[str]: ...
 
 
 class Failing(Protocol):
@@ -88,6 +86,8 @@ class Served(Protocol):
     def changes(self) -> int: ...
     @property
     def hot(self) -> Counted: ...
+    @property
+    def stopped_partitions(self) -> list[str]: ...
     async def in_io(self, fn: Any, *args: Any) -> Any: ...
     async def in_read_io(self, fn: Any, *args: Any) -> Any: ...
 
@@ -176,7 +176,7 @@ def _operations(quotaflow: Served) -> None:
         if failing:
             # A ClickHouse write is being retried: batches wait, nothing is lost.
             body["clickhouse"] = "retrying"
-        stopped = quotaflow.hot.stopped_partitions
+        stopped = quotaflow.stopped_partitions
         if stopped:
             # Offset regression: the worker runs on, without those partitions.
             body["stopped_partitions"] = stopped

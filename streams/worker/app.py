@@ -334,6 +334,13 @@ class QuotaFlowApp:
             self.metrics.write_rows.observe(len(lines))
             self.changes += 1
 
+    @property
+    def stopped_partitions(self) -> list[str]:
+        """The partitions stopped by an offset regression, described (the hot
+        path's and the agents')."""
+        agents = [found.describe() for found in self._lag.stopped.values()]
+        return [*self.hot.stopped_partitions, *agents]
+
     async def _measure_lag(self) -> None:
         self._lag.measure(self.app.consumer)
 

@@ -1,7 +1,8 @@
-"""Offset regression (issue 14 item 5): the ``deals`` topic deleted and recreated
-under a running worker hands out offsets it has applied already. The worker stops
-that partition instead of skipping the new messages as replays: the alert metric
-and ``/health`` say so, and nothing is booked twice or guessed."""
+"""Offset regression (issue 14 item 5): the ``deals`` topic (the hot path's) and the
+``targets`` topic (a faust agent's) deleted and recreated under a running worker
+hand out offsets it has applied already. The worker stops those partitions instead
+of skipping the new messages as replays: the alert metric and ``/health`` say so,
+and nothing is booked twice or guessed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
@@ -18,10 +20,11 @@ from projections.store import Store
 from streams.bench.generator import sample_events
 from streams.infra.embedded import BrokerProcess
 from streams.infra.settings import EmbeddedBroker
-from streams.infra.topics import DEALS, TopicSpec, ensure_topics
+from streams.infra.topics import DEALS, TARGETS, TopicSpec, ensure_topics
 from streams.worker.app import QuotaFlowApp
 from streams.worker.lifecycle import WorkerThread
-from tests.integration.conftest import fetch, settings_on, unique, wait_for
+from tests.factories import quota_event
+from tests.integration.conftest import fetch, routed, settings_on, unique, wait_for
 from tests.integration.test_stream_equals_simulate import booked, publish, simulated
 
 pytestmark = pytest.mark.integration
@@ -56,17 +59,22 @@ def test_a_topic_recreated_under_the_worker_stops_its_partitions_and_books_nothi
     producer = Producer(own.confluent_config())
     with WorkerThread(lambda: QuotaFlowApp(own, store, plan)):
         publish(producer, first)
+        # A low-rate topic too, read by a faust agent: a target on each partition.
+        _targets(producer, before)
         wait_for(lambda: booked(store, before) == expected, timeout=120, every=0.5,
                  what="the first deals booked")  # fmt: skip
-        for done in admin.delete_topics([DEALS]).values():
+        wait_for(lambda: routed(own, TARGETS) == PARTITIONS, timeout=60,
+                 what="the targets routed")  # fmt: skip
+        for done in admin.delete_topics([DEALS, TARGETS]).values():
             done.result(30)
-        wait_for(lambda: DEALS not in admin.list_topics(timeout=10).topics,
-                 timeout=30, what="the deals topic gone")  # fmt: skip
-        ensure_topics(admin, [TopicSpec(DEALS, PARTITIONS)])
+        wait_for(lambda: not _listed(admin, DEALS, TARGETS), timeout=30,
+                 what="the topics gone")  # fmt: skip
+        ensure_topics(admin, [TopicSpec(t, PARTITIONS) for t in (DEALS, TARGETS)])
         # Empty again: each partition's end is below what the worker applied, which
-        # the lag measurement (every 5 s) notices before any message comes.
-        wait_for(lambda: _regressions(own.web_port) >= PARTITIONS, timeout=60,
-                 every=0.5, what="both deals partitions stopped")  # fmt: skip
+        # the lag measurements (every 5 s) notice before any message comes.
+        wait_for(lambda: _regressions(own.web_port) >= 2 * PARTITIONS, timeout=60,
+                 every=0.5, what="deals and targets stopped")  # fmt: skip
+        _targets(producer, after)
         # New deals at offsets the worker applied already: not taken for replays,
         # not applied either.
         second = [e for e in sample_events(200, seed=37, prefix=after)
@@ -74,9 +82,22 @@ def test_a_topic_recreated_under_the_worker_stops_its_partitions_and_books_nothi
         publish(producer, second)
         health = json.loads(fetch(own.web_port, "/health"))
         assert health["live"] is True
-        stopped = health["stopped_partitions"]
-        assert len(stopped) == PARTITIONS
-        assert all(found.startswith(f"{DEALS}/") for found in stopped), stopped
+        stopped = sorted(found.split("/")[0] for found in health["stopped_partitions"])
+        assert stopped == [DEALS] * PARTITIONS + [TARGETS] * PARTITIONS
         assert booked(store, before) == expected  # nothing booked twice
         assert booked(store, after) == {}  # nothing guessed
-        assert _regressions(own.web_port) == PARTITIONS  # each stopped once
+        assert routed(own, TARGETS) == PARTITIONS  # the new targets neither
+        assert _regressions(own.web_port) == 2 * PARTITIONS  # each stopped once
+
+
+def _listed(admin: AdminClient, *names: str) -> set[str]:
+    return set(names) & set(admin.list_topics(timeout=10).topics)
+
+
+def _targets(producer: Producer, prefix: str) -> None:
+    """A company target on each partition of ``targets``."""
+    for partition in range(PARTITIONS):
+        event = quota_event(f"{prefix}CO{partition}", "company", None, "2031", "1000",
+                            "2031-01-01T00:00:00+08:00")  # fmt: skip
+        producer.produce(TARGETS, orjson.dumps(event), partition=partition)
+    producer.flush(10)

@@ -224,7 +224,7 @@ def test_a_worker_restarted_on_its_rocksdb_table_goes_on_from_its_snapshots(
             what="the first worker's snapshot rounds",
         )
         assert (own.data_dir / "faust").exists()
-    caplog.set_level(logging.INFO, logger="streams.state.partitions")
+    caplog.set_level(logging.INFO, logger="streams.state.recovery")
     publish(Producer(own.confluent_config()), events[3_000:])
     with WorkerThread(lambda: QuotaFlowApp(own, store, plan)):
         wait_for(
