@@ -66,6 +66,7 @@ def bench_stream(  # noqa: PLR0913, PLR0917 - the figures' knobs
     rate: float = 0,
     seconds: float = 0,
     reps: int = 1_000,
+    plan_file: Path = Path("examples/plans/reference.yaml"),
 ) -> dict[str, float | None]:
     """One run on the same topics: the raw consume ceiling over a backlog of
     ``count`` events, the worker's end-to-end rate over it, then (with ``rate`` and
@@ -82,6 +83,7 @@ def bench_stream(  # noqa: PLR0913, PLR0917 - the figures' knobs
         batch_size=batch_size,
         web_port=free_port(),
         store="rocksdb://",
+        plan_file=plan_file,
     )
     live = int(rate * seconds)
     restart = max(1_000, count // 100)

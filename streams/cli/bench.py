@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -14,7 +14,7 @@ from streams.bench.fold import DEFAULT_REPS, bench_fold
 from streams.bench.query import bench_query
 from streams.bench.stream import bench_stream
 from streams.cli.options import configure_logging
-from streams.infra.runtime import load_plan
+from streams.infra.runtime import PlanFileError, load_plan
 from streams.infra.settings import EmbeddedBroker
 
 bench_cli = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
@@ -43,13 +43,15 @@ def bench_fold_command(
             seed,
             progress=lambda text: typer.echo(f"bench fold: {text}", err=True),
         )
+    except PlanFileError as exc:
+        _plan_missing(exc)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--events") from exc
     typer.echo(json.dumps({k: round(v, 1) for k, v in figures.items()}))
 
 
 @bench_cli.command("stream")
-def bench_stream_command(
+def bench_stream_command(  # noqa: PLR0913, PLR0917 - the command's options
     events: Annotated[int, typer.Option(help="How many sample events.")] = 20_000,
     partitions: Annotated[int, typer.Option(help="Partitions per topic.")] = 6,
     broker: Annotated[
@@ -65,10 +67,17 @@ def bench_stream_command(
     reps: Annotated[
         int, typer.Option(min=1, help="Reps of the generated year.")
     ] = 1_000,
+    plan: Annotated[Path, typer.Option(help="Plan file.")] = Path(
+        "examples/plans/reference.yaml"
+    ),
 ) -> None:
     """Raw consume ceiling, events/s end to end (topics -> worker -> ClickHouse),
     latency at a sustained rate, and a restart's recovery, on embedded engines."""
     configure_logging(verbose=False)
+    try:
+        load_plan(plan)  # a missing plan says so before the engines start
+    except PlanFileError as exc:
+        _plan_missing(exc)
     with tempfile.TemporaryDirectory(prefix="quotaflow-bench-") as data_dir:
         figures = bench_stream(
             events,
@@ -80,8 +89,17 @@ def bench_stream_command(
             rate,
             seconds,
             reps,
+            plan.resolve(),
         )
     typer.echo(json.dumps(figures))
+
+
+def _plan_missing(exc: PlanFileError) -> NoReturn:
+    """One sentence, not a traceback: the default plan is relative to the
+    project's directory."""
+    typer.secho(f"{exc} (run from the project directory, or pass --plan)",
+                fg=typer.colors.RED, err=True)  # fmt: skip
+    raise typer.Exit(2) from exc
 
 
 @bench_cli.command("query")

@@ -1,12 +1,16 @@
 """`quotaflow bench query` at a tiny size: it fills what was asked and times the
-three queries the API serves. The figures themselves are never asserted."""
+three queries the API serves. The figures themselves are never asserted. And what
+every bench says when its plan is not where it looks."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,3 +49,22 @@ def test_bench_query_refuses_a_directory_that_holds_something(tmp_path: Path) ->
     assert result.returncode == 2
     assert "is not empty" in result.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.parametrize("bench", ["fold", "stream"])
+def test_a_bench_without_its_plan_says_so_in_one_sentence(
+    bench: str, tmp_path: Path
+) -> None:
+    """Run from another directory, the default plan is not found: one sentence and
+    exit 2, not a traceback, and no engine started."""
+    result = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "bench", bench, "--events", "100"],
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "cannot read plan file examples/plans/reference.yaml: No such file or "
+        "directory (run from the project directory, or pass --plan)"
+    ]
