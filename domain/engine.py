@@ -163,10 +163,8 @@ def _known(
 def is_new(world: World, event: Event) -> bool:
     """Whether ``world`` has applied neither ``event``'s id nor the fact it states
     (``evolve`` would judge it rather than take it as a repeat or a conflict)."""
-    if event_key(event.event_id) in world.seen:
-        return False
-    fact = fact_of(event)
-    return fact is None or fact.key not in world.facts
+    key, digest = event_key(event.event_id), event_digest(event)
+    return _known(world, event, key, digest, fact_of(event)) is None
 
 
 def _awards_again(
