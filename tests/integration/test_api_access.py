@@ -71,8 +71,10 @@ def team(
     for rep, team_id in ((ana, east), (bo, east), (cy, west)):
         hire = hire_event(rep, team_id, "east", AT)
         send(producer, ORG, rep.encode(), orjson.dumps(hire))
+        # A customer of its own: each deal is that customer's first (SPEC §9).
         deal = deal_event(event_id=unique("e"), deal_id=unique("D"), rep_id=rep,
-                          amount="100000.00", occurred_at="2034-02-01T09:00:00+08:00",
+                          customer_id=unique("C"), amount="100000.00",
+                          occurred_at="2034-02-01T09:00:00+08:00",
                           payment_due_at="2034-12-31T00:00:00+08:00",
                           splits=[{"rep_id": rep, "share": "1"}])  # fmt: skip
         send(producer, DEALS, deal["deal_id"].encode(), orjson.dumps(deal))
