@@ -54,20 +54,21 @@ def publish(producer: Producer, events: list[Message]) -> None:
     producer.flush(60)
 
 
-# The suite's 300 s per test is too short for 50,000 events under coverage tracing on
-# two cores (about 5 minutes); the test's own wait is the limit that matters.
-@pytest.mark.timeout(700)
-def test_50000_generated_events_book_exactly_the_totals_simulate_computes(
+# 20,000 events keep every sample rep selling under the suite's 15-minute budget (50,000
+# took two of those minutes); the kill drill (README) runs 200,000. The suite's 300 s
+# per test is short under coverage tracing on two cores: the test's own wait bounds it.
+@pytest.mark.timeout(500)
+def test_20000_generated_events_book_exactly_the_totals_simulate_computes(
     worker: QuotaFlowApp, producer: Producer, store: Store, plan: Plan
 ) -> None:
     prefix = unique("sim") + "-"
-    events = sample_events(50_000, seed=5, prefix=prefix)
+    events = sample_events(20_000, seed=5, prefix=prefix)
     expected = simulated(plan, events)
     assert len(expected) == 40  # every sample rep sold something
     publish(producer, events)
     wait_for(
         lambda: booked(store, prefix) == expected,
-        timeout=600,
+        timeout=420,
         every=2,
         what="the stream's per-rep totals to equal simulate's",
     )
