@@ -72,6 +72,11 @@ _CHAINS: Mapping[str, tuple[str, str]] = {
     "RepLeft": ("org", "rep_id"),
     "ActivityLogged": ("activities", "rep_id"),
     "PointsRedeemed": ("activities", "rep_id"),
+    "StatementApproved": ("activities", "rep_id"),
+    "AdjustmentBooked": ("activities", "rep_id"),
+    "InquiryRaised": ("activities", "rep_id"),
+    "InquiryAnswered": ("activities", "rep_id"),
+    "PlanAcknowledged": ("activities", "rep_id"),
     "CollaborationConfirmed": ("activities", "helper_rep_id"),
     "PlanPublished": ("plans", "plan_id"),
 }

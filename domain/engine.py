@@ -18,15 +18,20 @@ from domain.closing import close_period
 from domain.deals import amend, cancel, close
 from domain.events import (
     ActivityLogged,
+    AdjustmentBooked,
     CollaborationConfirmed,
     CustomerSeen,
     DealAmended,
     DealCancelled,
     DealClosed,
     Event,
+    InquiryAnswered,
+    InquiryRaised,
     NominationMade,
     PaymentReceived,
     PeriodClosed,
+    PeriodLocked,
+    PlanAcknowledged,
     PlanPublished,
     PointsRedeemed,
     ProposalAdopted,
@@ -37,12 +42,22 @@ from domain.events import (
     RepMoved,
     SatisfactionRecorded,
     SpiffAnnounced,
+    StatementApproved,
     TargetsConfirmed,
 )
 from domain.frozen import updated
 from domain.naturalkeys import Fact, fact_of
 from domain.newcustomers import see_customer
 from domain.payments import pay, score
+from domain.payout import (
+    acknowledge_plan,
+    adjust,
+    answer_inquiry,
+    approve_statement,
+    into_open_periods,
+    lock_period,
+    raise_inquiry,
+)
 from domain.people import (
     adopt_proposal,
     confirm_collaboration,
@@ -128,6 +143,8 @@ def evolve(
         return world, Step(rejected=(Rejection(event.event_id, exc.code, exc.reason),))
     after, step = _awards_again(world, after, event, step, deferred)
     after, step = _follow_ups(after, step, Source(event.event_id, event.occurred_at))
+    if after.locked and step.lines:
+        step = step._replace(lines=into_open_periods(step.lines, after.locked))
     seen = after.seen.set(key, digest)
     facts = after.facts if fact is None else after.facts.set(fact.key, fact.content)
     if after is world:
@@ -213,9 +230,15 @@ Handler = Callable[[World, Any], tuple[World, Lines]]
 _STEPS: Mapping[type, Callable[[World, Any], tuple[World, Step]]] = {
     PeriodClosed: close_period,
     QuotaAssigned: assign_target,
+    StatementApproved: approve_statement,
+    PeriodLocked: lock_period,
+    AdjustmentBooked: adjust,
+    InquiryRaised: raise_inquiry,
+    InquiryAnswered: answer_inquiry,
+    PlanAcknowledged: acknowledge_plan,
 }
 """Handlers whose step says more than lines (awards' candidates, refusals of the
-targets that waited for the one placed)."""
+targets that waited for the one placed, the payout cycle's records)."""
 _HANDLERS: Mapping[type, Handler] = {
     DealClosed: close,
     DealAmended: amend,

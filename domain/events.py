@@ -385,6 +385,76 @@ class PeriodClosed(Envelope):
     period: Annotated[str, Field(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")]
 
 
+Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+"""A pay period: statements, approvals and locks are monthly."""
+Words = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class StatementApproved(Envelope):
+    """A manager approves a rep's statement of a closed pay period (topic
+    ``activities``, key ``rep_id``): draft -> approved."""
+
+    event_type: Literal["StatementApproved"]
+    rep_id: Identifier
+    period: Month
+    approved_by: Identifier
+
+
+class PeriodLocked(Envelope):
+    """Finance locks a closed pay period (topic ``control``): approved -> locked.
+    A line booked after it that falls in the period goes to the next open one."""
+
+    event_type: Literal["PeriodLocked"]
+    period: Month
+    locked_by: Identifier
+
+
+class AdjustmentBooked(Envelope):
+    """An admin's manual adjustment of a rep's money, with its approver (topic
+    ``activities``, key ``rep_id``); it may answer an inquiry or correct a line."""
+
+    event_type: Literal["AdjustmentBooked"]
+    adjustment_id: Identifier
+    rep_id: Identifier
+    amount: MoneyAmount
+    currency: CurrencyCode
+    reason: Words
+    booked_by: Identifier
+    approved_by: Identifier
+    inquiry_id: Identifier | None = None
+    line_id: Identifier | None = None
+
+
+class InquiryRaised(Envelope):
+    """A rep questions a line of their statement (topic ``activities``)."""
+
+    event_type: Literal["InquiryRaised"]
+    inquiry_id: Identifier
+    rep_id: Identifier
+    line_id: Identifier
+    question: Words
+
+
+class InquiryAnswered(Envelope):
+    """A manager answers a rep's inquiry, with an adjustment or without."""
+
+    event_type: Literal["InquiryAnswered"]
+    inquiry_id: Identifier
+    rep_id: Identifier
+    answered_by: Identifier
+    answer: Words
+    adjustment_id: Identifier | None = None
+
+
+class PlanAcknowledged(Envelope):
+    """A rep acknowledges the plan version they are paid under."""
+
+    event_type: Literal["PlanAcknowledged"]
+    rep_id: Identifier
+    plan_id: Identifier
+    version: int = Field(ge=1)
+
+
 Event = Annotated[
     DealClosed
     | DealAmended
@@ -405,7 +475,13 @@ Event = Annotated[
     | PointsRedeemed
     | NominationMade
     | ProposalAdopted
-    | PeriodClosed,
+    | PeriodClosed
+    | StatementApproved
+    | PeriodLocked
+    | AdjustmentBooked
+    | InquiryRaised
+    | InquiryAnswered
+    | PlanAcknowledged,
     Field(discriminator="event_type"),
 ]
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
@@ -418,6 +494,8 @@ CURRENT_VERSIONS: Mapping[str, int] = dict.fromkeys(
         "RepHired", "RepMoved", "RepLeft", "SpiffAnnounced", "ActivityLogged",
         "CollaborationConfirmed", "PointsRedeemed", "NominationMade",
         "ProposalAdopted", "PeriodClosed", "TargetsConfirmed", "CustomerSeen",
+        "StatementApproved", "PeriodLocked", "AdjustmentBooked", "InquiryRaised",
+        "InquiryAnswered", "PlanAcknowledged",
     ),
     1,
 )  # fmt: skip

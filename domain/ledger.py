@@ -74,6 +74,16 @@ class LedgerLine:
     # Of a payable line, the part the payment-speed premium added (×1.10 of a fast
     # payment): money beyond what was earned, which the budget accrues.
     premium: Decimal = Decimal(0)
+    # The pay period whose statement carries the line, when it is not the month of
+    # ``occurred_at``: that month was locked before the line was booked, so the line
+    # goes to the next open one (``domain.payout``).
+    pay_period: str = ""
+
+    @property
+    def statement_period(self) -> str:
+        """The pay period (month) whose statement carries the line."""
+        at = self.occurred_at
+        return self.pay_period or f"{at.year}-{at.month:02d}"
 
     @property
     def formula(self) -> str:
@@ -126,3 +136,24 @@ def line_as_json(line: LedgerLine) -> dict[str, Any]:
         sequence=line.sequence,
     )
     return cast(dict[str, Any], _LINE.dump_python(values, mode="json"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PayoutRecord:
+    """A step of the payout cycle that books no money by itself: a statement approved,
+    a period locked, an adjustment, an inquiry raised or answered, a plan
+    acknowledged. Who did it and when, for the statement and its audit trail."""
+
+    kind: Literal[
+        "approved", "locked", "adjusted", "inquiry", "answered", "acknowledged"
+    ]
+    rep_id: str  # "" for a period lock, which is everyone's
+    period: str  # the pay period, "" where none applies
+    by: str
+    occurred_at: datetime
+    event_id: str
+    # What it refers to: the line or inquiry questioned, answered or adjusted, or
+    # the plan version acknowledged.
+    ref: str = ""
+    text: str = ""
+    amount: Decimal = Decimal(0)

@@ -10,7 +10,8 @@ Types whose handler already knows its fact are left to it: a deal by its
 ``deal_id`` (a second close with the same terms counts once), a payment by its
 ``payment_id``, its cancellation (a second one changes nothing) and amendments (the
 same terms again book no difference), a plan by id and version, a target by node
-and period, a period close by its period.
+and period, a period close by its period, an adopted proposal by its ``proposal_id``
+(sent again with ``approved_by``, it is the proposal's approval: ``domain.people``).
 """
 
 from __future__ import annotations
@@ -20,17 +21,22 @@ from typing import Any
 
 from domain.events import (
     ActivityLogged,
+    AdjustmentBooked,
     CollaborationConfirmed,
     Event,
+    InquiryAnswered,
+    InquiryRaised,
     NominationMade,
+    PeriodLocked,
+    PlanAcknowledged,
     PointsRedeemed,
-    ProposalAdopted,
     QuotaAdjusted,
     RepHired,
     RepLeft,
     RepMoved,
     SatisfactionRecorded,
     SpiffAnnounced,
+    StatementApproved,
 )
 from domain.world import event_key, fact_digest
 
@@ -48,7 +54,6 @@ _KEYS: Mapping[type, Callable[[Any], str | None]] = {
     CollaborationConfirmed: lambda e: f"collaboration {e.collaboration_id}",
     PointsRedeemed: lambda e: f"redemption {e.redemption_id}",
     NominationMade: lambda e: f"nomination {e.nomination_id}",
-    ProposalAdopted: lambda e: f"proposal {e.proposal_id}",
     SatisfactionRecorded: _satisfaction,
     SpiffAnnounced: lambda e: f"SPIFF {e.spiff_id}",
     # An adjustment has no id of its own: the same change at the same moment is
@@ -60,6 +65,14 @@ _KEYS: Mapping[type, Callable[[Any], str | None]] = {
     RepHired: lambda e: f"hiring of {e.rep_id} on {e.hired_at.isoformat()}",
     RepMoved: lambda e: f"move of {e.rep_id} at {e.occurred_at.isoformat()}",
     RepLeft: lambda e: f"departure of {e.rep_id} at {e.occurred_at.isoformat()}",
+    StatementApproved: lambda e: f"approval of {e.rep_id}'s statement for {e.period}",
+    PeriodLocked: lambda e: f"lock of {e.period}",
+    AdjustmentBooked: lambda e: f"adjustment {e.adjustment_id}",
+    InquiryRaised: lambda e: f"inquiry {e.inquiry_id}",
+    InquiryAnswered: lambda e: f"answer to inquiry {e.inquiry_id}",
+    PlanAcknowledged: lambda e: (
+        f"acknowledgement of {e.plan_id} v{e.version} by {e.rep_id}"
+    ),
 }
 """The natural key of each type the fold recognises here, as a reason names it."""
 

@@ -16,6 +16,7 @@ from domain.events import (
     RepMoved,
 )
 from domain.frozen import updated
+from domain.money import format_money
 from domain.points import (
     PointsLine,
     points_for_activity,
@@ -163,8 +164,13 @@ def nominate(world: World, event: NominationMade) -> tuple[World, Lines]:
 
 
 def adopt_proposal(world: World, event: ProposalAdopted) -> tuple[World, Lines]:
-    """Innovation award: an adopted proposal waits for its period's close (the same
-    ``proposal_id`` again is one fact: ``domain.naturalkeys``)."""
+    """Innovation award: an adopted proposal waits for its period's close.
+
+    The handler knows its fact by ``proposal_id``. The approval comes as the same
+    proposal sent again with ``approved_by`` (often from the approval system, later):
+    it approves the waiting proposal, and a closed period's awards are made again.
+    The same proposal again (approved or not) changes nothing; other terms, or
+    another approver, are a conflict."""
     proposal = InnovationProposal(
         proposal_id=event.proposal_id,
         rep_id=event.rep_id,
@@ -173,4 +179,25 @@ def adopt_proposal(world: World, event: ProposalAdopted) -> tuple[World, Lines]:
         adopted=True,
         approved_by=event.approved_by,
     )
-    return updated(world, proposals=(*world.proposals, proposal)), ()
+    proposals = world.proposals
+    at = next(
+        (n for n, p in enumerate(proposals) if p.proposal_id == event.proposal_id),
+        None,
+    )
+    if at is None:
+        return updated(world, proposals=(*proposals, proposal)), ()
+    known = proposals[at]
+    terms = (known.rep_id, known.period, known.measured_uplift)
+    if terms != (proposal.rep_id, proposal.period, proposal.measured_uplift):
+        uplift = format_money(known.measured_uplift)
+        msg = f"proposal {known.proposal_id} was already recorded with other terms "
+        msg += f"(rep {known.rep_id}, {known.period}, uplift {uplift})"
+        raise Refused("conflict", msg)
+    if proposal.approved_by is None or proposal.approved_by == known.approved_by:
+        return world, ()  # the same proposal again
+    if known.approved_by is not None:
+        msg = f"proposal {known.proposal_id} was already approved by "
+        msg += f"{known.approved_by}, not {proposal.approved_by}"
+        raise Refused("conflict", msg)
+    approved = (*proposals[:at], proposal, *proposals[at + 1 :])
+    return updated(world, proposals=approved), ()

@@ -89,6 +89,8 @@ class RepState:
     # Points clawed back beyond the balance, repaid from points earned later
     # (``domain.pointsdebt``).
     points_debt: Decimal = ZERO
+    # Inquiries the rep raised that no one has answered yet (``domain.payout``).
+    inquiries: tuple[str, ...] = ()
 
     def revenue_in(self, period: str) -> Decimal:
         return self.revenue.get(period, ZERO)

@@ -29,7 +29,7 @@ from domain.events import (
     Split,
 )
 from domain.frozen import updated
-from domain.ledger import LedgerLine
+from domain.ledger import LedgerLine, PayoutRecord
 from domain.plan import Plan, SpiffWindow
 from domain.pmap import PMap
 from domain.rep import RepState
@@ -56,6 +56,8 @@ class Step(NamedTuple):
     alerts: tuple[BudgetAlert, ...] = ()
     candidates: tuple[PromotionCandidate, ...] = ()
     withheld: tuple[Withheld, ...] = ()
+    # Steps of the payout cycle (approvals, locks, adjustments, inquiries).
+    records: tuple[PayoutRecord, ...] = ()
 
     @property
     def refused(self) -> bool:
@@ -269,6 +271,8 @@ class World:
     nominations: tuple[Nomination, ...] = ()
     proposals: tuple[InnovationProposal, ...] = ()
     closed_periods: tuple[str, ...] = ()
+    # Pay periods (months) finance has locked: no line is booked into them after.
+    locked: tuple[str, ...] = ()
     # Every close applied, (its date, its event id) in date order: a deal that
     # arrives after a close that would have forfeited its commission is forfeited
     # as of that close (SPEC §9).

@@ -17,15 +17,20 @@ import orjson
 
 from domain.events import (
     ActivityLogged,
+    AdjustmentBooked,
     CollaborationConfirmed,
     DealAmended,
     DealCancelled,
     DealClosed,
     Event,
+    InquiryAnswered,
+    InquiryRaised,
     InvalidEvent,
     NominationMade,
     PaymentReceived,
     PeriodClosed,
+    PeriodLocked,
+    PlanAcknowledged,
     PlanPublished,
     PointsRedeemed,
     ProposalAdopted,
@@ -35,6 +40,7 @@ from domain.events import (
     RepMoved,
     SatisfactionRecorded,
     SpiffAnnounced,
+    StatementApproved,
     TargetsConfirmed,
 )
 from streams.infra.topics import (
@@ -81,8 +87,18 @@ GLOBAL: dict[str, tuple[type, ...]] = {
     TARGETS: (QuotaAssigned, TargetsConfirmed),  # QuotaAdjusted is a QuotaAssigned
     ORG: (RepHired, RepMoved, RepLeft),
     ACTIVITIES: (NominationMade, ProposalAdopted),
-    CONTROL: (PeriodClosed,),
+    CONTROL: (PeriodClosed, PeriodLocked),
 }
+# What the activities topic carries for one rep's world (key ``rep_id``).
+REP_ACTIVITIES = (
+    ActivityLogged,
+    PointsRedeemed,
+    StatementApproved,
+    AdjustmentBooked,
+    InquiryRaised,
+    InquiryAnswered,
+    PlanAcknowledged,
+)
 
 
 # What each deal-keyed topic carries (EVENTS.md): a payment sent as a deal, or a
@@ -104,7 +120,7 @@ def owner_partition(rep_id: str, partitions: int) -> int:
 def destination(event: Event, topic: str) -> str:
     """Whose world folds an event of ``plans``, ``targets``, ``org`` or
     ``activities``: one rep's (its id), or every rep's (``BROADCAST``)."""
-    if topic == ACTIVITIES and isinstance(event, ActivityLogged | PointsRedeemed):
+    if topic == ACTIVITIES and isinstance(event, REP_ACTIVITIES):
         return event.rep_id
     if topic == ACTIVITIES and isinstance(event, CollaborationConfirmed):
         return event.helper_rep_id  # the points are the helper's

@@ -324,7 +324,8 @@ def test_a_late_cancellation_and_proposal_true_up_the_quarters_awards(
 ) -> None:
     """SPEC §9 on the stream: after the quarter's awards are made from every
     partition's share, a cancelled deal of the quarter and a proposal dated in it
-    send new shares, and the awards are made again: each stage equals simulate."""
+    send new shares, and the awards are made again: each stage equals simulate. The
+    proposal comes unapproved, then approved (the innovation award follows)."""
     year = "2036"
     at, quarter = f"{year}-01-01T00:00:00+08:00", f"{year}-Q1"
     publish = _plan(year)
@@ -362,10 +363,12 @@ def test_a_late_cancellation_and_proposal_true_up_the_quarters_awards(
                        period=quarter)  # fmt: skip
     cancel = envelope("DealCancelled", unique("x"), f"{year}-04-10T00:00:00+08:00",
                       deal_id=sales[0]["deal_id"], reason="lost")  # fmt: skip
-    proposal = envelope("ProposalAdopted", unique("pa"),
+    adoption = envelope("ProposalAdopted", unique("pa"),
                         f"{year}-04-12T00:00:00+08:00", proposal_id=unique("P"),
-                        rep_id=b, period=quarter, measured_uplift="200000",
-                        approved_by="CFO")  # fmt: skip
+                        rep_id=b, period=quarter, measured_uplift="200000")  # fmt: skip
+    # The approval: the same proposal sent again, with its approver, days later.
+    proposal = {**adoption, "event_id": unique("pa"), "approved_by": "CFO",
+                "occurred_at": f"{year}-04-15T00:00:00+08:00"}  # fmt: skip
     reps = [a, b, lead]
     before = routed(settings, PLANS)
     send(producer, PLANS, publish["event_id"].encode(), orjson.dumps(publish))
@@ -384,9 +387,11 @@ def test_a_late_cancellation_and_proposal_true_up_the_quarters_awards(
     for topic, event, key in (
         (CONTROL, closing, closing["event_id"]),
         (DEALS, cancel, cancel["deal_id"]),
+        (ACTIVITIES, adoption, b),
         (ACTIVITIES, proposal, b),
     ):
         sent.append(event)
+        awaiting = expected
         expected = _simulated(plan, sent, reps)
         send(producer, topic, key.encode(), orjson.dumps(event))
         wait_for(
@@ -394,5 +399,6 @@ def test_a_late_cancellation_and_proposal_true_up_the_quarters_awards(
             60,
             f"the awards after {event['event_type']} to equal simulate's",
         )
-    assert expected[b]["bonus"] >= Decimal("10000.00")  # the innovation award
+    # The innovation award came with the approval, not with the adoption.
+    assert expected[b]["bonus"] - awaiting[b]["bonus"] == Decimal("10000.00")
     assert "team_pool" in _rules(store, lead)

@@ -375,3 +375,44 @@ def test_an_approved_innovation_proposal_earns_5_percent_of_its_uplift(
     assert by_rule(list(steps[-1].lines), "A") == {"innovation_award": D("10000.00")}
     (withheld,) = (w for w in steps[-1].withheld if w.rule == "innovation_award")
     assert "P-2: awaiting manual approval" in withheld.reason
+
+
+def test_an_approval_sent_after_the_adoption_approves_it_even_after_the_close(
+    full_plan: Plan,
+) -> None:
+    """The approval is the proposal sent again with ``approved_by``: before the
+    close it lets the close pay; after it, the quarter's awards are trued up."""
+
+    def adopted(event_id: str, approver: str | None, uplift: str = "200000") -> Event:
+        return event(envelope("ProposalAdopted", event_id, AT, proposal_id="P-9",
+                              rep_id="A", period="2026-Q1", measured_uplift=uplift,
+                              approved_by=approver))  # fmt: skip
+
+    quarter = close("2026-Q1", "2026-04-01T00:00:00+08:00")
+    _, before = fold(full_plan, [adopted("a", None), adopted("b", "CFO"), quarter])
+    assert before[1] == Step()
+    assert by_rule(list(before[-1].lines), "A") == {"innovation_award": D("10000.00")}
+
+    events = [
+        adopted("a", None),
+        quarter,
+        adopted("b", "CFO"),
+        adopted("c", None),  # the unapproved proposal again: nothing changes
+        adopted("d", "CEO"),
+        adopted("e", None, uplift="1"),
+    ]
+    _, steps = fold(full_plan, events)
+    assert not by_rule(list(steps[1].lines), "A")
+    (award,) = steps[2].lines
+    assert (award.rule, award.amount) == ("innovation_award", D(10000))
+    assert award.rep_id == "A"
+    assert "approved by CFO" in award.formula
+    assert "true-up of 2026-Q1's awards after ProposalAdopted b" in award.formula
+    assert steps[3] == Step()
+    assert [(r.code, r.reason) for r in steps[4].rejected] == [
+        ("conflict", "proposal P-9 was already approved by CFO, not CEO")
+    ]
+    other_terms = "other terms (rep A, 2026-Q1, uplift 200,000.00)"
+    assert [(r.code, r.reason) for r in steps[5].rejected] == [
+        ("conflict", f"proposal P-9 was already recorded with {other_terms}")
+    ]
