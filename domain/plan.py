@@ -77,6 +77,15 @@ class ProfitSharePlan(ProfitShareRule):
     target_margin: Decimal = Field(gt=0, le=1)
 
 
+class PayoutRules(_Section):
+    """The payout cycle (``domain.statements``): a statement due more than
+    ``approval_required_above`` is paid at its month's lock only once its manager
+    approved it (held and carried forward until then); at or below it, the lock
+    pays it as it stands."""
+
+    approval_required_above: Decimal = Field(default=Decimal(0), ge=0)
+
+
 class Plan(_Section):
     """A versioned, effective-dated incentive plan."""
 
@@ -98,6 +107,7 @@ class Plan(_Section):
     awards: AwardRules | None = None
     points: PointsRules | None = None
     budget: BudgetRules | None = None
+    payout: PayoutRules | None = None
 
     @model_validator(mode="after")
     def _bands_are_contiguous(self) -> Self:

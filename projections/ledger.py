@@ -31,6 +31,7 @@ LEDGER_COLUMNS = (
     "source_event_ids",
     "version",
     "premium",
+    "pay_period",
 )
 
 
@@ -52,6 +53,7 @@ def ledger_row(line: LedgerLine) -> list[Any]:
         list(line.source_event_ids),
         line.sequence,
         line.premium,
+        line.statement_period,
     ]
 
 

@@ -13,6 +13,7 @@ from streams.cli.query import query_cli
 from streams.cli.rebuild import rebuild_command
 from streams.cli.serve import generate, run, worker
 from streams.cli.simulate import simulate
+from streams.cli.statement import payroll_command, statement_command
 from streams.cli.tokens import token_cli
 
 cli = typer.Typer(
@@ -26,6 +27,8 @@ cli.add_typer(token_cli, name="token")
 cli.command("rebuild")(rebuild_command)
 for command in (run, worker, generate, simulate):
     cli.command()(command)
+cli.command("statement")(statement_command)
+cli.command("payroll")(payroll_command)
 
 
 # The fold's state is millions of small objects that live for the whole process, and

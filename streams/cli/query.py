@@ -36,7 +36,11 @@ TokenOpt = Annotated[
 ]
 
 
-def _from_worker(url: str | None, path: str, token: str | None) -> Any:
+def from_worker(
+    url: str | None, path: str, token: str | None, raw: bool = False
+) -> Any:
+    """What the worker's API answers at ``path`` (JSON, or with ``raw`` the body's
+    text); a refusal or no worker is one sentence and exit 1."""
     settings = Settings()
     base = url or f"http://{settings.web_host}:{settings.web_port}"
     request = urllib.request.Request(f"{base}{path}")  # noqa: S310 - the worker's URL
@@ -45,7 +49,7 @@ def _from_worker(url: str | None, path: str, token: str | None) -> Any:
         request.add_header("Authorization", f"Bearer {sent}")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return json.load(response)
+            return response.read().decode() if raw else json.load(response)
     except urllib.error.HTTPError as exc:
         refusal = json.load(exc).get("error", exc.reason)
         typer.secho(
@@ -62,7 +66,7 @@ def _from_worker(url: str | None, path: str, token: str | None) -> Any:
         raise typer.Exit(1) from exc
 
 
-def _direct(fn: Any, *args: Any) -> Any:
+def direct_rows(fn: Any, *args: Any) -> Any:
     store = open_store(Settings())
     try:
         return [row.model_dump(mode="json") for row in fn(store, *args)]
@@ -79,9 +83,9 @@ def query_leaderboard(
 ) -> None:
     """Reps ranked by commission booked so far."""
     rows = (
-        _direct(leaderboard, limit)
+        direct_rows(leaderboard, limit)
         if direct
-        else _from_worker(worker_url, f"/api/leaderboard?limit={limit}", token)
+        else from_worker(worker_url, f"/api/leaderboard?limit={limit}", token)
     )
     typer.echo(f"{'rank':>4}  {'rep':<10} {'commission':>14} {'deals':>6}")
     for row in rows:
@@ -101,9 +105,9 @@ def query_statement(
     """Every ledger line of one rep, with why it is that amount."""
     quoted = urllib.parse.quote(rep_id, safe="")
     lines = (
-        _direct(rep_statement, rep_id)
+        direct_rows(rep_statement, rep_id)
         if direct
-        else _from_worker(worker_url, f"/api/reps/{quoted}/statement", token)
+        else from_worker(worker_url, f"/api/reps/{quoted}/statement", token)
     )
     echo_statement(rep_id, lines)
 

@@ -38,7 +38,7 @@ from domain.events import (
     decode_event,
 )
 from domain.frozen import updated
-from domain.ledger import LedgerLine
+from domain.ledger import LedgerLine, PayoutRecord
 from domain.newcustomers import rejudge
 from domain.periodawards import PeriodShare, period_share
 from domain.plan import Plan
@@ -50,6 +50,7 @@ from domain.world import Person, Step, rep_of, under
 from projections.dimensions import write_dimensions, write_heat
 from projections.heatcells import HeatCells, HeatSum
 from projections.ledger import write_standings
+from projections.payout import write_records
 from projections.store import Store
 from projections.writer import Span
 from streams.state.customers import judged_again, seen
@@ -87,6 +88,8 @@ class Applied(NamedTuple):
     changes: tuple[TargetChange, ...] = ()
     # A deal's ``CustomerSeen`` for every partition (``streams.state.customers``).
     customer: bytes | None = None
+    # Steps of the payout cycle (from the primary copy): approvals, locks, ...
+    records: tuple[PayoutRecord, ...] = ()
 
 
 @dataclass
@@ -101,10 +104,12 @@ class Folded:
     people: list[tuple[int, Person]] = field(default_factory=list)
     targets: list[tuple[int, TargetNode]] = field(default_factory=list)
     changes: list[tuple[int, TargetChange]] = field(default_factory=list)
+    records: list[tuple[int, PayoutRecord]] = field(default_factory=list)
 
     def add(self, applied: Applied, offset: int) -> None:
         """Take what the message at ``offset`` gave."""
         self.changes.extend((offset, change) for change in applied.changes)
+        self.records.extend((offset, record) for record in applied.records)
         self.lines.extend(applied.lines)
         self.standings.update((s.rep_id, s) for s in applied.standings)
         self.credits.extend((offset, credit) for credit in applied.credits)
@@ -125,6 +130,7 @@ class Folded:
         write_dimensions(
             store, self.credits, self.people, self.targets, source, self.changes
         )
+        write_records(store, self.records, source)
 
 
 @dataclass
@@ -215,6 +221,7 @@ class RepPartition:
                 standings=_standings(self.worlds, lines),
                 touched=touched,
                 customer=customer,
+                records=step.records if forward.primary else (),
             )
         was_open = (
             isinstance(event, PeriodClosed)
@@ -265,6 +272,7 @@ class RepPartition:
             standings=_standings(self.worlds, lines),
             touched=touched,
             changes=changes,
+            records=step.records if forward.primary else (),
         )
 
     def _recredit(self, rep_id: str, offset: int | None) -> tuple[DealCredit, ...]:

@@ -36,7 +36,7 @@ from streams.state.routing import decode_forward
 
 PROJECTED = (
     "ledger_lines", "rep_totals", "deal_credits", "rep_directory", "targets",
-    "target_changes", "heat_cells", "dead_letters",
+    "target_changes", "heat_cells", "dead_letters", "payout_records",
 )  # fmt: skip
 # Set by ClickHouse when a row is written: not part of what a row says. A heatmap
 # cell's version is the offset a worker last wrote it at, which a restore moves.

@@ -9,21 +9,15 @@ worker does not know, gets 401; a token whose grant does not cover the page gets
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any, Protocol, get_args
-
-import faust
+from typing import Any, get_args
 
 from domain.events import EARLIEST, LATEST
-from domain.plan import Plan
-from projections.deadletters import dead_letters
-from projections.dimensions import Level, attainment, heatmap, target_audit, team_of
+from projections.dimensions import Level, attainment, heatmap, target_audit
 from projections.forecast import ForecastLevel, forecast
-from projections.ledger import leaderboard, rep_statement
-from projections.points import points_balances, redemptions
-from projections.store import Store
+from projections.ledger import leaderboard
 from projections.tracking import (
     GroupLevel,
     Measure,
@@ -32,8 +26,9 @@ from projections.tracking import (
     group_leaderboard,
     ranking,
 )
-from streams.infra.metrics import Metrics
-from streams.web.access import AccessList, Grant, Role, bearer, may_read_statement
+from streams.web import statements
+from streams.web.access import Grant, Role, bearer
+from streams.web.served import Handler, Served
 
 _PERIOD = re.compile(r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?")
 _PERIOD_HELP = (
@@ -47,49 +42,6 @@ def valid_period(period: str) -> bool:
     return bool(_PERIOD.fullmatch(period)) and (
         EARLIEST.year <= int(period[:4]) < LATEST.year
     )
-
-
-Handler = Callable[..., Awaitable[Any]]
-
-
-class Counted(Protocol):
-    @property
-    def changes(self) -> int: ...
-
-
-class Failing(Protocol):
-    @property
-    def failing(self) -> bool: ...
-
-
-class Served(Protocol):
-    """What the pages read of the worker that serves them (``QuotaFlowApp``), so
-    the web layer needs nothing of the worker's package."""
-
-    @property
-    def app(self) -> faust.App: ...
-    @property
-    def access(self) -> AccessList: ...
-    @property
-    def metrics(self) -> Metrics: ...
-    @property
-    def retries(self) -> Failing: ...
-    @property
-    def store(self) -> Store: ...
-    @property
-    def reader(self) -> Store: ...
-    @property
-    def plan(self) -> Plan: ...
-    @property
-    def failure(self) -> BaseException | None: ...
-    @property
-    def changes(self) -> int: ...
-    @property
-    def hot(self) -> Counted: ...
-    @property
-    def stopped_partitions(self) -> list[str]: ...
-    async def in_io(self, fn: Any, *args: Any) -> Any: ...
-    async def in_read_io(self, fn: Any, *args: Any) -> Any: ...
 
 
 def board_html() -> bytes:
@@ -125,7 +77,7 @@ def register(quotaflow: Served) -> None:
     _operations(quotaflow)
     _views(quotaflow)
     _targets(quotaflow)
-    _records(quotaflow)
+    statements.register(quotaflow, _guard(quotaflow))
 
 
 def _guard(quotaflow: Served) -> Callable[..., Callable[[Handler], Handler]]:
@@ -304,52 +256,6 @@ def _targets(quotaflow: Served) -> None:
         node = request.query.get("node", "")
         rows = await io(target_audit, store, period, node)
         return web.json([row.model_dump(mode="json") for row in rows])
-
-
-def _records(quotaflow: Served) -> None:
-    """Records of one rep or of the worker: statements, points, dead letters."""
-    app, store, io = quotaflow.app, quotaflow.reader, quotaflow.in_read_io
-    guarded = _guard(quotaflow)
-
-    @app.page("/api/dead-letters")
-    @guarded(admin=True)
-    async def set_aside(web: Any, request: Any, _grant: Grant) -> Any:
-        reason = request.query.get("reason") or None
-        rows = await io(dead_letters, store, reason)
-        return web.json([row.model_dump(mode="json") for row in rows])
-
-    async def refused(web: Any, grant: Grant, rep_id: str, what: str) -> Any:
-        """403 unless the grant covers the rep's records (a manager's through the
-        rep's team as the directory stands); None when it does."""
-        team = await io(team_of, store, rep_id) if grant.role is Role.MANAGER else None
-        if may_read_statement(grant, rep_id, team):
-            return None
-        return web.json(
-            {"error": f"{grant.name} may not read this rep's {what}"}, status=403
-        )
-
-    @app.page("/api/reps/{rep_id}/statement")
-    @guarded()
-    async def statement(web: Any, _request: Any, grant: Grant, rep_id: str) -> Any:
-        if (refusal := await refused(web, grant, rep_id, "statement")) is not None:
-            return refusal
-        lines = await io(rep_statement, store, rep_id)
-        return web.json([line.model_dump(mode="json") for line in lines])
-
-    @app.page("/api/reps/{rep_id}/points")
-    @guarded()
-    async def points(web: Any, _request: Any, grant: Grant, rep_id: str) -> Any:
-        """A rep's points balance and redemptions, to whoever reads the statement."""
-        if (refusal := await refused(web, grant, rep_id, "points")) is not None:
-            return refusal
-        balances = await io(points_balances, store, rep_id)
-        spent = await io(redemptions, store, rep_id)
-        return web.json(
-            {
-                "balance": balances[0].model_dump(mode="json") if balances else None,
-                "redemptions": [row.model_dump(mode="json") for row in spent],
-            }
-        )
 
 
 def _as_of(given: str | None) -> datetime:

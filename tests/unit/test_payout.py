@@ -150,14 +150,24 @@ def test_a_manual_adjustment_books_money_approved_by_someone_else(
 def test_an_inquiry_stays_open_until_a_manager_answers_it(
     reference_plan: Plan,
 ) -> None:
-    def answer(n: int, **fields: Any) -> Event:
+    def answer(n: int, inquiry: str = "INQ-1", **fields: Any) -> Event:
         said = {"answered_by": "M-1", "answer": "the split was 60/40", **fields}
-        return _event("InquiryAnswered", f"ia-{n}", inquiry_id="INQ-1", rep_id="R-17",
+        return _event("InquiryAnswered", f"ia-{n}", inquiry_id=inquiry, rep_id="R-17",
                       **said)  # fmt: skip
 
-    raised = _event("InquiryRaised", "iq-1", inquiry_id="INQ-1", rep_id="R-17",
-                    line_id="e-1/R-17/earned", question="why only 60%?")  # fmt: skip
-    events = [answer(0), raised, answer(1, adjustment_id="ADJ-1"), answer(2)]
+    def raised(inquiry: str) -> Event:
+        return _event("InquiryRaised", f"iq-{inquiry}", inquiry_id=inquiry,
+                      rep_id="R-17", line_id="e-1/R-17/earned",
+                      question="why only 60%?")  # fmt: skip
+
+    events = [
+        answer(0),
+        raised("INQ-1"),
+        raised("INQ-2"),
+        answer(1, adjustment_id="ADJ-1"),
+        answer(2),
+        answer(3, "INQ-2"),
+    ]
     world, steps = fold(reference_plan, events)
     assert [r.code for r in steps[0].rejected] == ["unknown_inquiry"]
     (question,) = steps[1].records
@@ -167,15 +177,18 @@ def test_an_inquiry_stays_open_until_a_manager_answers_it(
         "e-1/R-17/earned",
         "why only 60%?",
     )
-    (answered,) = steps[2].records
+    (answered,) = steps[3].records
     assert (answered.kind, answered.by, answered.ref, answered.text) == (
         "answered",
         "M-1",
         "INQ-1",
         "the split was 60/40 (adjustment ADJ-1)",
     )
-    assert [r.reason for r in steps[3].rejected] == [
+    assert [r.reason for r in steps[4].rejected] == [
         "answer to inquiry INQ-1 was already recorded with other content"
+    ]
+    assert [(r.ref, r.text) for r in steps[5].records] == [
+        ("INQ-2", "the split was 60/40")
     ]
     assert world.reps["R-17"].inquiries == ()
 
