@@ -130,7 +130,7 @@ def adjust(world: World, event: AdjustmentBooked) -> tuple[World, Step]:
     record = PayoutRecord(
         kind="adjusted",
         rep_id=event.rep_id,
-        period=lines[0].statement_period,
+        period=open_month(lines[0].statement_period, world.locked),
         by=event.approved_by,
         occurred_at=event.occurred_at,
         event_id=event.event_id,

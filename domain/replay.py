@@ -9,7 +9,7 @@ from typing import NamedTuple
 from domain.commission import Kind
 from domain.engine import Deferred, Step, World, evolve, settle, start
 from domain.events import InvalidEvent, decode_event
-from domain.ledger import LedgerLine
+from domain.ledger import LedgerLine, PayoutRecord
 from domain.money import CENT, ZERO
 from domain.plan import Plan
 
@@ -28,6 +28,8 @@ class Replay(NamedTuple):
     # What people must hear of besides the lines: budget alerts, promotion
     # candidates and awards withheld, with the line of the event that raised them.
     notices: tuple[tuple[int, str, dict[str, object]], ...] = ()
+    # Steps of the payout cycle (approvals, locks, adjustments, inquiries).
+    records: tuple[PayoutRecord, ...] = ()
 
 
 RUN = 1_000
@@ -63,7 +65,11 @@ def replay(plans: Iterable[Plan], raw_lines: Iterable[bytes]) -> Replay:
     world, step = settle(world, deferred)
     found.take(number, step)
     return Replay(
-        world, tuple(found.lines), tuple(found.rejected), tuple(found.notices)
+        world,
+        tuple(found.lines),
+        tuple(found.rejected),
+        tuple(found.notices),
+        tuple(found.records),
     )
 
 
@@ -74,9 +80,11 @@ class _Found:
         self.lines: list[LedgerLine] = []
         self.rejected: list[Rejected] = []
         self.notices: list[tuple[int, str, dict[str, object]]] = []
+        self.records: list[PayoutRecord] = []
 
     def take(self, number: int, step: Step) -> None:
         self.lines.extend(step.lines)
+        self.records.extend(step.records)
         self.rejected.extend(
             Rejected(number, f"{r.code}: {r.reason}") for r in step.rejected
         )

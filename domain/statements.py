@@ -102,6 +102,8 @@ class Statement:
 CATEGORIES: tuple[Category, ...] = (
     "released", "bonus", "adjustment", "true_up", "clawback", "earned", "points"
 )  # fmt: skip
+NONE = Decimal("0.00")
+"""No money, in cents as every amount shows."""
 MONEY: frozenset[Category] = frozenset(
     ("released", "bonus", "adjustment", "true_up", "clawback")
 )
@@ -133,7 +135,7 @@ def statements(
     months = sorted({*by_period, *approvals})
     if not months:
         return []
-    found, opening = [], ZERO
+    found, opening = [], NONE
     for period in _months(months[0], months[-1]):
         made = _statement(
             rep_id=rep_id,
@@ -164,13 +166,14 @@ def _statement(  # noqa: PLR0913 - a statement: whose, which month, from what
     records: Sequence[PayoutRecord],
 ) -> Statement:
     ordered = tuple(sorted(lines, key=lambda ln: (ln.occurred_at, ln.line_id)))
-    sums = dict.fromkeys(CATEGORIES, ZERO)
+    sums = dict.fromkeys(CATEGORIES, NONE)
+    sums["points"] = ZERO
     for line in ordered:
         sums[line.category] += line.amount
     closing = opening + sum((sums[c] for c in MONEY), ZERO)
     needed = closing > approval_above
     approved = approval is not None or not needed
-    paid = closing if lock is not None and approved and closing > ZERO else ZERO
+    paid = closing if lock is not None and approved and closing > ZERO else NONE
     if lock is None:
         status: Status = "approved" if approval is not None else "draft"
     else:

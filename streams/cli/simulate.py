@@ -9,9 +9,12 @@ from typing import Annotated
 import typer
 
 from domain.ledger import line_as_json
+from domain.money import ZERO
 from domain.replay import replay, summary
+from domain.statements import PayLine, statements
 from streams.cli.query import echo_statement
 from streams.infra.runtime import PlanFileError, load_plan
+from streams.web.statements import statement_json
 
 
 def simulate(
@@ -19,6 +22,12 @@ def simulate(
     events: Annotated[Path, typer.Option(help="Events, one JSON object per line.")],
     explain: Annotated[
         str | None, typer.Option(help="Print this rep's ledger lines instead.")
+    ] = None,
+    statements_of: Annotated[
+        str | None,
+        typer.Option(
+            "--statements", help="Print this rep's monthly statements (JSON) instead."
+        ),
     ] = None,
 ) -> None:
     """Fold a file of events with the stream's domain code; print the totals as JSON.
@@ -37,6 +46,16 @@ def simulate(
         )
         raise typer.Exit(2) from exc
     result = replay(plans, raw)
+    if statements_of is not None:
+        mine = [PayLine.of(ln) for ln in result.lines if ln.rep_id == statements_of]
+        above = max(
+            (p.payout.approval_required_above for p in plans if p.payout), default=ZERO
+        )
+        found = statements(
+            statements_of, mine, result.records, above, plans[0].currency
+        )
+        typer.echo(json.dumps([statement_json(s) for s in found], ensure_ascii=False))
+        return
     if explain is None:
         typer.echo(json.dumps(summary(result), ensure_ascii=False))
         return

@@ -94,3 +94,51 @@ def test_a_candidate_plan_reprices_the_same_events(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     # R-2 in the 4% band: 300,000 -> 12,000; 50,000 x 2 -> 4,000.
     assert report["reps"]["R-2"]["earned_commission"] == "16000.00"
+
+
+def test_statements_of_a_rep_month_by_month_with_an_approval_and_two_locks(
+    tmp_path: Path,
+) -> None:
+    # R-1 (reference events): February: D-1 earns 4,500, its payment releases 4,950.
+    # March: the satisfaction bonus of 2,000. April: D-2 earns 9,000; May: its
+    # payment releases 4,950. February is approved and locked: 4,950 paid. March
+    # is locked unapproved (the reference plan asks approval of every amount due):
+    # held, its 2,000 carried into April, then May (2,000 + 4,950 = 6,950 due).
+    def control(event_type: str, n: int, at: str, **fields: str) -> str:
+        event_id = f"ops-{event_type}-{n}"
+        return json.dumps({"event_id": event_id, "event_type": event_type,
+                           "schema_version": 1, "occurred_at": at, "source": "ops",
+                           **fields})  # fmt: skip
+
+    april = "2026-04-02T09:00:00+08:00"
+    steps = [
+        control("PeriodClosed", 1, "2026-03-01T00:00:00+08:00", period="2026-02"),
+        control(
+            "StatementApproved",
+            1,
+            april,
+            rep_id="R-1",
+            period="2026-02",
+            approved_by="M-1",
+        ),
+        control("PeriodLocked", 1, april, period="2026-02", locked_by="finance"),
+        control("PeriodClosed", 2, "2026-04-01T00:00:00+08:00", period="2026-03"),
+        control("PeriodLocked", 2, april, period="2026-03", locked_by="finance"),
+    ]
+    events = tmp_path / "events.jsonl"
+    events.write_text(Path(EVENTS).read_text() + "\n".join(steps) + "\n")
+    result = simulate("--plan", PLAN, "--events", str(events), "--statements", "R-1")
+    assert result.returncode == 0, result.stderr
+    found = {s["period"]: s for s in json.loads(result.stdout)}
+    assert [(p, s["status"], s["opening"], s["closing"], s["paid"], s["carried"])
+            for p, s in found.items()] == [
+        ("2026-02", "locked", "0.00", "4950.00", "4950.00", "0.00"),
+        ("2026-03", "held", "0.00", "2000.00", "0.00", "2000.00"),
+        ("2026-04", "draft", "2000.00", "2000.00", "0.00", "2000.00"),
+        ("2026-05", "draft", "2000.00", "6950.00", "0.00", "6950.00"),
+    ]  # fmt: skip
+    assert (found["2026-02"]["approved_by"], found["2026-02"]["locked_by"]) == (
+        "M-1",
+        "finance",
+    )
+    assert found["2026-04"]["sums"]["earned"] == "9000.00"

@@ -147,6 +147,18 @@ def test_a_manual_adjustment_books_money_approved_by_someone_else(
     assert world.reps["R-17"].total("bonus") == D("500.00")
 
 
+def test_an_adjustment_dated_in_a_locked_month_goes_to_the_next_open_one(
+    reference_plan: Plan,
+) -> None:
+    march = "2026-03-30T00:00:00+08:00"
+    events = [close("2026-03"), lock("2026-03"), adjustment(1, "-50.00", at=march)]
+    _, steps = fold(reference_plan, events)
+    (line,) = steps[2].lines
+    (record,) = steps[2].records
+    assert (line.statement_period, record.period) == ("2026-04", "2026-04")
+    assert line.amount == D("-50.00")
+
+
 def test_an_inquiry_stays_open_until_a_manager_answers_it(
     reference_plan: Plan,
 ) -> None:
