@@ -216,10 +216,12 @@ def _digest(
 ) -> str:
     """A digest of what the statement says: payroll and the rep can tell that the
     statement paid is the one they read."""
+    # In cents, as ClickHouse keeps every amount: the digest of a statement read
+    # back from the ledger equals the one the fold's own lines give.
     text = "\n".join(
         (
-            f"{rep_id} {period} {opening} {closing}",
-            *(f"{ln.line_id} {ln.amount} {ln.kind}" for ln in lines),
+            f"{rep_id} {period} {opening:.2f} {closing:.2f}",
+            *(f"{ln.line_id} {ln.amount:.2f} {ln.kind}" for ln in lines),
         )
     )
     return blake2b(text.encode(), digest_size=12).hexdigest()

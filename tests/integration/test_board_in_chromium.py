@@ -57,7 +57,10 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def _deal(rep: str, amount: str, line: str) -> dict[str, Any]:
+    # A customer of its own, not new: 3% of the amount, whatever else the worker
+    # has seen of the factories' default customer (SPEC §9 judges by history).
     return deal_event(event_id=unique("e"), deal_id=unique("D"), rep_id=rep,
+                      customer_id=unique("C"), new_customer=False,
                       amount=amount, product_line=line, region="north",
                       occurred_at=f"{YEAR}-03-01T09:00:00+08:00",
                       payment_due_at=f"{YEAR}-12-31T00:00:00+08:00",
@@ -85,6 +88,19 @@ def _wait(driver: Any, what: str, probe: Any, timeout: float = 30) -> Any:
     return WebDriverWait(driver, timeout, poll_frequency=0.05).until(
         probe, message=what
     )
+
+
+def _read_march_pay_statement(driver: Any, rep: str) -> None:
+    """The pay statement of March: 300,000 of deals earn 3% = 9,000, not paid yet."""
+    month = driver.find_element(By.ID, "pay-month")
+    month.send_keys(f"{YEAR}-03")
+    driver.execute_script("arguments[0].dispatchEvent(new Event('change'))", month)
+    earned_row = "Commission earned, not yet payable\t9,000.00 CNY"
+    _wait(driver, "March's pay statement", lambda d: earned_row in _text(d, "pay-sums"))
+    assert "Amount due\t0.00 CNY" in _text(driver, "pay-sums")
+    assert _text(driver, "pay-state").startswith("draft")
+    assert f"of {rep} for {YEAR}-03" in _text(driver, "pay-title")
+    driver.save_screenshot(str(ARTIFACTS / "3-pay-statement.png"))
 
 
 def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
@@ -159,6 +175,8 @@ def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
         f"rep {rep}:" not in _text(d, "forecast")))  # fmt: skip
     browser.save_screenshot(str(ARTIFACTS / "2-new-deal-live.png"))
 
+    _read_march_pay_statement(browser, rep)
+
     field = browser.find_element(By.ID, "statement-rep")
     field.clear()
     field.send_keys(other)
@@ -167,4 +185,4 @@ def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
         _text(d, "statement-error")))  # fmt: skip
     assert "may not read this rep's statement" in refusal
     assert _statement_rows(browser) == []
-    browser.save_screenshot(str(ARTIFACTS / "3-other-rep-refused.png"))
+    browser.save_screenshot(str(ARTIFACTS / "4-other-rep-refused.png"))

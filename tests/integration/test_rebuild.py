@@ -23,6 +23,7 @@ from streams.bench.generator import sample_events
 from streams.infra.embedded import BrokerProcess, free_port
 from streams.infra.settings import BrokerMode, EmbeddedBroker, Settings
 from streams.infra.topics import (
+    ACTIVITIES,
     CONTROL,
     DEALS,
     ORG,
@@ -78,8 +79,8 @@ def _rows(store: Store, table: str) -> list[tuple[Any, ...]]:
 
 
 def _org(rep: str) -> list[tuple[str, bytes, bytes]]:
-    """A hire, a target chain down to the rep, and two events that cannot be read
-    (dead letters)."""
+    """A hire, a target chain down to the rep, the rep's acknowledgement of the plan,
+    and two events that cannot be read (dead letters)."""
     company, line, region, team = (unique(x) for x in ("CO", "PL", "RG", "TM"))
     hire = hire_event(rep, team, "east", AT, hired_at="2025-01-01T00:00:00+08:00")
     out = [(ORG, rep.encode(), orjson.dumps(hire))]
@@ -87,6 +88,10 @@ def _org(rep: str) -> list[tuple[str, bytes, bytes]]:
         (company, line, region, team, rep), "2026-Q1", "500000.00", AT
     ):
         out.append((TARGETS, quota["node_id"].encode(), orjson.dumps(quota)))
+    # A step of the payout cycle: a row of payout_records, rebuilt like the rest.
+    acknowledged = envelope("PlanAcknowledged", unique("ack"), AT, rep_id=rep,
+                            plan_id="reference", version=1)  # fmt: skip
+    out.append((ACTIVITIES, rep.encode(), orjson.dumps(acknowledged)))
     out += [(DEALS, b"bad-1", b"{not json"), (DEALS, b"bad-2", b'{"event_type": 1}')]
     return out
 
