@@ -26,7 +26,7 @@ from projections.tracking import (
     group_leaderboard,
     ranking,
 )
-from streams.web import statements
+from streams.web import actions, statements
 from streams.web.access import Grant, Role, bearer
 from streams.web.served import Handler, Served
 
@@ -78,6 +78,7 @@ def register(quotaflow: Served) -> None:
     _views(quotaflow)
     _targets(quotaflow)
     statements.register(quotaflow, _guard(quotaflow))
+    actions.register(quotaflow, _guard(quotaflow))
 
 
 def _guard(quotaflow: Served) -> Callable[..., Callable[[Handler], Handler]]:

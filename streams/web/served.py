@@ -11,6 +11,7 @@ import faust
 from domain.plan import Plan
 from projections.store import Store
 from streams.infra.metrics import Metrics
+from streams.infra.settings import Settings
 from streams.web.access import AccessList
 
 Handler = Callable[..., Awaitable[Any]]
@@ -44,6 +45,8 @@ class Served(Protocol):
     def reader(self) -> Store: ...
     @property
     def plan(self) -> Plan: ...
+    @property
+    def settings(self) -> Settings: ...
     @property
     def failure(self) -> BaseException | None: ...
     @property

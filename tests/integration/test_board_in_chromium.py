@@ -20,6 +20,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from projections.payout import payout_records
 from projections.store import Store
 from streams.infra.settings import Settings
 from streams.infra.topics import DEALS, ORG, TARGETS
@@ -100,6 +101,13 @@ def _read_march_pay_statement(driver: Any, rep: str) -> None:
     assert "Amount due\t0.00 CNY" in _text(driver, "pay-sums")
     assert _text(driver, "pay-state").startswith("draft")
     assert f"of {rep} for {YEAR}-03" in _text(driver, "pay-title")
+    # The rep questions the first line: an InquiryRaised on the log.
+    driver.find_element(By.ID, "pay-question").send_keys("why 3%?")
+    # Clicked in the page, in one step: the board redraws its tables as it polls.
+    driver.execute_script("document.querySelector('#pay-lines button.ask').click();")
+    _wait(driver, "the inquiry sent", lambda d: (
+        "sent InquiryRaised board-" in _text(d, "pay-sent")))  # fmt: skip
+    assert not driver.find_element(By.ID, "pay-approve").is_displayed()  # a rep's
     driver.save_screenshot(str(ARTIFACTS / "3-pay-statement.png"))
 
 
@@ -176,6 +184,8 @@ def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
     browser.save_screenshot(str(ARTIFACTS / "2-new-deal-live.png"))
 
     _read_march_pay_statement(browser, rep)
+    wait_for(lambda: [(r.kind, r.text) for r in payout_records(store, rep)] == [
+        ("inquiry", "why 3%?")], 30, "the board's inquiry folded")  # fmt: skip
 
     field = browser.find_element(By.ID, "statement-rep")
     field.clear()
