@@ -146,3 +146,20 @@ def payroll(
         found = statements(rep, everyone.get(rep, []), records, approval_above)
         rows.extend(payroll_rows(found, period))
     return sorted(rows)
+
+
+def unacknowledged(store: Store, plan_id: str, version: int) -> list[str]:
+    """The reps of the directory (still employed) who have not acknowledged the
+    plan version, by id."""
+    rows = store.rows(
+        """
+        SELECT rep_id FROM rep_directory FINAL
+        WHERE left_at IS NULL AND rep_id NOT IN (
+            SELECT rep_id FROM payout_records FINAL
+            WHERE kind = 'acknowledged' AND ref = {ref:String}
+        )
+        ORDER BY rep_id
+        """,
+        {"ref": f"{plan_id} v{version}"},
+    )
+    return [rep for (rep,) in rows]

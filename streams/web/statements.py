@@ -21,7 +21,7 @@ from domain.statements import PAYROLL_COLUMNS, Statement
 from projections.deadletters import dead_letters
 from projections.dimensions import team_of
 from projections.ledger import rep_statement
-from projections.payout import NotLocked, payroll, rep_statements
+from projections.payout import NotLocked, payroll, rep_statements, unacknowledged
 from projections.points import points_balances, redemptions
 from streams.web.access import Grant, Role, may_read_statement
 from streams.web.served import Handler, Served
@@ -120,6 +120,19 @@ def register(
         except NotLocked as exc:
             return web.json({"error": str(exc)}, status=409)
         return web.bytes(payroll_csv(rows).encode(), content_type="text/csv")
+
+    @app.page("/api/acknowledgements")
+    @guarded(admin=True)
+    async def unacknowledged_reps(web: Any, request: Any, _grant: Grant) -> Any:
+        """Admins: who has not acknowledged a plan version (by default the
+        worker's plan)."""
+        plan_id = request.query.get("plan_id") or quotaflow.plan.plan_id
+        try:
+            version = int(request.query.get("version") or quotaflow.plan.version)
+        except ValueError:
+            return web.json({"error": "version is a whole number"}, status=400)
+        reps = await io(unacknowledged, store, plan_id, version)
+        return web.json({"plan_id": plan_id, "version": version, "not_yet": reps})
 
     @app.page("/api/reps/{rep_id}/points")
     @guarded()

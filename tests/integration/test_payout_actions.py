@@ -23,7 +23,14 @@ from streams.infra.topics import ORG
 from streams.web.access import Grant, Role, issue
 from streams.worker.app import QuotaFlowApp
 from tests.factories import hire_event
-from tests.integration.conftest import admin_of, earned, send, unique, wait_for
+from tests.integration.conftest import (
+    admin_of,
+    earned,
+    get_json,
+    send,
+    unique,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 AT = "2033-01-01T00:00:00+08:00"
@@ -100,6 +107,7 @@ def test_a_rep_asks_a_manager_answers_approves_and_an_admin_adjusts(
                            {"amount": "250.00", "reason": "goodwill",
                             "approved_by": "Mo", "inquiry_id": inquiry})  # fmt: skip
     assert status == 202, booked
+    assert rep in get_json(settings, "/api/acknowledgements")["not_yet"]
     status, _ = _post(settings, f"{base}/acknowledgements", rita,
                       {"plan_id": "reference", "version": 1})  # fmt: skip
     assert status == 202
@@ -107,6 +115,10 @@ def test_a_rep_asks_a_manager_answers_approves_and_an_admin_adjusts(
         "acknowledged", "adjusted", "answered", "inquiry"], 60,
         "the four steps in payout_records")  # fmt: skip
     assert earned(store, rep, "bonus") == Decimal("250.00")
+    acknowledged = get_json(
+        settings, "/api/acknowledgements?plan_id=reference&version=1"
+    )
+    assert rep not in acknowledged["not_yet"]
     (adjusted,) = [r for r in payout_records(store, rep) if r.kind == "adjusted"]
     assert (adjusted.by, adjusted.ref, adjusted.amount) == (
         "Mo",
