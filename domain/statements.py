@@ -181,7 +181,10 @@ def _statement(  # noqa: PLR0913 - a statement: whose, which month, from what
     return Statement(
         rep_id=rep_id,
         period=period,
-        currency=ordered[0].currency if ordered else currency,
+        # Points lines count in PTS: the statement's currency is its money's.
+        currency=next(
+            (line.currency for line in ordered if line.kind != "points"), currency
+        ),
         status=status,
         opening=opening,
         sums=sums,

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from confluent_kafka import Producer
 
+from streams.bench.demo import demo_messages, send_paced
 from streams.bench.generator import SampleWorld, produce
 from streams.cli.options import (
     BadRateOpt,
@@ -21,11 +22,22 @@ from streams.cli.options import (
 from streams.cli.tokens import admin_token
 from streams.infra.runtime import PlanFileError, Runtime, runtime
 from streams.infra.settings import BrokerMode, ClickHouseMode, Settings
-from streams.infra.topics import DEALS, messages_on
+from streams.infra.topics import (
+    ACTIVITIES,
+    CONTROL,
+    DEALS,
+    ORG,
+    PAYMENTS,
+    SATISFACTION,
+    TARGETS,
+    messages_on,
+)
 from streams.worker.app import QuotaFlowApp
 from streams.worker.lifecycle import FAILED_EXIT_CODE, WorkerFailed, run_until_signalled
 
 log = logging.getLogger("quotaflow")
+SAMPLE_TOPICS = (DEALS, PAYMENTS, SATISFACTION, ORG, TARGETS, ACTIVITIES, CONTROL)
+SAMPLE_REPS = 40
 
 
 def _serve(rt: Runtime, on_started: Any = None) -> None:
@@ -55,8 +67,8 @@ def _run_guarded(fn: Any) -> None:
         raise typer.Exit(FAILED_EXIT_CODE) from exc
 
 
-def run(
-    rate: RateOpt = 5.0,
+def run(  # noqa: PLR0913, PLR0917 - the command's options
+    rate: Annotated[float, typer.Option(help="Sample events per second.")] = 20.0,
     seed: SeedOpt = 7,
     bad_rate: BadRateOpt = 0.01,
     web_port: Annotated[
@@ -65,35 +77,41 @@ def run(
     data_dir: Annotated[
         Path | None, typer.Option(help="Where embedded data lives.")
     ] = None,
+    plan: Annotated[
+        Path,
+        typer.Option(envvar="QUOTAFLOW_PLAN_FILE", help="The plan in force."),
+    ] = Path("examples/plans/full.yaml"),
+    year_events: Annotated[
+        int, typer.Option(min=1_000, help="Events in the sample year.")
+    ] = 12_000,
     verbose: bool = False,
 ) -> None:
-    """Start everything embedded: broker, ClickHouse, worker and sample deals."""
+    """Start everything embedded: broker, ClickHouse, worker, and a sample sales year
+    of a whole organisation flowing in (hires, targets, deals, payments, scores,
+    activities, monthly closes, approvals, an inquiry, locks)."""
     configure_logging(verbose)
     settings = load_settings(
         broker_mode=BrokerMode.EMBEDDED,
         clickhouse_mode=ClickHouseMode.EMBEDDED,
         web_port=web_port,
         data_dir=data_dir,
+        plan_file=plan,
     )
+    reps = SAMPLE_REPS
 
     def main() -> None:
         with runtime(settings) as rt:
             token_file = admin_token(rt.settings)
             stop = threading.Event()
             producer = Producer(rt.settings.confluent_config())
-            world = SampleWorld(seed=seed)
-            already = messages_on(rt.settings.confluent_config(), DEALS)
+            config = rt.settings.confluent_config()
+            already = sum(messages_on(config, topic) for topic in SAMPLE_TOPICS)
+            year = demo_messages(year_events, reps, seed, bad_rate)
             generator = threading.Thread(
-                target=produce,
-                args=(producer, world),
-                kwargs={
-                    "count": None,
-                    "rate": rate,
-                    "bad_rate": bad_rate,
-                    "stop": stop,
-                    "skip": already,
-                },
-                name="sample-deals",
+                target=_send_year,
+                args=(producer, year),
+                kwargs={"rate": rate, "stop": stop, "skip": already},
+                name="sample-year",
                 daemon=True,
             )
 
@@ -112,6 +130,12 @@ def run(
     _run_guarded(main)
 
 
+def _send_year(producer: Producer, year: Any, **kwargs: Any) -> None:
+    sent = send_paced(producer, year, **kwargs)
+    if not kwargs["stop"].is_set():
+        log.info("the sample year is complete (%d events sent)", sent)
+
+
 def _banner(settings: Settings, rate: float, token_file: Path) -> None:
     web = f"http://{settings.web_host}:{settings.web_port}"
     port_flag = (
@@ -121,13 +145,15 @@ def _banner(settings: Settings, rate: float, token_file: Path) -> None:
         f"\nQuotaFlow is running: {settings.embedded_broker.value} broker on "
         f"{settings.bootstrap_servers}, ClickHouse engine in "
         f"{settings.clickhouse_dir}, "
-        f"~{rate:g} sample deals/s.\n"
+        f"~{rate:g} sample events/s: a sales year of {SAMPLE_REPS} reps with its "
+        "targets, payments, closes, approvals and locks.\n"
         f"  board        {web}/board   (admin token: {token_file})\n"
         f"  metrics      {web}/metrics\n"
         f"  health       {web}/health\n"
         f"  leaderboard  quotaflow query leaderboard{port_flag}"
         f"   ({web}/api/leaderboard)\n"
-        f"  statement    quotaflow query statement R-E101{port_flag}\n"
+        f"  statement    quotaflow query statement R-00001{port_flag}\n"
+        f"  pay          quotaflow statement R-00001 2026-01{port_flag}\n"
         f"  set aside    {web}/api/dead-letters\n"
         "Press Ctrl-C to stop.\n"
     )

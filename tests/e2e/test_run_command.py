@@ -9,6 +9,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from decimal import Decimal
 from pathlib import Path
 
 from streams.infra.embedded import free_port
@@ -49,7 +50,7 @@ def test_run_starts_everything_shows_live_figures_and_stops_cleanly_on_ctrl_c(
     with log_path.open("w") as log:
         run = subprocess.Popen(
             [QUOTAFLOW, "run", "--data-dir", str(data_dir), "--web-port", str(port),
-             "--rate", "40", "--bad-rate", "0.1"],
+             "--rate", "200", "--bad-rate", "0.1"],
             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         )  # fmt: skip
     try:
@@ -76,8 +77,32 @@ def test_run_starts_everything_shows_live_figures_and_stops_cleanly_on_ctrl_c(
              "--token", token],
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
-        assert "revenue_band_commission (reference v1)" in statement
+        assert "revenue_band_commission (full v1)" in statement
         assert "of revenue in band" in statement
+
+        # The sample year's January: closed, approved and locked, then paid.
+        def january() -> str | None:
+            out = subprocess.run(
+                [QUOTAFLOW, "statement", "R-00001", "2026-01", "--worker-url", web,
+                 "--token", token],
+                capture_output=True, text=True, check=False,
+            ).stdout  # fmt: skip
+            heading = out.splitlines()[:1]
+            return out if heading and heading[0].endswith("(locked)") else None
+
+        locked = wait_for(january, 90, "January's statement locked", 1)
+        assert "approved by R-00000" in locked  # the team lead
+        payroll = subprocess.run(
+            [QUOTAFLOW, "payroll", "2026-01", "--worker-url", web, "--token", token],
+            capture_output=True, text=True, check=True,
+        ).stdout.splitlines()  # fmt: skip
+        assert payroll[0] == "employee_id,currency,amount,period,plan,statement_digest"
+        assert payroll[1:], "nobody paid for January"
+        for row in payroll[1:]:
+            rep, currency, amount, period, plan, digest = row.split(",")
+            assert rep.startswith("R-")
+            assert (currency, period, plan) == ("CNY", "2026-01", "full v1")
+            assert Decimal(amount) > 0 and len(digest) == 24
 
         def dead_letters() -> bool:
             metrics = _get(f"{web}/metrics") or ""

@@ -15,13 +15,13 @@ D = Decimal
 
 
 def _line(n: int, kind: str, amount: str, month: str, **fields: str) -> PayLine:
-    given = {"rule": "commission_released", "formula": "", "deal_id": f"D-{n}"}
+    given = {"rule": "commission_released", "formula": "", "deal_id": f"D-{n}",
+             "currency": "PTS" if kind == "points" else "CNY"}  # fmt: skip
     given.update(fields)
     return PayLine(
         line_id=f"L-{n}",
         kind=kind,
         amount=D(amount),
-        currency="CNY",
         occurred_at=datetime(int(month[:4]), int(month[5:]), 10, tzinfo=UTC),
         pay_period=month,
         plan="reference v1",
@@ -120,6 +120,7 @@ def test_an_unapproved_statement_above_the_threshold_is_held_till_one_is_approve
 
 def test_each_money_line_counts_once_and_empty_months_carry_the_balance() -> None:
     lines = [
+        _line(0, "points", "30", "2026-01", rule="points_visit"),  # first: in PTS
         _line(1, "payable", "1000.00", "2026-01"),
         _line(2, "bonus", "500.00", "2026-01", rule="team_pool"),
         _line(
@@ -131,7 +132,6 @@ def test_each_money_line_counts_once_and_empty_months_carry_the_balance() -> Non
             formula="true-up of 2026-Q1's awards after DealCancelled D-9",
         ),
         _line(4, "payable", "-100.00", "2026-01", rule="clawback"),
-        _line(5, "points", "30", "2026-01", rule="points_visit"),
         _line(6, "earned", "900.00", "2026-04", rule="revenue_band_commission"),
     ]
     inquiry = _record("inquiry", "2026-01")
@@ -143,6 +143,7 @@ def test_each_money_line_counts_once_and_empty_months_carry_the_balance() -> Non
         "clawback": D(-100), "points": D(30),
     }  # fmt: skip
     assert (january.status, january.closing) == ("approved", D(1200))
+    assert january.currency == "CNY"
     assert january.inquiries == (inquiry,)
     assert [(s.opening, s.closing, s.status) for s in found[1:]] == [
         (D(1200), D(1200), "draft"),
