@@ -10,6 +10,17 @@ if [ ! -x .venv/bin/python ]; then
 fi
 spec="."
 [ -n "${QUOTAFLOW_EXTRAS:-}" ] && spec=".[${QUOTAFLOW_EXTRAS}]"
-echo "installing QuotaFlow ($spec) into .venv ..."
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
+# The install is editable (code changes need no reinstall): it is done again only
+# when pyproject.toml or the extras asked for changed since the last one.
+stamp=.venv/.quotaflow-installed
+wanted="$spec $(.venv/bin/python -c 'import hashlib,sys; print(hashlib.sha256(open("pyproject.toml","rb").read()).hexdigest())')"
+had=$(cat "$stamp" 2>/dev/null || true)
+# An install with the dev tools serves a plain run too.
+if [ "$had" = "$wanted" ] || { [ "$spec" = "." ] && [ "$had" = ".[dev] ${wanted#. }" ]; }; then
+    echo "QuotaFlow ($spec) is installed in .venv and pyproject.toml is unchanged"
+else
+    echo "installing QuotaFlow ($spec) into .venv ..."
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
+    echo "$wanted" > "$stamp"
+fi
