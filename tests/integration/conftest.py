@@ -16,6 +16,9 @@ from urllib.parse import unquote, urlparse
 import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
 
 from domain.plan import Plan
 from projections.migrations import migrate
@@ -238,3 +241,46 @@ def routed(settings: Settings, topic: str) -> float:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+# The board's browser: Debian's headless Chromium through its ChromeDriver.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = (
+    Path(os.environ.get("QUOTAFLOW_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "board"
+)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.fail("Debian's chromium and chromium-driver are needed: see "
+                    "scripts/browser.sh, which scripts/test.sh runs")  # fmt: skip
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                 "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--window-size=1280,1000",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def page_text(driver: Any, element_id: str) -> str:
+    """What the board shows in an element (its rendered text)."""
+    return str(
+        driver.execute_script(
+            "return document.getElementById(arguments[0]).innerText;", element_id
+        )
+    )
+
+
+def wait_on_page(driver: Any, what: str, probe: Any, timeout: float = 30) -> Any:
+    """Poll the page with ``probe`` until it answers; fail naming ``what``."""
+    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(
+        probe, message=what
+    )

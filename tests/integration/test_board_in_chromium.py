@@ -5,20 +5,14 @@ kept in ``test-artifacts/board`` (or ``$QUOTAFLOW_TEST_ARTIFACTS``)."""
 
 from __future__ import annotations
 
-import os
 import time
 import urllib.parse
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from confluent_kafka import Producer
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from projections.payout import payout_records
 from projections.store import Store
@@ -27,34 +21,18 @@ from streams.infra.topics import DEALS, ORG, TARGETS
 from streams.web.access import Grant, Role, issue
 from streams.worker.app import QuotaFlowApp
 from tests.factories import deal_event, hire_event, target_chain
-from tests.integration.conftest import ROOT, earned, send, unique, wait_for
+from tests.integration.conftest import (
+    ARTIFACTS,
+    earned,
+    page_text,
+    send,
+    unique,
+    wait_for,
+    wait_on_page,
+)
 
 pytestmark = pytest.mark.integration
 YEAR = "2035"  # no other test sells in 2035
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-ARTIFACTS = (
-    Path(os.environ.get("QUOTAFLOW_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "board"
-)
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.fail("Debian's chromium and chromium-driver are needed: see "
-                    "scripts/browser.sh, which scripts/test.sh runs")  # fmt: skip
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--window-size=1280,1000",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):  # fmt: skip
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    yield driver
-    driver.quit()
 
 
 def _deal(rep: str, amount: str, line: str) -> dict[str, Any]:
@@ -77,38 +55,35 @@ def _statement_rows(driver: Any) -> list[list[str]]:
     return rows
 
 
-def _text(driver: Any, element_id: str) -> str:
-    return str(
-        driver.execute_script(
-            "return document.getElementById(arguments[0]).innerText;", element_id
-        )
-    )
-
-
-def _wait(driver: Any, what: str, probe: Any, timeout: float = 30) -> Any:
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(
-        probe, message=what
-    )
-
-
-def _read_march_pay_statement(driver: Any, rep: str) -> None:
+def _read_march_pay_statement(driver: Any, store: Store, rep: str) -> None:
     """The pay statement of March: 300,000 of deals earn 3% = 9,000, not paid yet."""
     month = driver.find_element(By.ID, "pay-month")
     month.send_keys(f"{YEAR}-03")
     driver.execute_script("arguments[0].dispatchEvent(new Event('change'))", month)
     earned_row = "Commission earned, not yet payable\t9,000.00 CNY"
-    _wait(driver, "March's pay statement", lambda d: earned_row in _text(d, "pay-sums"))
-    assert "Amount due\t0.00 CNY" in _text(driver, "pay-sums")
-    assert _text(driver, "pay-state").startswith("draft")
-    assert f"of {rep} for {YEAR}-03" in _text(driver, "pay-title")
+    wait_on_page(
+        driver,
+        "March's pay statement",
+        lambda d: earned_row in page_text(d, "pay-sums"),
+    )
+    assert "Amount due\t0.00 CNY" in page_text(driver, "pay-sums")
+    assert page_text(driver, "pay-state").startswith("draft")
+    assert f"of {rep} for {YEAR}-03" in page_text(driver, "pay-title")
     # The rep questions the first line: an InquiryRaised on the log.
     driver.find_element(By.ID, "pay-question").send_keys("why 3%?")
     # Clicked in the page, in one step: the board redraws its tables as it polls.
     driver.execute_script("document.querySelector('#pay-lines button.ask').click();")
-    _wait(driver, "the inquiry sent", lambda d: (
-        "sent InquiryRaised board-" in _text(d, "pay-sent")))  # fmt: skip
+    wait_on_page(driver, "the inquiry sent", lambda d: (
+        "sent InquiryRaised board-" in page_text(d, "pay-sent")))  # fmt: skip
     assert not driver.find_element(By.ID, "pay-approve").is_displayed()  # a rep's
+    driver.execute_script("document.getElementById('pay').scrollIntoView();")
     driver.save_screenshot(str(ARTIFACTS / "3-pay-statement.png"))
+
+    def asked() -> list[tuple[str, str]]:
+        return [(r.kind, r.text) for r in payout_records(store, rep) if r.rep_id == rep]
+
+    wait_for(lambda: asked() == [("inquiry", "why 3%?")], 30,
+             "the board's inquiry folded")  # fmt: skip
 
 
 def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
@@ -139,9 +114,9 @@ def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
     )
     browser.find_element(By.ID, "token").send_keys(token)
     browser.find_element(By.ID, "sign-in").click()
-    _wait(browser, "the signed-in rep's name", lambda d: "Rita (rep)" in
-          _text(d, "who"))  # fmt: skip
-    rows = _wait(browser, "the statement's lines", _statement_rows)
+    wait_on_page(browser, "the signed-in rep's name", lambda d: "Rita (rep)" in
+          page_text(d, "who"))  # fmt: skip
+    rows = wait_on_page(browser, "the statement's lines", _statement_rows)
     deals = {row[0] for row in rows}
     assert first["deal_id"] in deals
     assert theirs["deal_id"] not in deals
@@ -150,17 +125,17 @@ def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
         assert why, f"line of {deal_id} ({kind}) shows no explanation"
     assert any("of revenue in band" in row[5] for row in rows)
     # 100,000 credited of a 400,000 target.
-    _wait(browser, "the progress bar to target", lambda d: (
+    wait_on_page(browser, "the progress bar to target", lambda d: (
         f"{rep}: 100000.00 of 400000.00 = 25.0%"
-        in _text(d, "progress")))  # fmt: skip
+        in page_text(d, "progress")))  # fmt: skip
     # 100,000 so far forecasts 100,000 × 365 / 182 = 200,549.45 < 400,000: alert.
-    _wait(browser, "the rep's forecast alert", lambda d: (
+    wait_on_page(browser, "the rep's forecast alert", lambda d: (
         f"rep {rep}: run rate forecasts 200549.45, short of the 400000.00 target"
-        in _text(d, "forecast")))  # fmt: skip
-    assert f"team {team}:" in _text(browser, "forecast")
-    assert other not in _text(browser, "forecast")  # a rep sees only their own
-    assert team in _text(browser, "teams")
-    heat = _text(browser, "heatmap")
+        in page_text(d, "forecast")))  # fmt: skip
+    assert f"team {team}:" in page_text(browser, "forecast")
+    assert other not in page_text(browser, "forecast")  # a rep sees only their own
+    assert team in page_text(browser, "teams")
+    heat = page_text(browser, "heatmap")
     assert "north" in heat
     assert "cloud" in heat
     browser.save_screenshot(str(ARTIFACTS / "1-signed-in-statement.png"))
@@ -168,31 +143,29 @@ def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
     second = _deal(rep, "200000.00", "cloud")
     sent = time.monotonic()
     send(producer, DEALS, second["deal_id"].encode(), orjson.dumps(second))
-    _wait(browser, "the new deal's lines, without reloading", lambda d: any(
+    wait_on_page(browser, "the new deal's lines, without reloading", lambda d: any(
         row[0] == second["deal_id"] for row in _statement_rows(d)))  # fmt: skip
     seen_after = time.monotonic() - sent
     # A figure to read, not a timed assertion: kept beside the screenshots.
     (ARTIFACTS / "live-latency.txt").write_text(
         f"new deal on the board {seen_after * 1000:.0f} ms after it was sent\n"
     )
-    _wait(browser, "the progress bar moved by the new deal", lambda d: (
-        "300000.00 of 400000.00 = 75.0%" in _text(d, "progress")
+    wait_on_page(browser, "the progress bar moved by the new deal", lambda d: (
+        "300000.00 of 400000.00 = 75.0%" in page_text(d, "progress")
     ))  # fmt: skip
     # 300,000 forecasts about 601,600: the rep's alert is gone, live.
-    _wait(browser, "the rep's alert gone", lambda d: (
-        f"rep {rep}:" not in _text(d, "forecast")))  # fmt: skip
+    wait_on_page(browser, "the rep's alert gone", lambda d: (
+        f"rep {rep}:" not in page_text(d, "forecast")))  # fmt: skip
     browser.save_screenshot(str(ARTIFACTS / "2-new-deal-live.png"))
 
-    _read_march_pay_statement(browser, rep)
-    wait_for(lambda: [(r.kind, r.text) for r in payout_records(store, rep)] == [
-        ("inquiry", "why 3%?")], 30, "the board's inquiry folded")  # fmt: skip
+    _read_march_pay_statement(browser, store, rep)
 
     field = browser.find_element(By.ID, "statement-rep")
     field.clear()
     field.send_keys(other)
     browser.execute_script("arguments[0].dispatchEvent(new Event('change'))", field)
-    refusal = _wait(browser, "the refusal of another rep's statement", lambda d: (
-        _text(d, "statement-error")))  # fmt: skip
+    refusal = wait_on_page(browser, "the refusal of another rep's statement",
+                           lambda d: page_text(d, "statement-error"))  # fmt: skip
     assert "may not read this rep's statement" in refusal
     assert _statement_rows(browser) == []
     browser.save_screenshot(str(ARTIFACTS / "4-other-rep-refused.png"))

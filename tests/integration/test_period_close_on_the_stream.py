@@ -15,11 +15,13 @@ import orjson
 import pytest
 import yaml
 from confluent_kafka import Producer
+from selenium.webdriver.common.by import By
 
 from domain.ledger import LedgerLine, PayoutRecord
 from domain.plan import Plan
 from domain.replay import replay, summary
 from domain.statements import PayLine, Statement, statements
+from projections.dimensions import team_of
 from projections.payout import rep_statements
 from projections.store import Store
 from streams.infra.embedded import BrokerProcess
@@ -34,19 +36,23 @@ from streams.infra.topics import (
     SATISFACTION,
     TARGETS,
 )
+from streams.web.access import Grant, Role, issue
 from streams.worker.app import QuotaFlowApp
 from streams.worker.lifecycle import WorkerThread
-from tests.factories import deal_event, envelope, payment_event
+from tests.factories import deal_event, envelope, hire_event, payment_event
 from tests.integration.conftest import (
+    ARTIFACTS,
     admin_of,
     earned,
     fetch,
     get_json,
+    page_text,
     routed,
     send,
     settings_on,
     unique,
     wait_for,
+    wait_on_page,
 )
 
 pytestmark = pytest.mark.integration
@@ -534,3 +540,78 @@ def test_a_month_approved_locked_and_paid_and_a_late_cancellation_trued_up_in_ap
     with pytest.raises(urllib.error.HTTPError) as refused:
         fetch(settings.web_port, f"/api/payroll?period={year}-04", admin_of(settings))
     assert refused.value.code == 409
+
+
+# After the test above, for the same reason: its 2038 close is a company fact.
+def test_a_manager_approves_and_finance_locks_a_month_on_the_board(
+    worker: QuotaFlowApp,
+    producer: Producer,
+    store: Store,
+    settings: Settings,
+    browser: Any,
+) -> None:
+    """Issue 15 in headless Chromium: the rep's manager signs in, reads the rep's
+    March statement (a draft) and approves it; finance signs in and locks March;
+    each step shows on the board once folded. Screenshots in test-artifacts."""
+    year, team = "2038", unique("T")
+    rep, deal_id = unique("R"), unique("D")
+    hired = hire_event(rep, team, "east", f"{year}-01-01T00:00:00+08:00")
+    sale = deal_event(
+        event_id=unique("e"), deal_id=deal_id, rep_id=rep, amount="100000.00",
+        margin="0.00", new_customer=False, customer_id=unique("C"),
+        occurred_at=f"{year}-03-10T09:00:00+08:00",
+        payment_due_at=f"{year}-12-31T00:00:00+08:00",
+        splits=[{"rep_id": rep, "share": "1"}],
+    )  # fmt: skip
+    paid = payment_event(unique("p"), deal_id, "100000.00",
+                         f"{year}-03-15T09:00:00+08:00")  # fmt: skip
+    closing = envelope("PeriodClosed", unique("pc"), f"{year}-04-01T00:00:00+08:00",
+                       period=f"{year}-03")  # fmt: skip
+    for topic, event, key in ((ORG, hired, rep), (DEALS, sale, deal_id),
+                              (PAYMENTS, paid, deal_id),
+                              (CONTROL, closing, closing["event_id"])):  # fmt: skip
+        before = routed(settings, topic)
+        send(producer, topic, key.encode(), orjson.dumps(event))
+        if topic in (ORG, CONTROL):
+            _wait_routed(settings, topic, before, 1)
+    wait_for(lambda: team_of(store, rep) == team, 60, "the rep in the directory")
+    manager = issue(settings.access_path,
+                    Grant(name="Mo", role=Role.MANAGER, team_id=team))  # fmt: skip
+    board = f"http://127.0.0.1:{settings.web_port}/board?period={year}-03"
+
+    def sign_in(token: str) -> None:
+        browser.get(board)
+        browser.execute_script("sessionStorage.clear();")
+        browser.get(board)
+        browser.find_element(By.ID, "token").send_keys(token)
+        browser.find_element(By.ID, "sign-in").click()
+        field = browser.find_element(By.ID, "statement-rep")
+        wait_on_page(browser, "the board", lambda _: field.is_displayed())
+        field.clear()
+        field.send_keys(rep)
+        browser.execute_script("arguments[0].dispatchEvent(new Event('change'))",
+                               field)  # fmt: skip
+
+    def state_is(word: str) -> Any:
+        return lambda d: page_text(d, "pay-state").startswith(word)
+
+    sign_in(manager)
+    # 100,000 at 3% = 3,000 earned, paid in 5 days: 3,300 released and due.
+    wait_on_page(browser, "March's draft", state_is("draft"))
+    assert "Amount due\t3,300.00 CNY" in page_text(browser, "pay-sums")
+    assert not browser.find_element(By.ID, "pay-lock").is_displayed()
+    browser.execute_script("document.getElementById('pay-approve').click();")
+    wait_on_page(
+        browser, "the approval on the board", state_is("approved · approved by Mo")
+    )
+    browser.execute_script("document.getElementById('pay').scrollIntoView();")
+    browser.save_screenshot(str(ARTIFACTS / "5-manager-approved.png"))
+
+    sign_in(admin_of(settings))
+    wait_on_page(browser, "March approved", state_is("approved"))
+    browser.execute_script("document.getElementById('pay-lock').click();")
+    wait_on_page(browser, "the lock on the board", state_is("locked"))
+    assert "Paid at the lock\t3,300.00 CNY" in page_text(browser, "pay-sums")
+    assert "locked by admin" in page_text(browser, "pay-state")
+    browser.execute_script("document.getElementById('pay').scrollIntoView();")
+    browser.save_screenshot(str(ARTIFACTS / "6-finance-locked.png"))
