@@ -20,7 +20,7 @@ from streams.cli.options import (
     load_settings,
 )
 from streams.cli.tokens import admin_token
-from streams.infra.runtime import PlanFileError, Runtime, runtime
+from streams.infra.runtime import InUse, PlanFileError, Runtime, runtime
 from streams.infra.settings import BrokerMode, ClickHouseMode, Settings
 from streams.infra.topics import (
     ACTIVITIES,
@@ -59,7 +59,7 @@ def _serve(rt: Runtime, on_started: Any = None) -> None:
 def _run_guarded(fn: Any) -> None:
     try:
         fn()
-    except PlanFileError as exc:
+    except (PlanFileError, InUse) as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
     except WorkerFailed as exc:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+import socket
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -86,11 +89,55 @@ def broker_ready(settings: Settings) -> Iterator[Settings]:
         yield settings
 
 
+class InUse(RuntimeError):
+    """The data dir or the web port is taken: the message says by what and how to
+    go on."""
+
+
+@contextmanager
+def data_dir_lock(data_dir: Path) -> Iterator[None]:
+    """Hold ``data_dir`` for this process: a second worker on it would share the
+    embedded broker's and ClickHouse's files."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "worker.lock"
+    with path.open("a+") as held:
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held.seek(0)
+            owner = held.read().strip() or "another process"
+            msg = f"{data_dir} is in use by another QuotaFlow worker ({owner}); stop "
+            msg += "it, or give this one its own --data-dir"
+            raise InUse(msg) from None
+        held.seek(0)
+        held.truncate()
+        held.write(f"pid {os.getpid()}")
+        held.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+
+
+def port_free(host: str, port: int) -> None:
+    """Refuse to start when the web port is taken, before anything else starts."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            msg = f"port {port} on {host} is taken ({exc.strerror}); stop what uses "
+            msg += "it, or choose another with --web-port"
+            raise InUse(msg) from None
+
+
 @contextmanager
 def runtime(settings: Settings) -> Iterator[Runtime]:
     """Everything the worker needs, started in order and stopped in reverse."""
     plan = load_plan(settings.plan_file)
     with ExitStack() as stack:
+        stack.enter_context(data_dir_lock(settings.data_dir))
+        port_free(settings.web_bind, settings.web_port)
         live = stack.enter_context(broker_ready(settings))
         store = open_store(live)
         stack.callback(store.close)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -13,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from streams.infra.embedded import free_port
+from streams.infra.runtime import data_dir_lock
 from tests.polling import wait_for
 
 QUOTAFLOW = str(Path(sys.executable).parent / "quotaflow")
@@ -130,3 +132,33 @@ def test_run_with_a_missing_plan_file_says_so_and_exits_2(tmp_path: Path) -> Non
     assert "cannot read plan file" in result.stderr
     assert "nope.yaml" in result.stderr
     assert _alive_mentioning(str(tmp_path / "qf")) == []
+
+
+def test_a_taken_port_or_a_data_dir_in_use_is_one_sentence_and_exit_2(
+    tmp_path: Path,
+) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [QUOTAFLOW, "run", *args], capture_output=True, text=True, timeout=60,
+            check=False, cwd=ROOT,
+        )  # fmt: skip
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("--data-dir", str(tmp_path / "a"), "--web-port", str(port))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"port {port} on 127.0.0.1 is taken (Address already in use); stop what "
+        "uses it, or choose another with --web-port"
+    )
+    held = tmp_path / "b"
+    with data_dir_lock(held):  # as a running worker holds it
+        result = run("--data-dir", str(held), "--web-port", str(free_port()))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"{held} is in use by another QuotaFlow worker (pid {os.getpid()}); stop "
+        "it, or give this one its own --data-dir"
+    )
+    assert _alive_mentioning(str(tmp_path)) == []
