@@ -6,6 +6,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -36,13 +37,31 @@ TokenOpt = Annotated[
 ]
 
 
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="The data dir of the run to ask (default ./.quotaflow): its worker's "
+        "address and admin token are found there."
+    ),
+]
+ADDRESS_FILE = "worker.address"
+"""Where a running worker leaves its web address in its data dir."""
+
+
 def from_worker(
-    url: str | None, path: str, token: str | None, raw: bool = False
+    url: str | None,
+    path: str,
+    token: str | None,
+    raw: bool = False,
+    data_dir: Path | None = None,
 ) -> Any:
     """What the worker's API answers at ``path`` (JSON, or with ``raw`` the body's
-    text); a refusal or no worker is one sentence and exit 1."""
-    settings = Settings()
-    base = url or f"http://{settings.web_host}:{settings.web_port}"
+    text); a refusal or no worker is one sentence and exit 1. Without ``url``, the
+    worker is the one that runs on ``data_dir``, else the settings' address."""
+    settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
+    address = settings.data_dir / ADDRESS_FILE
+    found = address.read_text().strip() if address.exists() else None
+    base = url or found or f"http://{settings.web_host}:{settings.web_port}"
     request = urllib.request.Request(f"{base}{path}")  # noqa: S310 - the worker's URL
     sent = token_for_query(settings, token)
     if sent:
@@ -80,12 +99,15 @@ def query_leaderboard(
     worker_url: WorkerUrlOpt = None,
     direct: DirectOpt = False,
     token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
 ) -> None:
     """Reps ranked by commission booked so far."""
     rows = (
         direct_rows(leaderboard, limit)
         if direct
-        else from_worker(worker_url, f"/api/leaderboard?limit={limit}", token)
+        else from_worker(
+            worker_url, f"/api/leaderboard?limit={limit}", token, data_dir=data_dir
+        )
     )
     typer.echo(f"{'rank':>4}  {'rep':<10} {'commission':>14} {'deals':>6}")
     for row in rows:
@@ -101,13 +123,16 @@ def query_statement(
     worker_url: WorkerUrlOpt = None,
     direct: DirectOpt = False,
     token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
 ) -> None:
     """Every ledger line of one rep, with why it is that amount."""
     quoted = urllib.parse.quote(rep_id, safe="")
     lines = (
         direct_rows(rep_statement, rep_id)
         if direct
-        else from_worker(worker_url, f"/api/reps/{quoted}/statement", token)
+        else from_worker(
+            worker_url, f"/api/reps/{quoted}/statement", token, data_dir=data_dir
+        )
     )
     echo_statement(rep_id, lines)
 

@@ -19,6 +19,7 @@ from streams.cli.options import (
     configure_logging,
     load_settings,
 )
+from streams.cli.query import ADDRESS_FILE
 from streams.cli.tokens import admin_token
 from streams.infra.runtime import InUse, PlanFileError, Runtime, runtime
 from streams.infra.settings import BrokerMode, ClickHouseMode, Settings
@@ -45,11 +46,10 @@ def _serve(rt: Runtime, on_started: Any = None) -> None:
         return QuotaFlowApp(rt.settings, rt.store, rt.plan)
 
     def started(app: QuotaFlowApp) -> None:
-        log.info(
-            "worker started; web on http://%s:%s",
-            rt.settings.web_host,
-            rt.settings.web_port,
-        )
+        web = f"http://{rt.settings.web_host}:{rt.settings.web_port}"
+        log.info("worker started; web on %s", web)
+        # Found by `quotaflow query`, `statement` and `payroll --data-dir`.
+        (rt.settings.data_dir / ADDRESS_FILE).write_text(web + "\n")
         if on_started is not None:
             on_started(app)
 

@@ -18,7 +18,13 @@ from domain.money import format_money
 from domain.points import pts
 from projections.payout import NotLocked, payroll, rep_statements
 from streams.cli import pdf
-from streams.cli.query import DirectOpt, TokenOpt, WorkerUrlOpt, from_worker
+from streams.cli.query import (
+    DataDirOpt,
+    DirectOpt,
+    TokenOpt,
+    WorkerUrlOpt,
+    from_worker,
+)
 from streams.infra.runtime import PlanFileError, load_plan, open_store
 from streams.infra.settings import Settings
 from streams.web.statements import MONTH, payroll_csv, statement_json
@@ -145,6 +151,7 @@ def statement_command(  # noqa: PLR0913, PLR0917 - a command's options
     direct: DirectOpt = False,
     token: TokenOpt = None,
     plan: PlanOpt = None,
+    data_dir: DataDirOpt = None,
 ) -> None:
     """A rep's statement of one month: text, CSV or a printable PDF."""
     _month(period)
@@ -161,7 +168,7 @@ def statement_command(  # noqa: PLR0913, PLR0917 - a command's options
     else:
         quoted = urllib.parse.quote(rep_id, safe="")
         path = f"/api/reps/{quoted}/statements?period={period}"
-        statement = from_worker(worker_url, path, token)
+        statement = from_worker(worker_url, path, token, data_dir=data_dir)
     if output is Format.PDF:
         data = pdf.render(statement_text(statement))
         if out is None:
@@ -188,6 +195,7 @@ def payroll_command(
     direct: DirectOpt = False,
     token: TokenOpt = None,
     plan: PlanOpt = None,
+    data_dir: DataDirOpt = None,
 ) -> None:
     """What payroll pays for a locked month, as CSV (the same file every time)."""
     _month(period)
@@ -200,7 +208,8 @@ def payroll_command(
         finally:
             store.close()
     else:
-        text = from_worker(worker_url, f"/api/payroll?period={period}", token, raw=True)
+        path = f"/api/payroll?period={period}"
+        text = from_worker(worker_url, path, token, raw=True, data_dir=data_dir)
     if out is None:
         typer.echo(text, nl=False)
     else:

@@ -94,9 +94,10 @@ def test_run_starts_everything_shows_live_figures_and_stops_cleanly_on_ctrl_c(
 
         locked = wait_for(january, 90, "January's statement locked", 1)
         assert "approved by R-00000" in locked  # the team lead
+        # Found from the data dir alone: the running worker's address and token.
         payroll = subprocess.run(
-            [QUOTAFLOW, "payroll", "2026-01", "--worker-url", web, "--token", token],
-            capture_output=True, text=True, check=True,
+            [QUOTAFLOW, "payroll", "2026-01", "--data-dir", str(data_dir)],
+            capture_output=True, text=True, check=True, cwd=tmp_path,
         ).stdout.splitlines()  # fmt: skip
         assert payroll[0] == "employee_id,currency,amount,period,plan,statement_digest"
         assert payroll[1:], "nobody paid for January"
