@@ -12,6 +12,7 @@ from confluent_kafka import Producer
 
 from streams.bench.demo import demo_messages, send_paced
 from streams.bench.generator import SampleWorld, produce
+from streams.cli.dlq import BROKER_FILE
 from streams.cli.options import (
     BadRateOpt,
     RateOpt,
@@ -50,6 +51,9 @@ def _serve(rt: Runtime, on_started: Any = None) -> None:
         log.info("worker started; web on %s", web)
         # Found by `quotaflow query`, `statement` and `payroll --data-dir`.
         (rt.settings.data_dir / ADDRESS_FILE).write_text(web + "\n")
+        (rt.settings.data_dir / BROKER_FILE).write_text(
+            rt.settings.bootstrap_servers + "\n"
+        )
         if on_started is not None:
             on_started(app)
 

@@ -107,6 +107,13 @@ def test_run_starts_everything_shows_live_figures_and_stops_cleanly_on_ctrl_c(
             assert (currency, period, plan) == ("CNY", "2026-01", "full v1")
             assert Decimal(amount) > 0 and len(digest) == 24
 
+        listed = subprocess.run(
+            [QUOTAFLOW, "dlq", "list", "--data-dir", str(data_dir)],
+            capture_output=True, text=True, check=True, cwd=tmp_path,
+        ).stdout.splitlines()  # fmt: skip
+        assert listed[0].split()[:2] == ["offset", "reason"]
+        assert len(listed) > 1, "the malformed sample deals are set aside"
+
         def dead_letters() -> bool:
             metrics = _get(f"{web}/metrics") or ""
             return "quotaflow_dead_letters_total{" in metrics
@@ -163,3 +170,17 @@ def test_a_taken_port_or_a_data_dir_in_use_is_one_sentence_and_exit_2(
         "it, or give this one its own --data-dir"
     )
     assert _alive_mentioning(str(tmp_path)) == []
+
+
+def test_dlq_list_without_a_broker_is_one_sentence(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "QUOTAFLOW_BOOTSTRAP_SERVERS": f"127.0.0.1:{port}"}
+    result = subprocess.run(
+        [QUOTAFLOW, "dlq", "list"], capture_output=True, text=True, env=env,
+        timeout=60, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1
+    (said,) = result.stderr.strip().splitlines()
+    assert said.startswith(f"cannot reach the broker at 127.0.0.1:{port} (")
+    assert "is `quotaflow run` running?" in said
+    assert result.stdout == ""
