@@ -143,7 +143,9 @@ def _operations(quotaflow: Served) -> None:
     @app.page("/api/me")
     @guarded()
     async def me(web: Any, _request: Any, grant: Grant) -> Any:
-        return web.json(grant.model_dump(mode="json"))
+        # The plan's currency too: the board shows every amount with it.
+        currency = quotaflow.plan.currency
+        return web.json({**grant.model_dump(mode="json"), "currency": currency})
 
     @app.page("/api/changes")
     @guarded()

@@ -86,6 +86,20 @@ def _read_march_pay_statement(driver: Any, store: Store, rep: str) -> None:
              "the board's inquiry folded")  # fmt: skip
 
 
+def _check_the_shared_views(driver: Any, team: str, other: str) -> None:
+    # The rep's own standing leads: first of the two reps selling in 2035.
+    standing = page_text(driver, "standing")
+    expected = f"You: #1 of 2 in {YEAR}, commission 3,000.00 CNY, "
+    expected += "revenue 100,000.00 CNY, 25.0% of target"
+    assert standing.startswith(expected), standing
+    assert f"team {team}:" in page_text(driver, "forecast")
+    assert other not in page_text(driver, "forecast")  # a rep sees only their own
+    assert team in page_text(driver, "teams")
+    heat = page_text(driver, "heatmap")
+    assert "north" in heat
+    assert "cloud" in heat
+
+
 def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
     worker: QuotaFlowApp,
     producer: Producer,
@@ -126,18 +140,14 @@ def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
     assert any("of revenue in band" in row[5] for row in rows)
     # 100,000 credited of a 400,000 target.
     wait_on_page(browser, "the progress bar to target", lambda d: (
-        f"{rep}: 100000.00 of 400000.00 = 25.0%"
+        f"{rep}: 100,000.00 CNY of 400,000.00 CNY = 25.0%"
         in page_text(d, "progress")))  # fmt: skip
     # 100,000 so far forecasts 100,000 × 365 / 182 = 200,549.45 < 400,000: alert.
     wait_on_page(browser, "the rep's forecast alert", lambda d: (
-        f"rep {rep}: run rate forecasts 200549.45, short of the 400000.00 target"
+        f"rep {rep}: run rate forecasts 200,549.45 CNY, short of the 400,000.00 CNY "
+        "target"
         in page_text(d, "forecast")))  # fmt: skip
-    assert f"team {team}:" in page_text(browser, "forecast")
-    assert other not in page_text(browser, "forecast")  # a rep sees only their own
-    assert team in page_text(browser, "teams")
-    heat = page_text(browser, "heatmap")
-    assert "north" in heat
-    assert "cloud" in heat
+    _check_the_shared_views(browser, team, other)
     browser.save_screenshot(str(ARTIFACTS / "1-signed-in-statement.png"))
 
     second = _deal(rep, "200000.00", "cloud")
@@ -151,7 +161,7 @@ def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
         f"new deal on the board {seen_after * 1000:.0f} ms after it was sent\n"
     )
     wait_on_page(browser, "the progress bar moved by the new deal", lambda d: (
-        "300000.00 of 400000.00 = 75.0%" in page_text(d, "progress")
+        "300,000.00 CNY of 400,000.00 CNY = 75.0%" in page_text(d, "progress")
     ))  # fmt: skip
     # 300,000 forecasts about 601,600: the rep's alert is gone, live.
     wait_on_page(browser, "the rep's alert gone", lambda d: (
