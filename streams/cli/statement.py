@@ -108,13 +108,19 @@ def statement_text(statement: dict[str, Any]) -> list[str]:
     for key, label in _SUMS:
         head.append(f"{label:<40}{_amount(sums[key], currency):>24}")
     head.append(f"{'Points':<40}{pts(Decimal(sums['points'])):>24}")
-    head += ["", f"{len(statement['lines'])} line(s):"]
-    for line in statement["lines"]:
-        head.append(
-            f"{line['occurred_at'][:10]} {line['deal_id'] or '-':<10} "
-            f"{line['category']:<10} {_amount(line['amount']):>14}  {line['rule']}"
-        )
-        head.append(f"    {line['formula']}")
+    head += ["", f"{len(statement['lines'])} line(s), by deal:"]
+    by_deal: dict[str, list[dict[str, Any]]] = {}
+    for line in statement["lines"]:  # in date order: deals by their first line
+        by_deal.setdefault(line["deal_id"] or "", []).append(line)
+    for deal_id, lines in sorted(by_deal.items(), key=lambda item: not item[0]):
+        title = f"deal {deal_id}" if deal_id else "not of a deal"
+        head.append(f"{title}: {len(lines)} line(s)")
+        for line in lines:
+            head.append(
+                f"  {line['occurred_at'][:10]} {line['category']:<10} "
+                f"{_amount(line['amount']):>14}  {line['rule']}"
+            )
+            head.append(f"      {line['formula']}")
     head += ["", f"statement digest {statement['digest']}"]
     return head
 

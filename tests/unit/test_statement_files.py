@@ -55,6 +55,7 @@ def test_the_pdf_of_a_statement_reads_back_with_its_totals(
         assert row.split()[-2:] == amount.split()
     assert f"statement digest {march['digest']}" in page
     assert "page 1 of 1" in page
+    assert "deal D-1: 2 line(s)" in page  # the lines grouped by deal
     assert "band 0.00–500,000.00 × 3%" in page  # WinAnsiEncoding has the marks
 
 
