@@ -163,3 +163,21 @@ def unacknowledged(store: Store, plan_id: str, version: int) -> list[str]:
         {"ref": f"{plan_id} v{version}"},
     )
     return [rep for (rep,) in rows]
+
+
+def team_statements(
+    store: Store, team_id: str, period: str, approval_above: Decimal = Decimal(0)
+) -> list[Statement]:
+    """The month's statement of every rep the directory places in the team (a rep
+    with nothing that month: none)."""
+    rows = store.rows(
+        "SELECT rep_id FROM rep_directory FINAL WHERE team_id = {team:String} "
+        "AND left_at IS NULL ORDER BY rep_id",
+        {"team": team_id},
+    )
+    found = []
+    for (rep_id,) in rows:
+        for statement in rep_statements(store, rep_id, approval_above):
+            if statement.period == period:
+                found.append(statement)
+    return found

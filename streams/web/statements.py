@@ -21,7 +21,13 @@ from domain.statements import PAYROLL_COLUMNS, Statement
 from projections.deadletters import dead_letters
 from projections.dimensions import team_of
 from projections.ledger import rep_statement
-from projections.payout import NotLocked, payroll, rep_statements, unacknowledged
+from projections.payout import (
+    NotLocked,
+    payroll,
+    rep_statements,
+    team_statements,
+    unacknowledged,
+)
 from projections.points import points_balances, redemptions
 from streams.web.access import Grant, Role, may_read_statement
 from streams.web.served import Handler, Served
@@ -107,6 +113,20 @@ def register(
         return web.json(
             {"error": f"{rep_id} has no statement for {period}"}, status=404
         )
+
+    @app.page("/api/teams/{team_id}/statements")
+    @guarded()
+    async def team_month(web: Any, request: Any, grant: Grant, team_id: str) -> Any:
+        """A manager's view of their team: each rep's statement of the month."""
+        if grant.role is not Role.ADMIN and grant.team_id != team_id:
+            msg = f"{grant.name} may not read team {team_id}'s statements"
+            return web.json({"error": msg}, status=403)
+        period = request.query.get("period", "")
+        if not MONTH.fullmatch(period):
+            return web.json({"error": _MONTH_HELP}, status=400)
+        above = approval_above(quotaflow)
+        found = await io(team_statements, store, team_id, period, above)
+        return web.json([statement_json(s, lines=False) for s in found])
 
     @app.page("/api/payroll")
     @guarded(admin=True)

@@ -108,6 +108,11 @@ def test_a_rep_asks_a_manager_answers_approves_and_an_admin_adjusts(
                             "approved_by": "Mo", "inquiry_id": inquiry})  # fmt: skip
     assert status == 202, booked
     assert rep in get_json(settings, "/api/acknowledgements")["not_yet"]
+    team_page = f"/api/teams/{team}/statements?period=2033-01"
+    assert get_json(settings, team_page, mo) == []  # nothing booked in January
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        get_json(settings, team_page, stranger)
+    assert refused.value.code == 403
     status, _ = _post(settings, f"{base}/acknowledgements", rita,
                       {"plan_id": "reference", "version": 1})  # fmt: skip
     assert status == 202

@@ -600,7 +600,12 @@ def test_a_manager_approves_and_finance_locks_a_month_on_the_board(
     wait_on_page(browser, "March's draft", state_is("draft"))
     assert "Amount due\t3,300.00 CNY" in page_text(browser, "pay-sums")
     assert not browser.find_element(By.ID, "pay-lock").is_displayed()
-    browser.execute_script("document.getElementById('pay-approve').click();")
+    # The manager's team view lists the rep's draft; approved from there.
+    row = f"{rep}\tdraft\t3,300.00 CNY\t0.00 CNY"
+    wait_on_page(browser, "the team's statements",
+                 lambda d: row in page_text(d, "team-statements"))  # fmt: skip
+    approve = "#team-statements tr[data-rep] button.approve"
+    browser.execute_script(f"document.querySelector('{approve}').click();")
     wait_on_page(
         browser, "the approval on the board", state_is("approved · approved by Mo")
     )
