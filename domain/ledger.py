@@ -152,8 +152,9 @@ class PayoutRecord:
     by: str
     occurred_at: datetime
     event_id: str
-    # What it refers to: the line or inquiry questioned, answered or adjusted, or
-    # the plan version acknowledged.
+    # What it refers to: the inquiry raised, answered or adjusted for, or the plan
+    # version acknowledged; and the statement line questioned or corrected.
     ref: str = ""
+    line_id: str = ""
     text: str = ""
     amount: Decimal = Decimal(0)

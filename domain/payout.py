@@ -134,7 +134,8 @@ def adjust(world: World, event: AdjustmentBooked) -> tuple[World, Step]:
         by=event.approved_by,
         occurred_at=event.occurred_at,
         event_id=event.event_id,
-        ref=event.inquiry_id or event.line_id or "",
+        ref=event.inquiry_id or "",
+        line_id=event.line_id or "",
         text=event.reason,
         amount=event.amount,
     )
@@ -153,7 +154,8 @@ def raise_inquiry(world: World, event: InquiryRaised) -> tuple[World, Step]:
         by=event.rep_id,
         occurred_at=event.occurred_at,
         event_id=event.event_id,
-        ref=event.line_id,
+        ref=event.inquiry_id,
+        line_id=event.line_id,
         text=event.question,
     )
     return updated(world, reps=world.reps.set(rep.rep_id, rep)), Step(records=(record,))

@@ -202,11 +202,21 @@ def _statement(  # noqa: PLR0913 - a statement: whose, which month, from what
         adjustments=tuple(
             r for r in records if r.kind == "adjusted" and r.period == period
         ),
-        inquiries=tuple(
-            r
-            for r in records
-            if r.kind in ("inquiry", "answered") and _month(r.occurred_at) == period
-        ),
+        inquiries=_inquiries(records, period),
+    )
+
+
+def _inquiries(
+    records: Sequence[PayoutRecord], period: str
+) -> tuple[PayoutRecord, ...]:
+    """The questions raised in the month, each with its answer, whenever given."""
+    asked = {
+        r.ref
+        for r in records
+        if r.kind == "inquiry" and _month(r.occurred_at) == period
+    }
+    return tuple(
+        r for r in records if r.kind in ("inquiry", "answered") and r.ref in asked
     )
 
 

@@ -22,6 +22,7 @@ _RECORD_COLUMNS = (
     "occurred_at",
     "event_id",
     "ref",
+    "line_id",
     "text",
     "amount",
     "version",
@@ -47,6 +48,7 @@ def write_records(
             r.occurred_at.astimezone(UTC),
             r.event_id,
             r.ref,
+            r.line_id,
             r.text,
             r.amount,
             version,
@@ -57,7 +59,7 @@ def write_records(
 
 
 _RECORDS = """
-SELECT kind, rep_id, period, by, occurred_at, event_id, ref, text, amount
+SELECT kind, rep_id, period, by, occurred_at, event_id, ref, line_id, text, amount
 FROM payout_records FINAL
 ORDER BY occurred_at, event_id
 """
@@ -79,10 +81,11 @@ def payout_records(store: Store, rep_id: str | None = None) -> list[PayoutRecord
             occurred_at=at,
             event_id=event_id,
             ref=ref,
+            line_id=line_id,
             text=text,
             amount=amount,
         )
-        for kind, rep, period, by, at, event_id, ref, text, amount in rows
+        for kind, rep, period, by, at, event_id, ref, line_id, text, amount in rows
     ]
 
 

@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS payout_records
     occurred_at DateTime64(3, 'UTC'),
     event_id    String,
     ref         String,
+    line_id     String,
     text        String,
     amount      Decimal(18, 2),
     version     UInt64

@@ -567,8 +567,11 @@ def test_a_manager_approves_and_finance_locks_a_month_on_the_board(
                          f"{year}-03-15T09:00:00+08:00")  # fmt: skip
     closing = envelope("PeriodClosed", unique("pc"), f"{year}-04-01T00:00:00+08:00",
                        period=f"{year}-03")  # fmt: skip
+    question = envelope("InquiryRaised", unique("iq"), f"{year}-03-20T00:00:00+08:00",
+                        inquiry_id=unique("INQ"), rep_id=rep, line_id="the release",
+                        question="paid in 5 days: is the x1.10 in?")  # fmt: skip
     for topic, event, key in ((ORG, hired, rep), (DEALS, sale, deal_id),
-                              (PAYMENTS, paid, deal_id),
+                              (PAYMENTS, paid, deal_id), (ACTIVITIES, question, rep),
                               (CONTROL, closing, closing["event_id"])):  # fmt: skip
         before = routed(settings, topic)
         send(producer, topic, key.encode(), orjson.dumps(event))
@@ -600,6 +603,13 @@ def test_a_manager_approves_and_finance_locks_a_month_on_the_board(
     wait_on_page(browser, "March's draft", state_is("draft"))
     assert "Amount due\t3,300.00 CNY" in page_text(browser, "pay-sums")
     assert not browser.find_element(By.ID, "pay-lock").is_displayed()
+    # The rep's open question, answered by the manager on the board.
+    wait_on_page(browser, "the open question", lambda d: (
+        "is the x1.10 in? — open" in page_text(d, "pay-questions")))  # fmt: skip
+    browser.find_element(By.CSS_SELECTOR, "#pay-questions input").send_keys("yes")
+    browser.execute_script("document.querySelector('#pay-questions button').click();")
+    wait_on_page(browser, "the answer on the board", lambda d: (
+        "— Mo answered: yes" in page_text(d, "pay-questions")))  # fmt: skip
     # The manager's team view lists the rep's draft; approved from there.
     row = f"{rep}\tdraft\t3,300.00 CNY\t0.00 CNY"
     wait_on_page(browser, "the team's statements",

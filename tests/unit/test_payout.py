@@ -186,9 +186,10 @@ def test_an_inquiry_stays_open_until_a_manager_answers_it(
     assert (question.kind, question.by, question.ref, question.text) == (
         "inquiry",
         "R-17",
-        "e-1/R-17/earned",
+        "INQ-1",
         "why only 60%?",
     )
+    assert question.line_id == "e-1/R-17/earned"
     (answered,) = steps[3].records
     assert (answered.kind, answered.by, answered.ref, answered.text) == (
         "answered",

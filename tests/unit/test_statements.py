@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -134,8 +135,11 @@ def test_each_money_line_counts_once_and_empty_months_carry_the_balance() -> Non
         _line(4, "payable", "-100.00", "2026-01", rule="clawback"),
         _line(6, "earned", "900.00", "2026-04", rule="revenue_band_commission"),
     ]
-    inquiry = _record("inquiry", "2026-01")
-    found = statements("R-1", lines, [_record("approved", "2026-01"), inquiry])
+    # A question of January answered in March shows, answered, on January's.
+    inquiry = replace(_record("inquiry", "2026-01"), ref="INQ-1")
+    answer = replace(_record("answered", "2026-03"), ref="INQ-1")
+    records = [_record("approved", "2026-01"), inquiry, answer]
+    found = statements("R-1", lines, records)
     assert [s.period for s in found] == ["2026-01", "2026-02", "2026-03", "2026-04"]
     january = found[0]
     assert {k: v for k, v in january.sums.items() if v} == {
@@ -144,7 +148,8 @@ def test_each_money_line_counts_once_and_empty_months_carry_the_balance() -> Non
     }  # fmt: skip
     assert (january.status, january.closing) == ("approved", D(1200))
     assert january.currency == "CNY"
-    assert january.inquiries == (inquiry,)
+    assert january.inquiries == (inquiry, answer)
+    assert found[2].inquiries == ()
     assert [(s.opening, s.closing, s.status) for s in found[1:]] == [
         (D(1200), D(1200), "draft"),
         (D(1200), D(1200), "draft"),
