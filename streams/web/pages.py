@@ -144,8 +144,15 @@ def _operations(quotaflow: Served) -> None:
     @guarded()
     async def me(web: Any, _request: Any, grant: Grant) -> Any:
         # The plan's currency too: the board shows every amount with it.
-        currency = quotaflow.plan.currency
-        return web.json({**grant.model_dump(mode="json"), "currency": currency})
+        plan = quotaflow.plan
+        return web.json(
+            {
+                **grant.model_dump(mode="json"),
+                "currency": plan.currency,
+                "plan_id": plan.plan_id,
+                "plan_version": plan.version,
+            }
+        )
 
     @app.page("/api/changes")
     @guarded()

@@ -84,6 +84,9 @@ def _read_march_pay_statement(driver: Any, store: Store, rep: str) -> None:
 
     wait_for(lambda: asked() == [("inquiry", "why 3%?")], 30,
              "the board's inquiry folded")  # fmt: skip
+    # The rep acknowledges the plan they are paid under.
+    driver.execute_script("document.getElementById('ack').click();")
+    wait_for(lambda: ("acknowledged", "") in asked(), 30, "the acknowledgement folded")
 
 
 def _check_the_shared_views(driver: Any, team: str, other: str) -> None:

@@ -581,52 +581,61 @@ def test_a_manager_approves_and_finance_locks_a_month_on_the_board(
     manager = issue(settings.access_path,
                     Grant(name="Mo", role=Role.MANAGER, team_id=team))  # fmt: skip
     board = f"http://127.0.0.1:{settings.web_port}/board?period={year}-03"
+    _sign_in(browser, board, manager, rep)
+    _manager_answers_and_approves(browser, rep)
+    _sign_in(browser, board, admin_of(settings), rep)
+    _finance_locks(browser, rep)
 
-    def sign_in(token: str) -> None:
-        browser.get(board)
-        browser.execute_script("sessionStorage.clear();")
-        browser.get(board)
-        browser.find_element(By.ID, "token").send_keys(token)
-        browser.find_element(By.ID, "sign-in").click()
-        field = browser.find_element(By.ID, "statement-rep")
-        wait_on_page(browser, "the board", lambda _: field.is_displayed())
-        field.clear()
-        field.send_keys(rep)
-        browser.execute_script("arguments[0].dispatchEvent(new Event('change'))",
-                               field)  # fmt: skip
 
-    def state_is(word: str) -> Any:
-        return lambda d: page_text(d, "pay-state").startswith(word)
+def _sign_in(driver: Any, board: str, token: str, rep: str) -> None:
+    """A fresh sign-in with ``token``, reading ``rep``'s statements."""
+    driver.get(board)
+    driver.execute_script("sessionStorage.clear();")
+    driver.get(board)
+    driver.find_element(By.ID, "token").send_keys(token)
+    driver.find_element(By.ID, "sign-in").click()
+    field = driver.find_element(By.ID, "statement-rep")
+    wait_on_page(driver, "the board", lambda _: field.is_displayed())
+    field.clear()
+    field.send_keys(rep)
+    driver.execute_script("arguments[0].dispatchEvent(new Event('change'))", field)
 
-    sign_in(manager)
+
+def _state_is(word: str) -> Any:
+    return lambda d: page_text(d, "pay-state").startswith(word)
+
+
+def _manager_answers_and_approves(driver: Any, rep: str) -> None:
     # 100,000 at 3% = 3,000 earned, paid in 5 days: 3,300 released and due.
-    wait_on_page(browser, "March's draft", state_is("draft"))
-    assert "Amount due\t3,300.00 CNY" in page_text(browser, "pay-sums")
-    assert not browser.find_element(By.ID, "pay-lock").is_displayed()
+    wait_on_page(driver, "March's draft", _state_is("draft"))
+    assert "Amount due\t3,300.00 CNY" in page_text(driver, "pay-sums")
+    assert not driver.find_element(By.ID, "pay-lock").is_displayed()
     # The rep's open question, answered by the manager on the board.
-    wait_on_page(browser, "the open question", lambda d: (
+    wait_on_page(driver, "the open question", lambda d: (
         "is the x1.10 in? — open" in page_text(d, "pay-questions")))  # fmt: skip
-    browser.find_element(By.CSS_SELECTOR, "#pay-questions input").send_keys("yes")
-    browser.execute_script("document.querySelector('#pay-questions button').click();")
-    wait_on_page(browser, "the answer on the board", lambda d: (
+    driver.find_element(By.CSS_SELECTOR, "#pay-questions input").send_keys("yes")
+    driver.execute_script("document.querySelector('#pay-questions button').click();")
+    wait_on_page(driver, "the answer on the board", lambda d: (
         "— Mo answered: yes" in page_text(d, "pay-questions")))  # fmt: skip
     # The manager's team view lists the rep's draft; approved from there.
     row = f"{rep}\tdraft\t3,300.00 CNY\t0.00 CNY"
-    wait_on_page(browser, "the team's statements",
+    wait_on_page(driver, "the team's statements",
                  lambda d: row in page_text(d, "team-statements"))  # fmt: skip
     approve = "#team-statements tr[data-rep] button.approve"
-    browser.execute_script(f"document.querySelector('{approve}').click();")
+    driver.execute_script(f"document.querySelector('{approve}').click();")
     wait_on_page(
-        browser, "the approval on the board", state_is("approved · approved by Mo")
+        driver, "the approval on the board", _state_is("approved · approved by Mo")
     )
-    browser.execute_script("document.getElementById('pay').scrollIntoView();")
-    browser.save_screenshot(str(ARTIFACTS / "5-manager-approved.png"))
+    driver.execute_script("document.getElementById('pay').scrollIntoView();")
+    driver.save_screenshot(str(ARTIFACTS / "5-manager-approved.png"))
 
-    sign_in(admin_of(settings))
-    wait_on_page(browser, "March approved", state_is("approved"))
-    browser.execute_script("document.getElementById('pay-lock').click();")
-    wait_on_page(browser, "the lock on the board", state_is("locked"))
-    assert "Paid at the lock\t3,300.00 CNY" in page_text(browser, "pay-sums")
-    assert "locked by admin" in page_text(browser, "pay-state")
-    browser.execute_script("document.getElementById('pay').scrollIntoView();")
-    browser.save_screenshot(str(ARTIFACTS / "6-finance-locked.png"))
+
+def _finance_locks(driver: Any, rep: str) -> None:
+    wait_on_page(driver, "March approved", _state_is("approved"))
+    assert rep in page_text(driver, "not-acknowledged")  # the plan, not yet
+    driver.execute_script("document.getElementById('pay-lock').click();")
+    wait_on_page(driver, "the lock on the board", _state_is("locked"))
+    assert "Paid at the lock\t3,300.00 CNY" in page_text(driver, "pay-sums")
+    assert "locked by admin" in page_text(driver, "pay-state")
+    driver.execute_script("document.getElementById('pay').scrollIntoView();")
+    driver.save_screenshot(str(ARTIFACTS / "6-finance-locked.png"))
