@@ -151,6 +151,8 @@ def test_a_rep_signs_in_sees_explained_lines_live_and_not_another_reps(
         "target"
         in page_text(d, "forecast")))  # fmt: skip
     _check_the_shared_views(browser, team, other)
+    shown = len(_statement_rows(browser))  # one page: fewer than 50 lines
+    assert page_text(browser, "statement-range") == f"lines 1–{shown} of {shown}"
     browser.save_screenshot(str(ARTIFACTS / "1-signed-in-statement.png"))
 
     second = _deal(rep, "200000.00", "cloud")
