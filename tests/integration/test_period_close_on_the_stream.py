@@ -585,6 +585,8 @@ def test_a_manager_approves_and_finance_locks_a_month_on_the_board(
     _manager_answers_and_approves(browser, rep)
     _sign_in(browser, board, admin_of(settings), rep)
     _finance_locks(browser, rep)
+    wait_for(lambda: earned(store, rep, "bonus") == Decimal("150.00"), 30,
+             "the board's adjustment booked")  # fmt: skip
 
 
 def _sign_in(driver: Any, board: str, token: str, rep: str) -> None:
@@ -639,3 +641,10 @@ def _finance_locks(driver: Any, rep: str) -> None:
     assert "locked by admin" in page_text(driver, "pay-state")
     driver.execute_script("document.getElementById('pay').scrollIntoView();")
     driver.save_screenshot(str(ARTIFACTS / "6-finance-locked.png"))
+    # A manual adjustment, booked by finance and approved by the manager.
+    for field, value in (("adjust-amount", "150.00"), ("adjust-reason", "goodwill"),
+                         ("adjust-approver", "Mo")):  # fmt: skip
+        driver.find_element(By.ID, field).send_keys(value)
+    driver.execute_script("document.getElementById('adjust-book').click();")
+    wait_on_page(driver, "the adjustment sent", lambda d: (
+        "sent AdjustmentBooked board-" in page_text(d, "pay-sent")))  # fmt: skip
