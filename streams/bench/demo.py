@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 from confluent_kafka import Producer
 
-from streams.bench.generator import Message
+from streams.bench.generator import Message, produce_one
 from streams.bench.year import BenchYear
 from streams.infra.topics import ACTIVITIES, CONTROL, DEALS
 
@@ -113,12 +113,7 @@ def send_paced(
     for topic, key, value in islice(messages, skip, None):
         if stop.is_set():
             break
-        while True:
-            try:
-                producer.produce(topic, key=key, value=value)
-                break
-            except BufferError:
-                producer.poll(0.1)
+        produce_one(producer, topic, key, value)
         producer.poll(0)
         sent += 1
         delay = started + sent / rate - time.monotonic() if rate > 0 else 0

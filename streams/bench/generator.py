@@ -220,3 +220,13 @@ def produce(
     # On a stop request the broker may be about to go: don't hang on it for long.
     producer.flush(5 if stop is not None and stop.is_set() else 30)
     return sent
+
+
+def produce_one(producer: Producer, topic: str, key: bytes, value: bytes) -> None:
+    """Produce one message, waiting while the producer's queue is full."""
+    while True:
+        try:
+            producer.produce(topic, key=key, value=value)
+            return
+        except BufferError:
+            producer.poll(0.1)

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
-from streams.bench.generator import Message
+from streams.bench.generator import Message, produce_one
 from streams.infra.metrics import Metrics
 
 Progress = Callable[[str], None]
@@ -61,12 +61,7 @@ def produce_at(
     step = max(1, int(rate / 100)) if paced else 10_000
     for index in range(0, len(events), step):
         for topic, key, value in events[index : index + step]:
-            while True:
-                try:
-                    producer.produce(topic, key=key, value=value)
-                    break
-                except BufferError:
-                    producer.poll(0.1)
+            produce_one(producer, topic, key, value)
         producer.poll(0)
         if paced:
             pause = started + (index + step) / rate - time.perf_counter()

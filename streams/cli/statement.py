@@ -187,6 +187,11 @@ def statement_command(  # noqa: PLR0913, PLR0917 - a command's options
         if output is Format.CSV
         else "\n".join(statement_text(statement)) + "\n"
     )
+    _emit(text, out)
+
+
+def _emit(text: str, out: Path | None) -> None:
+    """To the terminal, or into ``out`` with a line saying so."""
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -216,8 +221,4 @@ def payroll_command(
     else:
         path = f"/api/payroll?period={period}"
         text = from_worker(worker_url, path, token, raw=True, data_dir=data_dir)
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        out.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {out}")
+    _emit(text, out)
