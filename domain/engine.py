@@ -212,7 +212,10 @@ def settle(world: World, deferred: Deferred) -> tuple[World, Step]:
     deferred.causes.clear()
     if last is None:
         return world, step
-    return _follow_ups(world, step, Source(last.event_id, last.at))
+    world, step = _follow_ups(world, step, Source(last.event_id, last.at))
+    if world.locked:  # made after a lock: off the locked months' statements
+        step = step._replace(lines=into_open_periods(step.lines, world.locked))
+    return world, step
 
 
 def _follow_ups(world: World, step: Step, source: Source) -> tuple[World, Step]:

@@ -68,6 +68,9 @@ class PeriodShare(BaseModel):
     team_targets: tuple[tuple[str, Decimal], ...] = ()
     nominations: tuple[Nomination, ...] = ()
     proposals: tuple[InnovationProposal, ...] = ()
+    # The pay months locked when the share was made: award lines made from it
+    # go to the next open month's statement (``domain.payout``).
+    locked: tuple[str, ...] = ()
 
 
 class Awarded(BaseModel):
@@ -136,6 +139,7 @@ def period_share(
         team_targets=tuple(targets),
         nominations=world.nominations,
         proposals=world.proposals,
+        locked=world.locked,
     )
 
 

@@ -40,6 +40,7 @@ from domain.events import (
 from domain.frozen import updated
 from domain.ledger import LedgerLine, PayoutRecord
 from domain.newcustomers import rejudge
+from domain.payout import into_open_periods
 from domain.periodawards import PeriodShare, period_share
 from domain.plan import Plan
 from domain.planning import placed_targets
@@ -305,7 +306,8 @@ class RepPartition:
                 self.worlds[rep_id] = world
                 self.dirty.add(rep_id)
                 lines += (line for line in more if line.rep_id == rep_id)
-        return lines
+        # Priced again after a lock: off the locked months' statements, as in evolve.
+        return list(into_open_periods(tuple(lines), self.base.locked))
 
     def _touched(self, before: World, event: Event) -> tuple[tuple[str, Cause], ...]:
         """Each closed period whose award facts ``event`` changed (``before`` is the

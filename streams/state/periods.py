@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from domain.awardbook import Cause, Closing, differences, remember
+from domain.payout import into_open_periods
 from domain.periodawards import Awarded, PeriodShare, award_period
 from domain.world import AwardBook, Refused
 from streams.log.history import committed_offset, read_partition
@@ -101,7 +102,9 @@ class PeriodAwarder:
                 self.books[period], awarded, share.plan, report.cause
             )
             self.books[period] = book
-            return Awarded(period=period, lines=tuple(lines))
+            # As in the fold: made after a lock, off the locked months' statements.
+            moved = into_open_periods(tuple(lines), share.locked)
+            return Awarded(period=period, lines=moved)
         shares = self.waiting.setdefault(period, {})
         if report.cause is None:
             shares.setdefault(report.partition, share)
@@ -118,7 +121,8 @@ class PeriodAwarder:
             return refused
         closing = Closing(period, share.event_id, share.occurred_at)
         self.books[period] = remember(awarded, closing)
-        return awarded
+        moved = into_open_periods(awarded.lines, share.locked)
+        return awarded.model_copy(update={"lines": moved})
 
 
 def rebuild_awarder(config: dict[str, Any], group: str, topic: str) -> PeriodAwarder:

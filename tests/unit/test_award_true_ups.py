@@ -230,3 +230,39 @@ def test_a_move_dated_in_a_closed_quarter_makes_its_awards_again(
     )
     for rep in ("A", "B", "L"):
         assert late.reps[rep].total("bonus") == first.reps[rep].total("bonus"), rep
+
+
+def test_award_true_ups_made_after_a_lock_go_to_the_next_open_month(
+    full_plan: Plan,
+) -> None:
+    """April closed and locked, then an April cancellation (dated the 10th) trues up
+    Q1's awards: event by event or settled at a run's end, the true-up lines are on
+    May's statement, never on locked April's."""
+    april = "2026-05-01T00:00:00+08:00"
+    events = [
+        hire("A"),
+        hire("B"),
+        hire("L", role="team_lead", grade="P6"),
+        *tree(Q1, "300000", {"A": "100000", "B": "100000", "L": "100000"}),
+        sale(1, "200000.00", "A", "2026-02-01T09:00:00+08:00"),
+        sale(2, "70000.00", "B", "2026-02-02T09:00:00+08:00"),
+        sale(3, "110000.00", "L", "2026-02-03T09:00:00+08:00"),
+        close(Q1, "2026-04-01T00:00:00+08:00"),
+        close("2026-04", april),
+        event(
+            envelope(
+                "PeriodLocked", "lk-04", april, period="2026-04", locked_by="finance"
+            )
+        ),
+    ]
+    late = cancel(1, "2026-04-10T00:00:00+08:00")
+    _, each = fold(full_plan, [*events, late])
+    world, _ = fold(full_plan, events)
+    _, run = evolve_run(world, [late])
+    for lines in (list(each[-1].lines), [ln for s in run for ln in s.lines]):
+        trued = [
+            ln for ln in lines if ln.rule in ("team_pool", "base_performance_bonus")
+        ]
+        assert awards(trued, "base_performance_bonus") == {"A": D("-15000.00")}
+        assert {ln.occurred_at.month for ln in trued} == {4}
+        assert {ln.statement_period for ln in lines} == {"2026-05"}

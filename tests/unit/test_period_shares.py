@@ -23,7 +23,9 @@ from domain.events import (
     SatisfactionRecorded,
 )
 from domain.ledger import LedgerLine
+from domain.payout import next_month
 from domain.periodawards import (
+    Awarded,
     PeriodShare,
     TeamScores,
     award_all,
@@ -31,6 +33,8 @@ from domain.periodawards import (
     period_share,
 )
 from domain.plan import Plan
+from streams.state.periods import PeriodAwarder, ShareReport
+from streams.state.routing import Origin
 from tests.factories import envelope
 from tests.unit.test_engine import event
 from tests.unit.test_fold_period_close import (
@@ -180,3 +184,20 @@ def test_a_plan_without_awards_awards_nothing(reference_plan: Plan) -> None:
 def test_team_scores_count_what_they_saw() -> None:
     with pytest.raises(ValueError, match="greater than or equal to 0"):
         TeamScores(team_id="T1", total=D(0), count=-1)
+
+
+def test_the_stream_awarder_keeps_award_lines_off_a_locked_month(
+    full_plan: Plan,
+) -> None:
+    """A share made after its close's month was locked (a late close, or a late
+    fact's new share) gives award lines on the next open month's statement."""
+    _, shares = split_fold(full_plan, quarter_with_teams(), 2)
+    month = award_period(shares).lines[0].statement_period
+    awarder = PeriodAwarder()
+    origin = Origin("control", 0, 0, 0.0)
+    awarded = None
+    for part, share in enumerate(shares):
+        locked = share.model_copy(update={"locked": (month,)})
+        awarded = awarder.take(ShareReport(part, len(shares), locked, b"{}", origin))
+    assert isinstance(awarded, Awarded) and awarded.lines
+    assert {line.statement_period for line in awarded.lines} == {next_month(month)}
