@@ -47,7 +47,7 @@ from domain.planning import placed_targets
 from domain.pmap import PMap
 from domain.rep import RepState, Source
 from domain.targets import TargetChange, TargetNode
-from domain.world import Person, Step, rep_of, under
+from domain.world import Person, Step, event_key, rep_of, under
 from projections.dimensions import write_dimensions, write_heat
 from projections.heatcells import HeatCells, HeatSum
 from projections.ledger import write_standings
@@ -193,6 +193,13 @@ class RepPartition:
             rep_id = forward.rep_id
             if due is not None and not due(rep_id):
                 return Applied(event.event_type, [], [])
+            if self.base.seen.get(event_key(event.event_id)) is not None:
+                # The id of a broadcast the base applied: a rep world met after it
+                # holds no digest of it, so the base tells the conflict (as the one
+                # world of ``simulate`` does).
+                return Applied(
+                    event.event_type, [], _reused(event) if forward.primary else []
+                )
             before = self.world(rep_id)
             world, step = evolve(before, event)
             self.worlds[rep_id] = world
@@ -340,6 +347,11 @@ class RepPartition:
         if step.refused or not primary or not isinstance(event, QuotaAssigned):
             return ()
         return tuple(placed_targets(before, self.base, event))
+
+
+def _reused(event: Event) -> list[Rejection]:
+    reason = f"event_id {event.event_id} was already used for different content"
+    return [Rejection(event.event_id, "conflict", reason)]
 
 
 def _new_changes(before: World, after: World) -> tuple[TargetChange, ...]:

@@ -130,3 +130,24 @@ def test_a_spiff_sent_again_does_not_price_again_a_rep_met_after_it(
     assert conflict.lines == []
     assert [r.code for r in conflict.refused] == ["conflict"]
     assert partition.worlds["R-3"] is held
+
+
+def test_a_rep_event_reusing_a_broadcasts_id_is_refused_as_simulate_does(
+    reference_plan: Plan,
+) -> None:
+    """A rep met after a hire: a deal sent under the hire's event id is a conflict
+    (the rep's new world holds no digest of the hire; the base does)."""
+    partition = RepPartition.starting((reference_plan,), 0, 1)
+    hire = hire_event("R-4", "T-1", "east", AT)
+    assert partition.apply(_forward(BROADCAST, hire, 0)).refused == []
+    reused = deal_event(event_id=hire["event_id"], rep_id="R-4",
+                        splits=[{"rep_id": "R-4", "share": "1"}])  # fmt: skip
+    applied = partition.apply(_forward("R-4", reused, 1))
+    assert applied.lines == []
+    assert [(r.code, r.reason) for r in applied.refused] == [
+        (
+            "conflict",
+            f"event_id {hire['event_id']} was already used for different content",
+        )
+    ]
+    assert "R-4" not in partition.worlds or not partition.worlds["R-4"].deals
