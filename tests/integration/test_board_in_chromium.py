@@ -69,6 +69,11 @@ def _read_march_pay_statement(driver: Any, store: Store, rep: str) -> None:
     assert "Amount due\t0.00 CNY" in page_text(driver, "pay-sums")
     assert page_text(driver, "pay-state").startswith("draft")
     assert f"of {rep} for {YEAR}-03" in page_text(driver, "pay-title")
+    heads = driver.execute_script(
+        "return [...document.querySelectorAll('#pay-lines tr.deal-head')]"
+        ".map((tr) => tr.textContent);"
+    )
+    assert len(heads) == 2 and all(": 1 line(s)" in head for head in heads)  # by deal
     # The rep questions the first line: an InquiryRaised on the log.
     driver.find_element(By.ID, "pay-question").send_keys("why 3%?")
     # Clicked in the page, in one step: the board redraws its tables as it polls.
