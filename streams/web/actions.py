@@ -12,6 +12,7 @@ reason. Who may do what is checked here, against the token's grant.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Callable
@@ -113,7 +114,9 @@ class Actions:
         if self._submitter is None:
             config = self.quotaflow.settings.confluent_config()
             self._submitter = Submitter(config)
-        await self.quotaflow.in_io(self._submitter.send, topic, key, value)
+        # A thread of its own: the store's thread writes the batches, and a send
+        # may wait seconds for the broker.
+        await asyncio.to_thread(self._submitter.send, topic, key, value)
         return {"event_id": event_id, "event_type": event_type}
 
     async def may_act_for(self, grant: Grant, rep_id: str, *roles: Role) -> None:
