@@ -389,7 +389,9 @@ _STOP_HOT_SECONDS = 5.0
 def _announce(period: str, awarded: Awarded) -> None:
     """What HR and finance must hear of besides the lines: promotion candidates and
     awards withheld, with the reason."""
-    log.info("period %s awarded: %d lines", period, len(awarded.lines))
+    # A late fact's new shares that change nothing: not worth an INFO line.
+    level = logging.INFO if awarded.lines else logging.DEBUG
+    log.log(level, "period %s awarded: %d lines", period, len(awarded.lines))
     for candidate in awarded.candidates:
         log.info("period %s: promotion candidate %s: %s", period, candidate.rep_id,
                  candidate.formula)  # fmt: skip
