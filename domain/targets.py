@@ -79,6 +79,16 @@ def _percent(ratio: Decimal) -> str:
     return f"{to_cents(ratio * 100)}%"
 
 
+def _beyond(ratio: Decimal, limit: Decimal) -> str:
+    """``ratio`` as a percentage, with more places where cents would show it equal to
+    ``limit`` (20.001% beyond 20%, not "20.00% exceeds the 20.00% allowed")."""
+    shown = _percent(ratio)
+    if shown != _percent(limit):
+        return shown
+    exact = (ratio * 100).quantize(Decimal("0.000001"))
+    return f"{exact.normalize():f}%"
+
+
 def _parse(period: str) -> tuple[str, str | None, str | None]:
     match = _PERIOD.fullmatch(period)
     if match is None:
@@ -393,7 +403,11 @@ def adjust(  # noqa: PLR0913 - an adjustment: which target, to what, who, when, 
     first = node.assigned if node.assigned is not None else node.amount
     change = abs(new_amount - first)
     if change > rules.max_adjustment * first:
-        by = f"by {_percent(change / first)}" if first else "from zero"
+        by = (
+            f"by {_beyond(change / first, rules.max_adjustment)}"
+            if first
+            else ("from zero")
+        )
         now = f", now {format_money(node.amount)}," if node.amount != first else ""
         msg = (
             f"adjustment of {where} {by} exceeds the "

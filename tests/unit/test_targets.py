@@ -460,6 +460,16 @@ def test_quarter_adjustment_above_twenty_percent_is_rejected_and_nothing_changes
     assert book == before
 
 
+def test_an_excess_that_rounds_to_the_limit_is_shown_with_its_places() -> None:
+    book = region_east("2026-Q2", 100_000)
+    with pytest.raises(TargetError) as caught:
+        adjust_east(book, 79_999)
+    assert str(caught.value) == (
+        "adjustment of east 2026-Q2 by 20.001% exceeds the 20.00% allowed "
+        "(100,000.00 to 79,999.00)"
+    )
+
+
 def test_adjustment_limit_is_a_plan_parameter() -> None:
     rules = TargetRules(max_adjustment=D("0.30"))
     book = region_east("2026-Q2", 100_000, above=1_000_000)
