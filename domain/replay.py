@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from domain.commission import Kind
 from domain.engine import Deferred, Step, World, evolve, settle, start
-from domain.events import InvalidEvent, decode_event
+from domain.events import InvalidEvent, QuotaAssigned, decode_event
 from domain.ledger import LedgerLine, PayoutRecord
 from domain.money import CENT, ZERO
 from domain.plan import Plan
@@ -52,6 +52,8 @@ def replay(plans: Iterable[Plan], raw_lines: Iterable[bytes]) -> Replay:
         except InvalidEvent as exc:
             found.rejected.append(Rejected(number, str(exc)))
             continue
+        if isinstance(event, QuotaAssigned):
+            found.waited[event.event_id] = number
         try:
             world, step = evolve(world, event, deferred)
         except Exception as exc:  # a bug: shown as the line's verdict, not raised
@@ -81,12 +83,19 @@ class _Found:
         self.rejected: list[Rejected] = []
         self.notices: list[tuple[int, str, dict[str, object]]] = []
         self.records: list[PayoutRecord] = []
+        # The line of each target that may wait for its parent: refused later (at
+        # the parent or the close), it is reported on its own line.
+        self.waited: dict[str, int] = {}
 
     def take(self, number: int, step: Step) -> None:
         self.lines.extend(step.lines)
         self.records.extend(step.records)
         self.rejected.extend(
-            Rejected(number, f"{r.code}: {r.reason}") for r in step.rejected
+            Rejected(
+                number if r.event is None else self.waited.get(r.event_id, number),
+                f"{r.code}: {r.reason}",
+            )
+            for r in step.rejected
         )
         for kind, found in (
             ("alerts", step.alerts),

@@ -7,9 +7,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from domain.engine import Step
 from domain.events import Event
 from domain.plan import Plan
+from domain.replay import replay
 from domain.targets import TargetRules
 from tests.factories import envelope
 from tests.unit.test_engine import deal, event, fold
@@ -128,6 +131,22 @@ def test_a_target_whose_parent_never_came_is_refused_when_its_period_closes(
     )
     assert not steps[2].refused
     assert list(world.orphans) == ["east@2026-04"]  # April has not closed
+
+
+def test_simulate_reports_a_target_refused_at_the_close_on_its_own_line(
+    reference_plan: Plan,
+) -> None:
+    lines = [
+        envelope("QuotaAssigned", "q-1", AT, node_id="east", level="region",
+                 parent_id="cloud", period="2026-03", amount="500000",
+                 currency="CNY"),
+        envelope("PeriodClosed", "pc-1", "2026-04-01T00:00:00+08:00",
+                 period="2026-03"),
+    ]  # fmt: skip
+    folded = replay([reference_plan], [orjson.dumps(line) for line in lines])
+    assert [(r.line, r.reason.split(":")[0]) for r in folded.rejected] == [
+        (1, "parent_unknown")
+    ]
 
 
 def test_a_confirmed_decomposition_must_add_up_exactly(reference_plan: Plan) -> None:
