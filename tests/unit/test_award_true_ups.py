@@ -23,6 +23,7 @@ from tests.unit.test_fold_period_close import (
     close,
     hire,
     sale,
+    team_quarter,
     tree,
     year_with_champions,
 )
@@ -70,14 +71,7 @@ def test_a_cancellation_after_the_quarter_closed_trues_up_bonus_and_team_pool(
     full_plan: Plan,
 ) -> None:
     events = [
-        hire("A"),
-        hire("B"),
-        hire("L", role="team_lead", grade="P6"),
-        *tree(Q1, "300000", {"A": "100000", "B": "100000", "L": "100000"}),
-        sale(1, "200000.00", "A", "2026-02-01T09:00:00+08:00"),
-        sale(2, "70000.00", "B", "2026-02-02T09:00:00+08:00"),
-        sale(3, "110000.00", "L", "2026-02-03T09:00:00+08:00"),
-        close(Q1, "2026-04-01T00:00:00+08:00"),
+        *team_quarter(),
         cancel(1, "2026-04-10T00:00:00+08:00"),
     ]
     _, steps = fold(full_plan, events)
@@ -240,14 +234,7 @@ def test_award_true_ups_made_after_a_lock_go_to_the_next_open_month(
     May's statement, never on locked April's."""
     april = "2026-05-01T00:00:00+08:00"
     events = [
-        hire("A"),
-        hire("B"),
-        hire("L", role="team_lead", grade="P6"),
-        *tree(Q1, "300000", {"A": "100000", "B": "100000", "L": "100000"}),
-        sale(1, "200000.00", "A", "2026-02-01T09:00:00+08:00"),
-        sale(2, "70000.00", "B", "2026-02-02T09:00:00+08:00"),
-        sale(3, "110000.00", "L", "2026-02-03T09:00:00+08:00"),
-        close(Q1, "2026-04-01T00:00:00+08:00"),
+        *team_quarter(),
         close("2026-04", april),
         event(
             envelope(

@@ -101,11 +101,11 @@ def test_closing_a_period_again_pays_nothing_twice(full_plan: Plan) -> None:
     assert steps[-1].lines == ()
 
 
-def test_quarter_close_pays_base_bonus_team_pool_and_the_leaders_coefficient(
-    full_plan: Plan,
-) -> None:
+def team_quarter() -> list[Event]:
+    """A lead and two reps in T1 with 100,000 targets each for Q1 (300,000 for the
+    team), their February sales of 200,000, 70,000 and 110,000, and Q1's close."""
     q = "2026-Q1"
-    events = [
+    return [
         hire("A"),
         hire("B"),
         hire("L", role="team_lead", grade="P6"),
@@ -115,7 +115,12 @@ def test_quarter_close_pays_base_bonus_team_pool_and_the_leaders_coefficient(
         sale(3, "110000.00", "L", "2026-02-03T09:00:00+08:00"),
         close(q, "2026-04-01T00:00:00+08:00"),
     ]
-    _, steps = fold(full_plan, events)
+
+
+def test_quarter_close_pays_base_bonus_team_pool_and_the_leaders_coefficient(
+    full_plan: Plan,
+) -> None:
+    _, steps = fold(full_plan, team_quarter())
     lines = list(steps[-1].lines)
     # Team 380,000 / 300,000 = 126.7% > 110%: 5% of the 80,000 above target = 4,000,
     # shared by A (200%) and L (110%), not B (70% < 80%): 200/310 and 110/310.
