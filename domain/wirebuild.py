@@ -9,7 +9,8 @@ Each builder is written at import from its model's fields, as dataclasses writes
   the contract's size (``domain.money.plausible``), once for each distinct value
   (``domain.wirefields``).
 - Stamps: pydantic's own AwareDatetime validator (its parser, its tzinfo class),
-  then the contract's window of dates (``Envelope._dates_in_range``).
+  then the contract's window of dates (``Envelope._dates_in_range``); stamps with
+  the same UTC offset share one tzinfo object (``wirefields.shared_zone``).
 - Patterned strings (currencies, periods): the field's own pydantic validator, once
   for each distinct value.
 - Tuples of models (splits): that model's builder for each item.
@@ -42,6 +43,7 @@ from domain.wirefields import (
     pattern,
     remembering,
     remembering_money,
+    shared_zone,
 )
 
 _SLOTS = {
@@ -182,7 +184,8 @@ class _Writer:
 
     def _stamp(self, name: str, field: FieldInfo) -> None:
         self.names[f"stamp_{name}"] = own_validator(field)
-        self.emit(f"f_{name} = stamp_{name}(w.{name})")
+        self.names["shared_zone"] = shared_zone
+        self.emit(f"f_{name} = shared_zone(stamp_{name}(w.{name}))")
         if self.window is not None:
             first, last = self.years
             self.emit(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, cast
 
 import msgspec
 import orjson
@@ -22,7 +22,13 @@ from pydantic import (
 )
 
 from domain import wirefields, wiretypes
-from domain.events import _FAST_PATH, EARLIEST, LATEST, decode_event_slowly
+from domain.events import (
+    _FAST_PATH,
+    EARLIEST,
+    LATEST,
+    DealClosed,
+    decode_event_slowly,
+)
 from domain.money import MoneyAmount
 from domain.wirebuild import builder
 from domain.wirefields import Declined
@@ -160,6 +166,29 @@ def test_a_value_once_valid_is_known_until_there_are_too_many(
     assert _FAST_PATH.take(data) == decode_event_slowly(data)
     assert "CHF" in currencies
     assert amounts["4711.0815"] == Decimal("4711.0815")
+
+
+def test_stamps_with_one_utc_offset_share_one_tzinfo_and_equal_the_pydantic_ones() -> (
+    None
+):
+    stamps = ("2026-03-14T09:30:00+08:00", "2026-04-01T23:59:59.5+08:00")
+    values = [
+        orjson.dumps(deal_event(deal_id=f"D-{n}", occurred_at=at))
+        for n, at in enumerate(stamps)
+    ]
+    fast = [cast(DealClosed, _FAST_PATH.take(v)) for v in values]
+    slow = [cast(DealClosed, decode_event_slowly(v)) for v in values]
+    assert fast == slow
+    zones = [e.occurred_at.tzinfo for e in fast] + [
+        e.payment_due_at.tzinfo for e in fast
+    ]
+    assert all(zone is zones[0] for zone in zones)
+    assert [e.occurred_at.isoformat() for e in fast] == [
+        e.occurred_at.isoformat() for e in slow
+    ]
+    assert type(zones[0]) is type(slow[0].occurred_at.tzinfo)
+    # pydantic makes a tzinfo object per stamp: equal, but not the same one.
+    assert slow[0].occurred_at.tzinfo is not slow[1].occurred_at.tzinfo
 
 
 class _Stamped(BaseModel):
