@@ -27,7 +27,7 @@ from streams.cli.query import (
 )
 from streams.infra.runtime import PlanFileError, load_plan, open_store
 from streams.infra.settings import Settings
-from streams.web.statements import MONTH, payroll_csv, statement_json
+from streams.web.statements import MONTH, inert, payroll_csv, statement_json
 
 
 class Format(StrEnum):
@@ -133,11 +133,12 @@ def statement_csv(statement: dict[str, Any]) -> str:
     writer.writerow(LINE_COLUMNS)
     for line in statement["lines"]:
         writer.writerow(
-            [
+            inert(cell)
+            for cell in (
                 line["occurred_at"], line["line_id"], line["deal_id"],
                 line["category"], line["kind"], line["rule"], line["amount"],
                 line["currency"], line["plan"], line["formula"],
-            ]
+            )
         )  # fmt: skip
     sums = {**statement["sums"], **statement}
     for key, _label in _SUMS:

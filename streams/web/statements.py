@@ -48,12 +48,28 @@ def statement_json(statement: Statement, lines: bool = True) -> dict[str, Any]:
     return found
 
 
+# A cell a spreadsheet would run as a formula: it starts with one of these. Numbers
+# (a negative amount starts with "-") are left as they are.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def inert(cell: object) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs (OWASP's CSV injection):
+    text that starts like a formula gets a leading apostrophe, as spreadsheets
+    themselves mark text. Ids and reasons come from upstream systems."""
+    text = str(cell)
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return f"'{text}"
+    return text
+
+
 def payroll_csv(rows: list[tuple[str, ...]]) -> str:
     """The payroll export: a header and one row per rep paid."""
     out = text_io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(PAYROLL_COLUMNS)
-    writer.writerows(rows)
+    writer.writerows([inert(cell) for cell in row] for row in rows)
     return out.getvalue()
 
 

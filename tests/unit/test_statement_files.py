@@ -97,3 +97,26 @@ def test_the_payroll_file_has_the_columns_payroll_imports() -> None:
         "employee_id,currency,amount,period,plan,statement_digest",
         "R-17,CNY,4950.00,2026-03,reference v1,ab",
     ]
+
+
+def test_cells_a_spreadsheet_would_run_are_written_as_text() -> None:
+    rows = [
+        ('=HYPERLINK("http://x")', "CNY", "-4950.00", "2026-03", "+plan", "@d"),
+        ("R-18", "CNY", "-12", "2026-03", "-1+1", "\tcmd"),
+    ]
+    read = list(csv.reader(io.StringIO(payroll_csv(rows))))[1:]
+    assert read == [
+        ['\'=HYPERLINK("http://x")', "CNY", "-4950.00", "2026-03", "'+plan", "'@d"],
+        ["R-18", "CNY", "-12", "2026-03", "'-1+1", "'\tcmd"],
+    ]
+
+
+def test_a_statement_csv_writes_a_formula_in_a_reason_as_text(
+    reference_plan: Plan,
+) -> None:
+    march = _march(reference_plan)
+    march["lines"][0]["formula"] = "=1+1"
+    march["lines"][0]["deal_id"] = "@SUM(A1)"
+    rows = list(csv.DictReader(io.StringIO(statement_csv(march))))
+    assert (rows[0]["explanation"], rows[0]["deal_id"]) == ("'=1+1", "'@SUM(A1)")
+    assert rows[0]["amount"] == "4500.00"
