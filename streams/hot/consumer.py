@@ -197,6 +197,7 @@ class HotPath:
                 message.value() or b"",
             )
             stages.handle(record, batch)
+        stages.send_customers()
         stages.share_again()
         self._write(batch)
         self._flush()

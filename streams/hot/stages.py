@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from confluent_kafka import Producer
 
 from domain.awardbook import Cause, joined
@@ -36,7 +37,7 @@ from streams.state.partitions import Folded, RepPartition
 from streams.state.periods import ShareReport, encode_report
 from streams.state.recovery import RouterPartition
 from streams.state.routing import (
-    BROADCAST,
+    SEEN,
     Forward,
     Origin,
     decode_forward,
@@ -45,6 +46,8 @@ from streams.state.routing import (
 )
 
 log = logging.getLogger(__name__)
+# CustomerSeen events in one message of the rep topic (~0.5 KB each there).
+SEEN_PER_MESSAGE = 400
 
 
 @dataclass
@@ -136,6 +139,8 @@ class Stages:
         self.processed: dict[tuple[str, int], tuple[int, float]] = {}
         # The closed periods the batch changed the award facts of, per partition.
         self.touched: dict[tuple[int, str], Touched] = {}
+        # The batch's ``CustomerSeen`` events, sent together when it ends.
+        self.customers: list[tuple[bytes, Origin]] = []
         # Partitions whose log moved back under what was applied (kept until the
         # worker restarts: it refuses to guess), and those not yet reported.
         self.digests = AppliedDigests()
@@ -257,14 +262,7 @@ class Stages:
             key = applied.share.period.encode()
             self._send(self._shares_topic, key, encode_report(report), 0)
         if applied.customer is not None:
-            for number in range(self._partitions):
-                every = Forward(
-                    rep_id=BROADCAST, value=applied.customer, origin=origin,
-                    primary=not number,
-                )  # fmt: skip
-                self._send(
-                    self._rep_topic, BROADCAST.encode(), encode_forward(every), number
-                )
+            self.customers.append((applied.customer, origin))
         for period, cause in applied.touched:
             pending = self.touched.setdefault(
                 (partition, period), Touched(forward.value, origin)
@@ -280,6 +278,21 @@ class Stages:
         outcome = "refused" if itself else "applied"
         batch.outcomes[(origin.topic, outcome)] += 1
         batch.folds[(applied.event_type, outcome)] += 1
+
+    def send_customers(self) -> None:
+        """Send the batch's ``CustomerSeen`` events to every partition, a few hundred
+        to a message (one message per deal and partition cost more to send, read
+        and fold than the judgement itself). Called at the end of every batch,
+        before its sends are flushed and its offsets committed."""
+        pending, self.customers = self.customers, []
+        for low in range(0, len(pending), SEEN_PER_MESSAGE):
+            chunk = pending[low : low + SEEN_PER_MESSAGE]
+            value = orjson.dumps([seen.decode() for seen, _ in chunk])
+            for number in range(self._partitions):
+                every = Forward(SEEN, value, chunk[-1][1], primary=not number)
+                self._send(
+                    self._rep_topic, SEEN.encode(), encode_forward(every), number
+                )
 
     def share_again(self) -> None:
         """Send, for each closed period whose award facts the batch changed in a

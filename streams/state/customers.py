@@ -1,9 +1,10 @@
 """New customer on the stream (SPEC §9, ``domain.customers``): a customer's deals are
 credited to reps in any partition, so no partition sees them all. The partition
-that folds a deal's event for the deal's first credited rep sends a ``CustomerSeen``
-to every partition of the rep topic; each partition's company facts keep the same
-customer history from them, and a partition prices again, in its own reps' worlds,
-every deal whose judgement the history changed.
+that folds a deal's event for the deal's first credited rep makes a ``CustomerSeen``;
+when the batch ends, its ``CustomerSeen`` events go to every partition of the rep
+topic, a few hundred to a message (``SEEN``). Each partition's company facts keep the
+same customer history from them, and a partition prices again, in its own reps'
+worlds, every deal whose judgement the history changed.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import orjson
+
 from domain.awardbook import Cause, Closing, changed_periods
 from domain.credits import (
     DealCredit,
@@ -57,6 +59,7 @@ from projections.writer import Span
 from streams.state.customers import judged_again, seen
 from streams.state.routing import (
     BROADCAST,
+    SEEN,
     Forward,
     owner_partition,
 )
@@ -180,14 +183,21 @@ class RepPartition:
     def apply(
         self, forward: Forward, due: Due | None = None, offset: int | None = None
     ) -> Applied:
+        """Fold one message of the rep topic: a forwarded event, or a batch's
+        ``CustomerSeen`` events (``SEEN``). When rebuilding from snapshots, ``due``
+        says which worlds still need it. ``offset`` is the message's (by default the
+        one after ``applied``)."""
+        if forward.rep_id == SEEN:
+            return self._seen_all(forward, due, offset)
+        return self._one(forward, due, offset)
+
+    def _one(self, forward: Forward, due: Due | None, offset: int | None) -> Applied:
         """Fold one forwarded event into its rep's world (a broadcast into the base,
         and a period close into every world too): the reps' own lines, what the fold
         refused (reported by the primary copy only) and, when a period closes, this
         partition's share of its facts. The company facts (plans, targets, people
         ...) live in the base alone, so a broadcast other than a close costs the same
-        whatever the number of reps. When rebuilding from snapshots, ``due`` says
-        which worlds still need it. ``offset`` is the message's (by default the one
-        after ``applied``)."""
+        whatever the number of reps."""
         event = decode_event(forward.value)  # validated by the router already
         if forward.rep_id != BROADCAST:
             rep_id = forward.rep_id
@@ -281,6 +291,27 @@ class RepPartition:
             touched=touched,
             changes=changes,
             records=step.records if forward.primary else (),
+        )
+
+    def _seen_all(
+        self, forward: Forward, due: Due | None, offset: int | None
+    ) -> Applied:
+        """A batch's ``CustomerSeen`` events, in order, each as its own broadcast."""
+        lines: list[LedgerLine] = []
+        refused: list[Rejection] = []
+        touched: list[tuple[str, Cause]] = []
+        for value in orjson.loads(forward.value):
+            one = Forward(BROADCAST, value.encode(), forward.origin, forward.primary)
+            applied = self._one(one, due, offset)
+            lines += applied.lines
+            refused += applied.refused
+            touched += applied.touched
+        return Applied(
+            "CustomerSeen",
+            lines,
+            refused,
+            standings=_standings(self.worlds, lines),
+            touched=tuple(touched),
         )
 
     def _recredit(self, rep_id: str, offset: int | None) -> tuple[DealCredit, ...]:

@@ -56,6 +56,9 @@ from streams.infra.topics import (
 
 # The rep id of a record every rep's world folds: plans and SPIFF windows.
 BROADCAST = "*"
+# The rep id of a record that carries a batch's ``CustomerSeen`` events, a JSON array
+# of their JSON texts, each folded as a broadcast (``streams.state.customers``).
+SEEN = "*seen"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import orjson
 from domain.plan import Plan
 from domain.replay import replay
 from streams.state.partitions import RepPartition
-from streams.state.routing import BROADCAST, Forward, Origin
+from streams.state.routing import BROADCAST, SEEN, Forward, Origin
 from tests.factories import deal_event, envelope
 
 D = Decimal
@@ -58,6 +58,13 @@ class Stream:
     def deliver(self) -> None:
         while self.seen:
             self.send(BROADCAST, self.seen.pop(0))
+
+    def deliver_together(self) -> None:
+        """The pending ``CustomerSeen`` events in one message, as the worker sends
+        a batch's; those their folding makes wait for the next."""
+        pending, self.seen = self.seen, []
+        if pending:
+            self.send(SEEN, orjson.dumps([value.decode() for value in pending]))
 
 
 def _simulated(plan: Plan, values: list[bytes]) -> dict[str, Decimal]:
@@ -132,3 +139,24 @@ def test_customer_seen_again_changes_nothing_and_leaves_no_digest(
         stream.send(BROADCAST, value)
     assert stream.partition.base.customers == base.customers
     assert stream.earned == earned == {"R-1": D("4500.00"), "R-2": D("3000.00")}
+
+
+def test_a_batchs_customer_events_in_one_message_fold_as_one_by_one(
+    reference_plan: Plan,
+) -> None:
+    """The worker sends a batch's CustomerSeen events together: the later deal of
+    R-1 comes first, then R-2's earlier one and R-3's cancelled one, all delivered
+    in one message; the totals and the customer's history are simulate's."""
+    deals = [(2, 20, "R-1"), (1, 10, "R-2"), (3, 5, "R-3")]
+    apart, together = Stream(reference_plan), Stream(reference_plan)
+    for stream in (apart, together):
+        for n, day, rep in deals:
+            stream.send(rep, _deal(n, day, rep))
+        stream.send("R-3", _cancel(3))
+    apart.deliver()
+    together.deliver_together()
+    values = [_deal(n, day, rep) for n, day, rep in deals] + [_cancel(3)]
+    assert together.earned == apart.earned == _simulated(reference_plan, values)
+    assert together.earned == {"R-1": D("3000.00"), "R-2": D("4500.00"), "R-3": D(0)}
+    assert together.partition.base.customers == apart.partition.base.customers
+    assert len(together.partition.base.seen) == 0
