@@ -188,7 +188,7 @@ class RepPartition:
         says which worlds still need it. ``offset`` is the message's (by default the
         one after ``applied``)."""
         if forward.rep_id == SEEN:
-            return self._seen_all(forward, due, offset)
+            return self._seen_all(forward, due)
         return self._one(forward, due, offset)
 
     def _one(self, forward: Forward, due: Due | None, offset: int | None) -> Applied:
@@ -293,25 +293,23 @@ class RepPartition:
             records=step.records if forward.primary else (),
         )
 
-    def _seen_all(
-        self, forward: Forward, due: Due | None, offset: int | None
-    ) -> Applied:
-        """A batch's ``CustomerSeen`` events, in order, each as its own broadcast."""
+    def _seen_all(self, forward: Forward, due: Due | None) -> Applied:
+        """A batch's ``CustomerSeen`` events, in order, as each would fold as its own
+        broadcast: into the base's customer history (never refused, and no award
+        facts move), then the deals of this partition's reps it judged again."""
         lines: list[LedgerLine] = []
-        refused: list[Rejection] = []
-        touched: list[tuple[str, Cause]] = []
         for value in orjson.loads(forward.value):
-            one = Forward(BROADCAST, value.encode(), forward.origin, forward.primary)
-            applied = self._one(one, due, offset)
-            lines += applied.lines
-            refused += applied.refused
-            touched += applied.touched
+            event = decode_event(value.encode())
+            if not isinstance(event, CustomerSeen):  # only the worker writes these
+                raise TypeError(f"{event.event_type} in a batch of CustomerSeen")
+            if due is not None and not due(BROADCAST):
+                continue
+            before = self.base
+            self.base = evolve(before, event)[0]
+            self.base_dirty = True
+            lines += self._rejudge(before, event)
         return Applied(
-            "CustomerSeen",
-            lines,
-            refused,
-            standings=_standings(self.worlds, lines),
-            touched=tuple(touched),
+            "CustomerSeen", lines, [], standings=_standings(self.worlds, lines)
         )
 
     def _recredit(self, rep_id: str, offset: int | None) -> tuple[DealCredit, ...]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import orjson
+import pytest
 
 from domain.plan import Plan
 from domain.replay import replay
@@ -160,3 +161,13 @@ def test_a_batchs_customer_events_in_one_message_fold_as_one_by_one(
     assert together.earned == {"R-1": D("3000.00"), "R-2": D("4500.00"), "R-3": D(0)}
     assert together.partition.base.customers == apart.partition.base.customers
     assert len(together.partition.base.seen) == 0
+
+
+def test_a_batch_of_customer_events_holds_nothing_else(reference_plan: Plan) -> None:
+    stream = Stream(reference_plan)
+    with pytest.raises(TypeError, match="DealClosed in a batch of CustomerSeen"):
+        stream.send(SEEN, orjson.dumps([_deal(1, 10, "R-1").decode()]))
+    assert (
+        stream.partition.base.customers
+        == Stream(reference_plan).partition.base.customers
+    )
