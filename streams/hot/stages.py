@@ -33,7 +33,8 @@ from streams.infra.metrics import Metrics
 from streams.infra.topics import DLQ
 from streams.log.deadletter import dead_letter_record
 from streams.log.history import Record
-from streams.state.partitions import Folded, RepPartition
+from streams.state.applied import Folded
+from streams.state.partitions import RepPartition
 from streams.state.periods import ShareReport, encode_report
 from streams.state.recovery import RouterPartition
 from streams.state.routing import (

@@ -30,7 +30,8 @@ from streams.infra import topics
 from streams.infra.settings import Settings
 from streams.log.dlq import dead_letters
 from streams.log.history import end_offset, offset_of, read_partition
-from streams.state.partitions import Folded, RepPartition
+from streams.state.applied import Folded
+from streams.state.partitions import RepPartition
 from streams.state.periods import PeriodAwarder, decode_report
 from streams.state.routing import decode_forward
 
