@@ -299,8 +299,10 @@ class HotPath:
 
     def _checkpoint_reps(self, partition: int, state: RepPartition) -> None:
         changed = {rep: state.worlds[rep] for rep in state.dirty}
-        entries = snapshot_round(partition, state.applied, state.base, changed)
-        state.dirty, state.base_dirty = set(), False
+        entries = snapshot_round(
+            partition, state.applied, state.base, changed, state.customers_dirty
+        )
+        state.dirty, state.base_dirty, state.customers_dirty = set(), False, set()
         keyed = [
             (checkpoint_key(WORLDS, partition, name), value)
             for name, value in _named(entries)

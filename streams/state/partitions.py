@@ -85,6 +85,9 @@ class RepPartition:
     base_dirty: bool = False
     # The heatmap's cell sums of this partition's reps (``streams.heatcells``).
     heat: HeatCells = field(default_factory=HeatCells)
+    # Customers whose history in the base changed since then (a round writes each
+    # as an entry of its own: the base's entry does not carry them).
+    customers_dirty: set[str] = field(default_factory=set)
 
     @classmethod
     def starting(
@@ -259,6 +262,7 @@ class RepPartition:
     def _rejudge(self, before: World, event: CustomerSeen) -> list[LedgerLine]:
         """Price again, in this partition's reps' worlds, the deals whose new
         customer judgement ``event`` changed."""
+        self.customers_dirty.add(event.customer_id)
         lines: list[LedgerLine] = []
         source = Source(event.event_id, event.occurred_at)
         for buyer in judged_again(before, self.base, event):

@@ -111,6 +111,7 @@ def rebuild_reps(  # noqa: PLR0913, PLR0917 - where from, what, and a counter
     restored = Restored(snapshots)
     if restored.base is not None:
         state.base = restored.base
+        state.customers_dirty = restored.inline
     state.worlds.update(restored.worlds)
     until = committed_offset(config, group, topic, partition)
     read = 0

@@ -14,6 +14,12 @@ message. A rep written in an earlier round did not change until the base's round
 base's offset. A snapshot that was lost costs reading more of the log, never a
 wrong total.
 
+The base's customer histories (``domain.customers``) hold every deal of the company,
+so the base's entry does not carry them: each customer whose history changed since
+the last round has an entry of its own (``CUSTOMER`` + its id), written before the
+base, and a restored base takes them back. A base written before this (holding them
+all) is read as it is, and its customers are written as entries at the next round.
+
 A snapshot larger than one message (``LIMIT``; the base grows with the company's
 customers and targets) is written in parts: ``<name>\n1`` ... ``<name>\n<n-1>``,
 then the entry ``<name>`` itself, which holds the first part, how many there are and
@@ -26,14 +32,23 @@ from __future__ import annotations
 import logging
 import struct
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from hashlib import blake2b
 
-from domain.world import WORLD, World, own_part
+from pydantic import TypeAdapter
+
+from domain.frozen import updated
+from domain.pmap import PMap
+from domain.world import WORLD, Buyer, World, own_part
 from streams.state.routing import BROADCAST
 from streams.state.tables import table_key
 
 log = logging.getLogger(__name__)
+
+# The name of a customer's history entry: its id after this (no identifier starts
+# with a space, so no rep's name does).
+CUSTOMER = " customer/"
+BUYERS: TypeAdapter[tuple[Buyer, ...]] = TypeAdapter(tuple[Buyer, ...])
 
 _OFFSET = struct.Struct(">q")
 # Below the 1 MiB message size brokers accept by default: larger goes in parts.
@@ -49,18 +64,37 @@ def decode_snapshot(value: bytes) -> tuple[int, World]:
     return offset, WORLD.validate_json(zlib.decompress(value[_OFFSET.size :]))
 
 
+def encode_buyers(offset: int, buyers: tuple[Buyer, ...]) -> bytes:
+    return _OFFSET.pack(offset) + zlib.compress(BUYERS.dump_json(buyers), 1)
+
+
+def decode_buyers(value: bytes) -> tuple[int, tuple[Buyer, ...]]:
+    (offset,) = _OFFSET.unpack_from(value)
+    return offset, BUYERS.validate_json(zlib.decompress(value[_OFFSET.size :]))
+
+
 def snapshot_round(
-    partition: int, offset: int, base: World, changed: Mapping[str, World]
+    partition: int,
+    offset: int,
+    base: World,
+    changed: Mapping[str, World],
+    customers: Iterable[str],
 ) -> list[tuple[bytes, bytes]]:
     """The table entries of one round: the changed reps' own parts of their worlds,
-    then the base (with the company facts), each in parts where it is too large for
-    one message."""
+    the histories of the ``customers`` that changed, then the base (the company
+    facts but those histories), each in parts where it is too large for one
+    message."""
     named = [
         # The company facts are the base's, written once.
         (rep_id, encode_snapshot(offset, own_part(world)))
         for rep_id, world in sorted(changed.items())
     ]
-    named.append((BROADCAST, encode_snapshot(offset, base)))
+    named += [
+        (CUSTOMER + customer, encode_buyers(offset, base.customers.get(customer, ())))
+        for customer in sorted(customers)
+    ]
+    bare = updated(base, customers=PMap[str, tuple[Buyer, ...]]())
+    named.append((BROADCAST, encode_snapshot(offset, bare)))
     return [
         (table_key(partition, name), value)
         for whole_name, whole in named
@@ -123,11 +157,20 @@ class Restored:
 
     def __init__(self, entries: Mapping[str, bytes]) -> None:
         """From one partition's ``rep-worlds`` entries, by name."""
-        found = {
-            name: decode_snapshot(value) for name, value in joined(entries).items()
+        whole = joined(entries)
+        histories = {
+            name.removeprefix(CUSTOMER): decode_buyers(whole.pop(name))[1]
+            for name in [name for name in whole if name.startswith(CUSTOMER)]
         }
+        found = {name: decode_snapshot(value) for name, value in whole.items()}
         base = found.pop(BROADCAST, None)
         self.base = base[1] if base is not None else None
+        # Customers a base of an older round held itself: the next round writes
+        # them as entries, since its base will not hold them.
+        self.inline = set(self.base.customers) if self.base is not None else set()
+        if self.base is not None and histories:
+            held = {**self.base.customers.to_dict(), **histories}
+            self.base = updated(self.base, customers=PMap(held))
         self.start = base[0] + 1 if base is not None else 0
         # Without a base round every snapshot is from an unfinished round: each
         # world still counts from its own offset.

@@ -66,7 +66,9 @@ def test_a_rep_snapshot_keeps_its_own_part_and_the_base_the_company_facts(
     partition, offset = _with_deals(reference_plan)
     rep = sorted(partition.worlds)[0]
     partition.apply(_forward(BROADCAST, hire_event(rep, "T-1", "east", AT), offset))
-    entries = snapshot_round(0, offset, partition.base, partition.worlds)
+    entries = snapshot_round(
+        0, offset, partition.base, partition.worlds, partition.customers_dirty
+    )
     restored = Restored(partition_entries(entries, 0))
     assert restored.worlds[rep].plans == ()
     assert len(restored.worlds[rep].people) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import orjson
 import pytest
 
 from domain.engine import evolve, start
@@ -21,6 +22,7 @@ from streams.state.snapshots import (
     snapshot_round,
 )
 from streams.state.tables import partition_entries, table_key
+from tests.unit.test_customers_on_partitions import Stream, _deal
 
 
 def _world(plan: Plan, count: int) -> object:
@@ -40,7 +42,7 @@ def test_a_snapshot_gives_back_the_world_and_its_offset(reference_plan: Plan) ->
 def test_a_round_writes_the_changed_reps_then_the_base(reference_plan: Plan) -> None:
     base = start([reference_plan])
     world = _world(reference_plan, 50)
-    entries = snapshot_round(2, 99, base, {"R-b": world, "R-a": world})  # type: ignore[dict-item]
+    entries = snapshot_round(2, 99, base, {"R-b": world, "R-a": world}, ())  # type: ignore[dict-item]
     assert [key for key, _ in entries] == [b"2/R-a", b"2/R-b", b"2/*"]
     assert decode_snapshot(entries[-1][1]) == (99, base)
 
@@ -51,7 +53,7 @@ def test_a_world_too_large_for_one_message_is_written_in_parts(
     world = _world(reference_plan, 300)
     monkeypatch.setattr(snapshots, "LIMIT", 2_000)
     base = start([reference_plan])
-    entries = snapshot_round(0, 5, base, {"R-a": world})  # type: ignore[dict-item]
+    entries = snapshot_round(0, 5, base, {"R-a": world}, ())  # type: ignore[dict-item]
     assert all(len(value) <= 2_000 for _, value in entries)
     names = [key.decode() for key, _ in entries]
     count = names.index("0/R-a") + 1
@@ -73,8 +75,8 @@ def test_parts_of_another_round_leave_the_snapshot_out(
     at all is missing."""
     monkeypatch.setattr(snapshots, "LIMIT", 2_000)
     base = start([reference_plan])
-    older = dict(snapshot_round(0, 5, base, {"R-a": _world(reference_plan, 300)}))  # type: ignore[dict-item]
-    newer = dict(snapshot_round(0, 9, base, {"R-a": _world(reference_plan, 320)}))  # type: ignore[dict-item]
+    older = dict(snapshot_round(0, 5, base, {"R-a": _world(reference_plan, 300)}, ()))  # type: ignore[dict-item]
+    newer = dict(snapshot_round(0, 9, base, {"R-a": _world(reference_plan, 320)}, ()))  # type: ignore[dict-item]
     mixed = {**older, b"0/R-a\n1": newer[b"0/R-a\n1"]}
     restored = Restored(partition_entries(mixed.items(), 0))
     assert "R-a" not in restored.worlds
@@ -134,7 +136,9 @@ def test_a_rebuild_from_snapshots_skips_what_each_world_already_holds(
     early = RepPartition.starting((reference_plan,), 0, 1)
     for forward in forwards[:half]:
         early.apply(forward)
-    entries = dict(snapshot_round(0, half - 1, early.base, early.worlds))
+    entries = dict(
+        snapshot_round(0, half - 1, early.base, early.worlds, early.customers_dirty)
+    )
     restored = Restored(partition_entries(entries.items(), 0))
     again = RepPartition.starting((reference_plan,), 0, 1)
     again.base = restored.base or again.base
@@ -153,3 +157,49 @@ def test_a_rebuild_from_snapshots_skips_what_each_world_already_holds(
     # What was folded after the snapshot is due for the next round.
     folded = {f.rep_id for f in forwards[half:]}
     assert again.dirty == folded
+
+
+def _customers(plan: Plan) -> Stream:
+    """A partition that has seen deals of two customers, C-88 and C-7."""
+    stream = Stream(plan)
+    other = orjson.loads(_deal(9, 1, "R-1"))
+    other["customer_id"] = "C-7"
+    for rep, value in (("R-1", orjson.dumps(other)), ("R-2", _deal(1, 10, "R-2"))):
+        stream.send(rep, value)
+    stream.deliver_together()
+    return stream
+
+
+def test_a_round_writes_each_changed_customer_apart_from_the_base(
+    reference_plan: Plan,
+) -> None:
+    stream = _customers(reference_plan)
+    partition = stream.partition
+    assert partition.customers_dirty == {"C-7", "C-88"}
+    first = snapshot_round(0, 3, partition.base, {}, partition.customers_dirty)
+    names = [key.decode() for key, _ in first]
+    assert names == ["0/ customer/C-7", "0/ customer/C-88", "0/*"]
+    assert len(decode_snapshot(first[-1][1])[1].customers) == 0
+    # The next round: only C-88 changed (a third deal), and the base again.
+    stream.send("R-3", _deal(3, 20, "R-3"))
+    stream.deliver_together()
+    second = snapshot_round(0, 6, partition.base, {}, {"C-88"})
+    assert [key.decode() for key, _ in second] == ["0/ customer/C-88", "0/*"]
+    restored = Restored(partition_entries([*first, *second], 0))
+    assert restored.base is not None
+    assert restored.base.customers == partition.base.customers
+    assert len(restored.base.customers["C-88"]) == 2
+    assert restored.inline == set()
+    assert restored.start == 7
+
+
+def test_a_base_that_holds_its_customers_is_read_and_they_are_written_next(
+    reference_plan: Plan,
+) -> None:
+    """A base written before customers had entries of their own."""
+    partition = _customers(reference_plan).partition
+    entries = {table_key(0, BROADCAST): encode_snapshot(5, partition.base)}
+    restored = Restored(partition_entries(entries.items(), 0))
+    assert restored.base is not None
+    assert restored.base.customers == partition.base.customers
+    assert restored.inline == {"C-7", "C-88"}
