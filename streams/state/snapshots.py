@@ -21,7 +21,7 @@ base, and a restored base takes them back. A base written before this (holding t
 all) is read as it is, and its customers are written as entries at the next round.
 
 A snapshot larger than one message (``LIMIT``; the base grows with the company's
-customers and targets) is written in parts: ``<name>\n1`` ... ``<name>\n<n-1>``,
+targets) is written in parts: ``<name>\n1`` ... ``<name>\n<n-1>``,
 then the entry ``<name>`` itself, which holds the first part, how many there are and
 a digest of the whole. Parts of an unfinished round do not match the digest of the
 entry before them: that snapshot counts as lost.
