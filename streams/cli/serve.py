@@ -129,6 +129,9 @@ def run(  # noqa: PLR0913, PLR0917 - the command's options
                 stop.set()
                 if generator.is_alive():
                     generator.join(30)
+                # Gone before the broker stops: a producer left behind reports
+                # every refused reconnection on stderr until the process ends.
+                del producer
         log.info("stopped cleanly")
 
     _run_guarded(main)
