@@ -34,6 +34,7 @@ import struct
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from hashlib import blake2b
+from typing import TypeVar
 
 from pydantic import TypeAdapter
 
@@ -44,6 +45,7 @@ from streams.state.routing import BROADCAST
 from streams.state.tables import table_key
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The name of a customer's history entry: its id after this (no identifier starts
 # with a space, so no rep's name does).
@@ -55,22 +57,30 @@ _OFFSET = struct.Struct(">q")
 LIMIT = 900_000
 
 
+def _encoded(offset: int, adapter: TypeAdapter[T], value: T) -> bytes:
+    """An entry's value: the offset it reflects, then its compressed JSON."""
+    return _OFFSET.pack(offset) + zlib.compress(adapter.dump_json(value), 1)
+
+
+def _decoded(adapter: TypeAdapter[T], value: bytes) -> tuple[int, T]:
+    (offset,) = _OFFSET.unpack_from(value)
+    return offset, adapter.validate_json(zlib.decompress(value[_OFFSET.size :]))
+
+
 def encode_snapshot(offset: int, world: World) -> bytes:
-    return _OFFSET.pack(offset) + zlib.compress(WORLD.dump_json(world), 1)
+    return _encoded(offset, WORLD, world)
 
 
 def decode_snapshot(value: bytes) -> tuple[int, World]:
-    (offset,) = _OFFSET.unpack_from(value)
-    return offset, WORLD.validate_json(zlib.decompress(value[_OFFSET.size :]))
+    return _decoded(WORLD, value)
 
 
 def encode_buyers(offset: int, buyers: tuple[Buyer, ...]) -> bytes:
-    return _OFFSET.pack(offset) + zlib.compress(BUYERS.dump_json(buyers), 1)
+    return _encoded(offset, BUYERS, buyers)
 
 
 def decode_buyers(value: bytes) -> tuple[int, tuple[Buyer, ...]]:
-    (offset,) = _OFFSET.unpack_from(value)
-    return offset, BUYERS.validate_json(zlib.decompress(value[_OFFSET.size :]))
+    return _decoded(BUYERS, value)
 
 
 def snapshot_round(
