@@ -44,6 +44,7 @@ def accrue_lines(world: World, lines: Lines) -> tuple[World, tuple[BudgetAlert, 
             rules,
             currency=rules.currency,
             source_event_ids=tuple(dict.fromkeys(sources[(plan_id, version, year)])),
+            budget=name,
         )
         budgets[name] = state
         alerts.extend(raised)

@@ -52,6 +52,8 @@ class BudgetAlert(_Frozen):
     currency: CurrencyCode
     message: str
     source_event_ids: tuple[str, ...]
+    # Whose budget: the plan and the plan year ("full/2026"), each has its own.
+    budget: str = ""
 
 
 def _money(value: Decimal, currency: str) -> str:
@@ -83,9 +85,11 @@ def accrue(
     *,
     currency: str,
     source_event_ids: tuple[str, ...] = (),
+    budget: str = "",
 ) -> tuple[BudgetState, tuple[BudgetAlert, ...]]:
     """配套保障 预算预警: add an accrual (negative for a clawback) to the budget and
-    alert at each upward crossing of the non-reserve budget and of the total."""
+    alert at each upward crossing of the non-reserve budget and of the total.
+    ``budget`` names it (plan and plan year) in the alert."""
     if currency != rules.currency:
         msg = f"an accrual in {currency} cannot run against a {rules.currency} budget"
         raise BudgetError(msg)
@@ -108,14 +112,17 @@ def accrue(
             f"up: the {reserve} reserve is exhausted",
         ),
     ]
+    whose = f"budget {budget}: " if budget else ""
     alerts = tuple(
         BudgetAlert(
             kind=kind,
             accrued=after,
             limit=limit,
             currency=currency,
-            message=f"incentive accruals reached {_money(after, currency)}; {why}",
+            message=f"{whose}incentive accruals reached {_money(after, currency)}; "
+            f"{why}",
             source_event_ids=source_event_ids,
+            budget=budget,
         )
         for kind, limit, why in crossings
         if before <= limit < after

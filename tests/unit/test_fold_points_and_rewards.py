@@ -285,6 +285,8 @@ def test_accruals_past_the_non_reserve_budget_raise_one_alert(
     assert alert.kind == "non_reserve_exceeded"
     assert alert.accrued == D("881000.00")
     assert alert.limit == D("850000.00")
+    assert alert.budget == "full/2026"
+    assert alert.message.startswith("budget full/2026: incentive accruals reached ")
     assert steps[1].alerts == ()
     assert world.budgets["full/2026"].accrued == D("881070.00")  # 1,000 at 7%
 
@@ -392,9 +394,9 @@ def test_simulate_reports_budget_alerts_with_the_line_that_raised_them(
     alerts: list[dict[str, object]] = report["alerts"]  # type: ignore[assignment]
     # The factory's deal is a new customer: 13,000,000 earns 1,075,000 with the
     # uplift, and the lightning award adds 1,000, past both limits at once.
-    assert [(a["line"], a["kind"], a["accrued"]) for a in alerts] == [
-        (1, "non_reserve_exceeded", "1076000.00"),
-        (1, "reserve_exhausted", "1076000.00"),
+    assert [(a["line"], a["kind"], a["accrued"], a["budget"]) for a in alerts] == [
+        (1, "non_reserve_exceeded", "1076000.00", "full/2026"),
+        (1, "reserve_exhausted", "1076000.00", "full/2026"),
     ]
     assert report["promotion_candidates"] == report["withheld"] == []
 
