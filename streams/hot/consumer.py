@@ -42,21 +42,26 @@ from projections.store import Store
 from projections.writer import spans
 from streams.hot.commits import commit, consumer_error
 from streams.hot.lag import HotLag
+from streams.hot.rounds import CLAIMS, ROUTES, WORLDS, Rounds
 from streams.hot.stages import Batch, Stages
 from streams.infra import topics
 from streams.infra.metrics import Metrics
 from streams.infra.retry import WriteRetries
 from streams.infra.settings import Settings
 from streams.log.history import Record, read_gap
-from streams.state.checkpoints import Checkpoints, checkpoint_key
+from streams.state.checkpoints import Checkpoints
+from streams.state.claims import Claims
 from streams.state.partitions import RepPartition
-from streams.state.recovery import RouterPartition, rebuild_reps, rebuild_router
-from streams.state.snapshots import snapshot_round
+from streams.state.recovery import (
+    RouterPartition,
+    rebuild_claims,
+    rebuild_reps,
+    rebuild_router,
+)
 
 log = logging.getLogger(__name__)
 # Runs a ClickHouse call on the store's one thread and returns its result.
 InIO = Callable[[Callable[[], Any]], Any]
-ROUTES, WORLDS = "routes", "worlds"
 
 
 def hot_group(app_id: str) -> str:
@@ -92,10 +97,10 @@ class HotPath:
         self.group = hot_group(settings.app_id)
         self._config = settings.confluent_config()
         self.rep_topic = topics.rep_deals_topic(settings.app_id)
+        self.claims_topic = topics.claims_topic(settings.app_id)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="quotaflow-hot")
         self._thread.daemon = True
-        self._checkpointed: dict[tuple[str, int], float] = {}
         self._lag = HotLag(self._config, self.group, metrics)
         self.retries = retries
         # False while a batch is in hand: its state is ahead of what was written.
@@ -110,11 +115,16 @@ class HotPath:
             checkpoints.producer,
             metrics,
             self.rep_topic,
+            self.claims_topic,
             topics.period_shares_topic(settings.app_id),
             settings.topic_partitions,
             self._rebuild_router,
+            self._rebuild_claims,
             self._rebuild_reps,
             self._gap,
+        )
+        self.rounds = Rounds(
+            checkpoints, self.stages, metrics, settings.snapshot_seconds, flush
         )
 
     @property
@@ -150,7 +160,7 @@ class HotPath:
         )
         try:
             consumer.subscribe(
-                [*topics.DEAL_KEYED, self.rep_topic],
+                [*topics.DEAL_KEYED, self.claims_topic, self.rep_topic],
                 on_assign=self._assigned,
                 on_revoke=self._revoked,
                 on_lost=self._lost,
@@ -162,7 +172,7 @@ class HotPath:
                 if messages:
                     self._handle(consumer, messages)
                 self._stop_regressed(consumer)
-                self._checkpoint(consumer, due_only=True)
+                self.rounds.run(due_only=True)
                 self._lag.assignment = consumer.assignment()
         except Stopped:
             log.info("hot path stopped; the batch in hand stays unacknowledged")
@@ -201,7 +211,7 @@ class HotPath:
         stages.share_again()
         self._write(batch)
         self._flush()
-        self._checkpoint(consumer, due_only=True)
+        self.rounds.run(due_only=True)
         if batch.last:
             offsets = [
                 TopicPartition(topic, partition, offset + 1)
@@ -271,64 +281,17 @@ class HotPath:
         for arrived in batch.arrivals:
             metrics.processing_latency.observe(max(0.0, now - arrived))
 
-    def _checkpoint(self, consumer: Consumer, *, due_only: bool) -> None:
-        """Write the changed state of each partition whose checkpoint is due (after
-        the batch's rows and sends, so a checkpoint never runs ahead of them)."""
-        del consumer  # the state is the stages'; the consumer only paces the calls
-        now = time.monotonic()
-        wrote = False
-        for partition in sorted(self.stages.dirty_routers):
-            if due_only and not self._due((ROUTES, partition), now):
-                continue
-            router = self.stages.routers[partition]
-            entries = [
-                (checkpoint_key(ROUTES, partition, name), value)
-                for name, value in _named(router.table_entries(partition))
-            ]
-            self.checkpoints.write(partition, entries)
-            self.stages.dirty_routers.discard(partition)
-            wrote = True
-        for partition, state in sorted(self.stages.reps.items()):
-            due = not due_only or self._due((WORLDS, partition), now)
-            if (state.dirty or state.base_dirty) and due:
-                self._checkpoint_reps(partition, state)
-                wrote = True
-        if wrote:
-            self._flush()
-            self.checkpoints.confirm()
-
-    def _checkpoint_reps(self, partition: int, state: RepPartition) -> None:
-        changed = {rep: state.worlds[rep] for rep in state.dirty}
-        entries = snapshot_round(
-            partition, state.applied, state.base, changed, state.customers_dirty
-        )
-        state.dirty, state.base_dirty, state.customers_dirty = set(), False, set()
-        keyed = [
-            (checkpoint_key(WORLDS, partition, name), value)
-            for name, value in _named(entries)
-        ]
-        size = self.checkpoints.write(partition, keyed)
-        self._metrics.snapshots.labels("written").inc()
-        self._metrics.snapshot_bytes.inc(size)
-
-    def _due(self, key: tuple[str, int], now: float) -> bool:
-        last = self._checkpointed.setdefault(key, now)
-        if now - last < self._settings.snapshot_seconds:
-            return False
-        self._checkpointed[key] = now
-        return True
-
     def _assigned(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._metrics.rebalances.inc()
         log.info("hot path assigned %s", _names(partitions))
         self.assigned.set()
 
-    def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _revoked(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Every batch handled so far is written and committed: the leaving
         partitions checkpoint what changed, so their next owner reads less."""
         log.info("hot path revoked %s", _names(partitions))
         if self.failure is None and self._between_batches:
-            self._checkpoint(consumer, due_only=False)
+            self.rounds.run(due_only=False)
         for tp in partitions:
             self.stages.drop(tp.topic, tp.partition)
 
@@ -348,6 +311,18 @@ class HotPath:
             self._metrics.rebuild_messages.labels,
         )
         self._metrics.rebuilds.labels(topics.DEALS).inc()
+        return state
+
+    def _rebuild_claims(self) -> Claims:
+        entries = self.checkpoints.load(0, CLAIMS)
+        state = rebuild_claims(
+            self._config,
+            self.group,
+            self.claims_topic,
+            entries,
+            self._metrics.rebuild_messages.labels,
+        )
+        self._metrics.rebuilds.labels(self.claims_topic).inc()
         return state
 
     def _rebuild_reps(self, partition: int) -> RepPartition:
@@ -376,11 +351,6 @@ class HotPath:
         return read_gap(
             self._config, record.topic, record.partition, start, record.offset
         )
-
-
-def _named(entries: list[tuple[bytes, bytes]]) -> list[tuple[str, bytes]]:
-    """Entries keyed ``<partition>/<name>`` by their names."""
-    return [(key.decode().split("/", 1)[1], value) for key, value in entries]
 
 
 def _names(partitions: list[TopicPartition]) -> str:

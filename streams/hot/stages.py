@@ -1,13 +1,16 @@
-"""The two stages of the high-rate path, one message at a time, no I/O but sends.
+"""The three stages of the high-rate path, one message at a time, no I/O but sends.
 
-``route`` takes a message of ``deals``, ``payments`` or ``satisfaction`` and sends
-the event to every rep its deal credits, on the rep topic. ``fold`` takes a message
-of the rep topic and folds it into its rep's world. Both skip a message their
-partition's state has already applied (it came again after a crash or a rebalance),
-and both give every message a verdict: applied (routed, folded, refused by the
-rules) or dead-lettered with its reason. What a batch gives the read side is
-gathered in a ``Batch`` and written by the consumer loop (``streams.hot.consumer``)
-before the batch's offsets are committed.
+``route`` takes a message of ``deals``, ``payments`` or ``satisfaction`` and claims
+its event id for its deal, naming every rep the deal credits, on the claims topic
+(the faust agents claim the low-rate topics' events the same way). ``decide``
+takes a claim and, unless its id was used for something else
+(``streams.state.claims``), sends the event to those reps on the rep topic.
+``fold`` takes a message of the rep topic and folds it into its rep's world. Each
+skips a message its partition's state has already applied (it came again after a
+crash or a rebalance), and each gives every message a verdict: applied (routed,
+passed, folded, refused by the rules) or dead-lettered with its reason. What a
+batch gives the read side is gathered in a ``Batch`` and written by the consumer
+loop (``streams.hot.consumer``) before the batch's offsets are committed.
 """
 
 from __future__ import annotations
@@ -23,17 +26,15 @@ import orjson
 from confluent_kafka import Producer
 
 from domain.awardbook import Cause, joined
-from domain.engine import Rejection
 from domain.events import InvalidEvent, decode_event
-from projections.deadletters import dead_letter_row, write_dead_letters
-from projections.store import Store
-from projections.writer import Span
 from streams.hot.regression import AppliedDigests, Regression
+from streams.hot.verdicts import DeadLetter, encoded, internal
 from streams.infra.metrics import Metrics
 from streams.infra.topics import DLQ
 from streams.log.deadletter import dead_letter_record
 from streams.log.history import Record
 from streams.state.applied import Folded
+from streams.state.claims import Claims, deal_claims, decode_claim, encode_claim
 from streams.state.partitions import RepPartition
 from streams.state.periods import ShareReport, encode_report
 from streams.state.recovery import RouterPartition
@@ -43,39 +44,11 @@ from streams.state.routing import (
     Origin,
     decode_forward,
     encode_forward,
-    owner_partition,
 )
 
 log = logging.getLogger(__name__)
 # CustomerSeen events in one message of the rep topic (~0.5 KB each there).
 SEEN_PER_MESSAGE = 400
-
-
-@dataclass
-class DeadLetter:
-    """A message set aside: its row on the read side (the topic has it already)."""
-
-    origin: Origin
-    key: bytes | None
-    value: bytes
-    reason: str
-    detail: str
-
-    def row(self) -> tuple[Span, list[Any]]:
-        """Its row in the read side's dead-letter table, and where it came from."""
-        origin = self.origin
-        return dead_letter_row(
-            topic=origin.topic,
-            partition=origin.partition,
-            offset=origin.offset,
-            reason=self.reason,
-            detail=self.detail,
-            key=self.key,
-            value=self.value,
-        )
-
-    def write(self, store: Store) -> None:
-        write_dead_letters(store, [self.row()])
 
 
 @dataclass
@@ -111,22 +84,27 @@ GapReader = Callable[[Record, int], list[Record]]
 
 
 class Stages:
-    """The route and fold stages over the partition states this worker owns."""
+    """The route, decide and fold stages over the partition states this worker
+    owns."""
 
     def __init__(  # noqa: PLR0913, PLR0917 - the stages' collaborators, wired once
         self,
         producer: Producer,
         metrics: Metrics,
         rep_topic: str,
+        claims_topic: str,
         shares_topic: str,
         partitions: int,
         rebuild_router: Callable[[int], RouterPartition],
+        rebuild_claims: Callable[[], Claims],
         rebuild_reps: Callable[[int], RepPartition],
         read_gap: GapReader,
     ) -> None:
         self._producer = producer
         self._metrics = metrics
         self._rep_topic = rep_topic
+        self._claims_topic = claims_topic
+        self._rebuild_claims = rebuild_claims
         self._shares_topic = shares_topic
         self._partitions = partitions
         self._rebuild_router = rebuild_router
@@ -134,6 +112,8 @@ class Stages:
         self._read_gap = read_gap
         self.routers: dict[int, RouterPartition] = {}
         self.reps: dict[int, RepPartition] = {}
+        # The claims topic's one partition, when this worker owns it.
+        self.claims: Claims | None = None
         # Router partitions with changes not yet checkpointed.
         self.dirty_routers: set[int] = set()
         # The last message handled of each partition, and when it reached the broker.
@@ -160,6 +140,8 @@ class Stages:
             return
         if record.topic == self._rep_topic:
             self.fold(record, batch)
+        elif record.topic == self._claims_topic:
+            self.decide(record, batch)
         else:
             self.route(record, batch)
         self.digests.remember(record)
@@ -171,6 +153,8 @@ class Stages:
         if topic == self._rep_topic:
             reps = self.reps.get(partition)
             return None if reps is None else reps.applied
+        if topic == self._claims_topic:
+            return None if self.claims is None else self.claims.applied
         router = self.routers.get(partition)
         return None if router is None else router.applied.get(topic)
 
@@ -186,7 +170,8 @@ class Stages:
                      found.describe())  # fmt: skip
 
     def route(self, record: Record, batch: Batch) -> None:
-        """Forward a deal-keyed event to every rep its deal credits."""
+        """Claim a deal-keyed event's id for its deal, naming every rep the deal
+        credits (and the same for what waited for the deal)."""
         topic, partition, offset = record.topic, record.partition, record.offset
         state = self.routers.get(partition)
         if state is None:
@@ -200,23 +185,53 @@ class Stages:
         value = record.value
         origin = Origin(topic, partition, offset, record.timestamp, record.key)
         try:
-            forwards = state.router.route(decode_event(value), value, origin)
+            event = decode_event(value)
+            claims = deal_claims(
+                event, origin, state.router.route(event, value, origin)
+            )
         except InvalidEvent as exc:
             self.dead_letter(batch, record.key, value, origin, exc)
         except Exception as exc:  # this message's verdict: internal
             self.dead_letter(batch, record.key, value, origin, internal(exc, origin))
         else:
-            for forward in forwards:
-                self._send(
-                    self._rep_topic,
-                    forward.rep_id.encode(),
-                    encode_forward(forward),
-                    owner_partition(forward.rep_id, self._partitions),
-                )
+            for claim in claims:
+                key = claim.event_id.encode()
+                self._send(self._claims_topic, key, encode_claim(claim), 0)
             batch.outcomes[(topic, "routed")] += 1
         state.applied[topic] = offset
         self.dirty_routers.add(partition)
         self.processed[(topic, partition)] = (offset, record.timestamp)
+
+    def decide(self, record: Record, batch: Batch) -> None:
+        """Send a claimed event on to its reps, unless its id was used for
+        something else (then it is dead-lettered as a conflict)."""
+        offset, where = record.offset, (record.topic, record.partition)
+        state = self.claims
+        if state is None:
+            state = self.claims = self._rebuild_claims()
+        if offset > state.applied + 1:
+            for missed in self._read_gap(record, state.applied + 1):
+                self.decide(missed, batch)
+        if offset <= state.applied:
+            batch.outcomes[(record.topic, "replayed")] += 1
+            return
+        try:
+            claim = decode_claim(record.value)
+        except Exception as exc:  # not a claim this worker wrote: internal
+            at = Origin(record.topic, record.partition, offset, record.timestamp)
+            self.dead_letter(batch, record.key, record.value, at, internal(exc, at))
+        else:
+            refusal = state.refusal(claim)
+            if refusal is None:
+                for number, forward in claim.forwards(self._partitions):
+                    key = forward.rep_id.encode()
+                    self._send(self._rep_topic, key, encode_forward(forward), number)
+                batch.outcomes[(record.topic, "passed")] += 1
+            else:
+                origin, conflict = claim.origin, InvalidEvent("conflict", refusal)
+                self.dead_letter(batch, origin.key, claim.value, origin, conflict)
+        state.applied = offset
+        self.processed[where] = (offset, record.timestamp)
 
     def fold(self, record: Record, batch: Batch) -> None:
         """Fold a rep-topic message into its rep's world (a broadcast into all)."""
@@ -361,25 +376,10 @@ class Stages:
             self.reps.pop(partition, None)
             for key in [key for key in self.touched if key[0] == partition]:
                 del self.touched[key]
+        elif topic == self._claims_topic:
+            self.claims = None
         else:
             self.routers.pop(partition, None)
             self.dirty_routers.discard(partition)
         self.processed.pop((topic, partition), None)
         self.digests.forget(topic, partition)
-
-
-def internal(exc: Exception, origin: Origin) -> InvalidEvent:
-    """The verdict on a message whose handling failed unexpectedly: set aside with
-    the exception's type named (its text may quote data, so it is only logged)."""
-    log.error("internal error on %s/%d@%d; dead-lettered", origin.topic,
-              origin.partition, origin.offset, exc_info=exc)  # fmt: skip
-    kind = type(exc)
-    return InvalidEvent("internal", f"{kind.__module__}.{kind.__qualname__}")
-
-
-def encoded(rejection: Rejection) -> bytes:
-    """The JSON of the event a rejection refuses when it is not the message being
-    folded (a target that waited for its parent)."""
-    event = rejection.event
-    assert event is not None  # noqa: S101 - only called for such a rejection
-    return type(event).__pydantic_serializer__.to_json(event)

@@ -34,6 +34,13 @@ def rep_deals_topic(app_id: str) -> str:
     return f"{app_id}-rep-deals"
 
 
+def claims_topic(app_id: str) -> str:
+    """Every event on its way to the rep topic, keyed by its id; one partition, so
+    one place decides whose each id is and every sender's order is kept
+    (``streams.state.claims``)."""
+    return f"{app_id}-event-claims"
+
+
 def period_shares_topic(app_id: str) -> str:
     """Each rep partition's share of a closing period's facts; one partition, so the
     shares of a period meet in one place and the awards are made once."""
@@ -59,6 +66,7 @@ def topic_specs(app_id: str, partitions: int) -> list[TopicSpec]:
     specs.append(TopicSpec(DLQ, 1))
     # The rep topic is the log the reps' state is rebuilt from: kept forever too.
     specs.append(TopicSpec(rep_deals_topic(app_id), partitions))
+    specs.append(TopicSpec(claims_topic(app_id), 1))
     specs.append(TopicSpec(period_shares_topic(app_id), 1))
     specs.append(
         TopicSpec(

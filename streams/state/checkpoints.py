@@ -139,7 +139,7 @@ class Checkpoints:
         if start and start > end_offset(self._config, self.topic, partition, timeout):
             log.warning("local checkpoint of %s/%d is ahead of the topic; dropped",
                         self.topic, partition)  # fmt: skip
-            for kind in ("routes", "worlds"):
+            for kind in ("routes", "claims", "worlds"):
                 for key, _ in list(self._local(f"{kind}/{partition}/".encode())):
                     self._db.delete(key)
             return 0

@@ -16,6 +16,7 @@ import orjson
 from domain.events import InvalidEvent, decode_event
 from domain.plan import Plan
 from streams.log.history import committed_offset, offset_of, read_partition
+from streams.state.claims import Claims, decode_claim
 from streams.state.partitions import RepPartition
 from streams.state.routing import DealRouter, Origin, decode_forward
 from streams.state.snapshots import Restored
@@ -92,6 +93,31 @@ def rebuild_router(
                  "%d messages from %d", topic, partition, len(state.router.owners),
                  max(until - start, 0), start)  # fmt: skip
     # Deals routed here stay changed: the next batch writes their entries.
+    return state
+
+
+def rebuild_claims(
+    config: dict[str, Any],
+    group: str,
+    topic: str,
+    entries: Mapping[str, bytes],
+    counted: CountedBy | None = None,
+) -> Claims:
+    """The claims topic's state from its checkpoint entries, then the topic after
+    the offset they reflect, up to the group's committed offset, sending nothing."""
+    state = Claims.restored(entries)
+    start = state.applied + 1
+    until = committed_offset(config, group, topic, 0)
+    for message in read_partition(config, topic, 0, until, start=start):
+        # A message that is not a claim was dead-lettered when it was first seen.
+        with suppress(Exception):
+            state.refusal(decode_claim(message.value() or b""))
+    if counted is not None:
+        counted(topic).inc(max(until - start, 0))
+    state.applied = max(until, start) - 1
+    log.info("rebuilt claims of %s: %d ids from the checkpoint and the log, "
+             "%d messages from %d", topic, len(state.subjects),
+             max(until - start, 0), start)  # fmt: skip
     return state
 
 

@@ -43,7 +43,7 @@ from projections.ledger import write_lines
 from projections.store import Store
 from projections.writer import Span
 from streams.hot.consumer import HotPath
-from streams.hot.stages import DeadLetter, internal
+from streams.hot.verdicts import DeadLetter, internal
 from streams.infra import topics
 from streams.infra.metrics import Metrics
 from streams.infra.retry import WriteRetries
@@ -51,19 +51,13 @@ from streams.infra.settings import Settings
 from streams.log.deadletter import dead_letter_record
 from streams.log.history import Record, read_gap
 from streams.state.checkpoints import Checkpoints
+from streams.state.claims import EVERYONE, Claim, encode_claim, of_rep
 from streams.state.periods import (
     PeriodAwarder,
     decode_report,
     rebuild_awarder,
 )
-from streams.state.routing import (
-    BROADCAST,
-    Forward,
-    Origin,
-    destination,
-    encode_forward,
-    owner_partition,
-)
+from streams.state.routing import BROADCAST, Origin, destination
 from streams.web import pages
 from streams.web.access import AccessList
 from streams.worker.batches import (
@@ -96,8 +90,7 @@ class QuotaFlowApp:
         self.app = faust_app(settings)
         raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
         self.other_topics = self.app.topic(*topics.REP_OR_GLOBAL, **raw)
-        self._partitions = settings.topic_partitions
-        self._rep_topic = topics.rep_deals_topic(settings.app_id)
+        self._claims_topic = topics.claims_topic(settings.app_id)
         self._shares_topic = topics.period_shares_topic(settings.app_id)
         self.period_shares = self.app.topic(self._shares_topic, partitions=1, **raw)
         # Forwards go through confluent-kafka's producer: faust's ``send`` costs tens
@@ -230,17 +223,15 @@ class QuotaFlowApp:
 
     async def route_others(self, stream: StreamT[bytes]) -> None:
         """Plans, SPIFF windows, targets, the organisation, nominations and adopted
-        proposals concern every rep: one copy to each partition of the rep topic,
-        where every rep's world folds it in order with its deals. A rep's activity,
-        redemption or confirmed help goes to that rep."""
-        partitions = range(self._partitions)
+        proposals concern every rep: claimed for every rep, they go to each partition
+        of the rep topic, where every rep's world folds them in order with its deals.
+        A rep's activity, redemption or confirmed help is claimed for that rep
+        (``streams.state.claims``)."""
         async for batch in self._batches(stream):
             with unacknowledged_on_failure(batch):
-                await self._route_others(batch, partitions)
+                await self._route_others(batch)
 
-    async def _route_others(
-        self, batch: list[EventT[bytes]], partitions: range
-    ) -> None:
+    async def _route_others(self, batch: list[EventT[bytes]]) -> None:
         for event in batch:
             message = event.message
             value, key = message.value or b"", message.key or b""
@@ -249,7 +240,8 @@ class QuotaFlowApp:
                     message.timestamp, key,
                 )  # fmt: skip
             try:
-                rep_id = destination(decode_event(value), message.topic)
+                fact = decode_event(value)
+                rep_id = destination(fact, message.topic)
             except InvalidEvent as exc:
                 await self.dead_letter(key, value, origin, exc)
                 continue
@@ -257,30 +249,14 @@ class QuotaFlowApp:
                 await self.dead_letter(key, value, origin, internal(exc, origin))
                 continue
             self.metrics.events.labels(message.topic, "routed").inc()
-            if rep_id != BROADCAST:
-                forward = Forward(
-                    rep_id=rep_id, value=value, origin=origin, primary=True
-                )
-                self._forwards.produce(
-                    self._rep_topic,
-                    key=rep_id.encode(),
-                    value=encode_forward(forward),
-                    partition=owner_partition(rep_id, self._partitions),
-                )
-                continue
-            for partition in partitions:
-                forward = Forward(
-                    rep_id=BROADCAST,
-                    value=value,
-                    origin=origin,
-                    primary=not partition,
-                )
-                self._forwards.produce(
-                    self._rep_topic,
-                    key=BROADCAST.encode(),
-                    value=encode_forward(forward),
-                    partition=partition,
-                )
+            subject = EVERYONE if rep_id == BROADCAST else of_rep(rep_id)
+            claim = Claim(fact.event_id, subject, (rep_id,), value, origin)
+            self._forwards.produce(
+                self._claims_topic,
+                key=fact.event_id.encode(),
+                value=encode_claim(claim),
+                partition=0,
+            )
         await self._flush()
 
     async def award_periods(self, stream: StreamT[bytes]) -> None:

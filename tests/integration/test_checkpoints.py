@@ -18,6 +18,7 @@ from streams.infra.embedded import BrokerProcess, free_port
 from streams.infra.settings import BrokerMode, EmbeddedBroker, Settings
 from streams.infra.topics import (
     DEAL_KEYED,
+    claims_topic,
     ensure_topics,
     rep_deals_topic,
     topic_specs,
@@ -59,7 +60,8 @@ def _settings(broker: BrokerProcess, data_dir: Path, app_id: str) -> Settings:
 def _read_to_rebuild(settings: Settings) -> dict[str, float]:
     """Messages the worker read from the log to rebuild its partitions, by topic."""
     text = metrics_text(settings)
-    topics = (*DEAL_KEYED, rep_deals_topic(settings.app_id))
+    app_id = settings.app_id
+    topics = (*DEAL_KEYED, claims_topic(app_id), rep_deals_topic(app_id))
     return {
         topic: sample(text, f'quotaflow_rebuild_messages_total{{topic="{topic}"}}')
         for topic in topics

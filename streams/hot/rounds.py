@@ -1,0 +1,93 @@
+"""Checkpoint rounds of the high-rate path: each partition whose state changed and
+whose last round is older than ``snapshot_seconds`` writes the entries that changed,
+with the offsets they reflect (``streams.state.checkpoints``). A round runs after a
+batch's rows and sends, so a checkpoint never runs ahead of them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from streams.hot.stages import Stages
+from streams.infra.metrics import Metrics
+from streams.state.checkpoints import Checkpoints, checkpoint_key
+from streams.state.partitions import RepPartition
+from streams.state.snapshots import snapshot_round
+
+ROUTES, CLAIMS, WORLDS = "routes", "claims", "worlds"
+
+
+class Rounds:
+    """When each partition last wrote its checkpoint, and the writing of one."""
+
+    def __init__(
+        self,
+        checkpoints: Checkpoints,
+        stages: Stages,
+        metrics: Metrics,
+        seconds: float,
+        flush: Callable[[], None],
+    ) -> None:
+        self._checkpoints = checkpoints
+        self._stages = stages
+        self._metrics = metrics
+        self._seconds = seconds
+        self._flush = flush
+        self._checkpointed: dict[tuple[str, int], float] = {}
+
+    def run(self, *, due_only: bool) -> None:
+        """Write the changed state of each partition whose checkpoint is due (every
+        changed one unless ``due_only``), then wait for the broker to confirm it."""
+        stages = self._stages
+        now = time.monotonic()
+        wrote = False
+        for partition in sorted(stages.dirty_routers):
+            if due_only and not self._due((ROUTES, partition), now):
+                continue
+            router = stages.routers[partition]
+            self._write(ROUTES, partition, _named(router.table_entries(partition)))
+            stages.dirty_routers.discard(partition)
+            wrote = True
+        claims = stages.claims
+        claims_due = not due_only or self._due((CLAIMS, 0), now)
+        if claims is not None and claims.dirty and claims_due:
+            self._write(CLAIMS, 0, claims.entries())
+            wrote = True
+        for partition, state in sorted(stages.reps.items()):
+            due = not due_only or self._due((WORLDS, partition), now)
+            if (state.dirty or state.base_dirty) and due:
+                self._reps(partition, state)
+                wrote = True
+        if wrote:
+            self._flush()
+            self._checkpoints.confirm()
+
+    def _reps(self, partition: int, state: RepPartition) -> None:
+        changed = {rep: state.worlds[rep] for rep in state.dirty}
+        entries = snapshot_round(
+            partition, state.applied, state.base, changed, state.customers_dirty
+        )
+        state.dirty, state.base_dirty, state.customers_dirty = set(), False, set()
+        size = self._write(WORLDS, partition, _named(entries))
+        self._metrics.snapshots.labels("written").inc()
+        self._metrics.snapshot_bytes.inc(size)
+
+    def _write(
+        self, kind: str, partition: int, entries: list[tuple[str, bytes]]
+    ) -> int:
+        keyed = [
+            (checkpoint_key(kind, partition, name), value) for name, value in entries
+        ]
+        return self._checkpoints.write(partition, keyed)
+
+    def _due(self, key: tuple[str, int], now: float) -> bool:
+        last = self._checkpointed.setdefault(key, now)
+        if now - last < self._seconds:
+            return False
+        self._checkpointed[key] = now
+        return True
+
+
+def _named(entries: list[tuple[bytes, bytes]]) -> list[tuple[str, bytes]]:
+    """Entries keyed ``<partition>/<name>`` by their names."""
+    return [(key.decode().split("/", 1)[1], value) for key, value in entries]
