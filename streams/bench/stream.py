@@ -151,7 +151,12 @@ def _until(running: Runtime, expected: Totals, timeout: float) -> None:
     their rows are written) and booked ``simulate``'s totals."""
     settings = running.settings
     group = hot_group(settings.app_id)
-    watched = [*topics.DEAL_KEYED, topics.rep_deals_topic(settings.app_id)]
+    app_id = settings.app_id
+    watched = [
+        *topics.DEAL_KEYED,
+        topics.claims_topic(app_id),
+        topics.rep_deals_topic(app_id),
+    ]
     deadline = time.monotonic() + timeout
     while True:
         drained = not undrained(settings.confluent_config(), group, watched)
