@@ -12,14 +12,18 @@ refused as a conflict, before any world sees it. The same subject with other
 content goes on: the worlds judge it as they always have (so a deal refused for a
 rule and sent again corrected under its id is booked, as ``simulate`` books it).
 
-A claim costs two fixed-size digests (64 bits each; two ids collide once in about
-4·10⁹ ids). A checkpoint writes the claims made since the last one as one entry of
-their own, then the offset they reflect; a claim is the same whenever it is made
-again, so replaying the log after an entry it covers changes nothing.
+A claim costs two fixed-size digests (64 bits each: two ids are likely to share one
+only past about 5·10⁹ ids, and then the later is refused, its id named). A
+checkpoint rewrites the entry of the claims made since the entry was opened, then
+the offset they reflect; an entry is closed at ``PER_ENTRY`` claims, so a round
+costs at most that many and a restore reads one entry per ``PER_ENTRY`` ids. A claim
+is the same whenever it is made again, so replaying the log after an entry that
+holds it changes nothing.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import zlib
 from array import array
@@ -48,6 +52,8 @@ from streams.state.routing import (
 )
 
 APPLIED = "@applied"
+# Claims in one checkpoint entry before a new one is opened (16 bytes each).
+PER_ENTRY = 10_000
 DealEvent = (
     DealClosed | DealAmended | DealCancelled | PaymentReceived | SatisfactionRecorded
 )
@@ -139,8 +145,11 @@ class Claims:
 
     subjects: dict[int, int] = field(default_factory=dict)
     applied: int = -1
-    # Claims made since the last checkpoint, as (id digest, subject digest) pairs.
+    # The claims of the open checkpoint entry, as (id digest, subject digest) pairs,
+    # its name once written, and how many of its numbers were written then.
     fresh: array[int] = field(default_factory=lambda: array("Q"))
+    entry: str = ""
+    entry_written: int = 0
     # The offset the last checkpoint reflects.
     written: int = -1
 
@@ -163,13 +172,17 @@ class Claims:
         return self.applied != self.written
 
     def entries(self) -> list[tuple[str, bytes]]:
-        """The checkpoint's entries: the claims made since the last (named by the
-        offset they reach, so no round replaces another's), then the offset."""
-        fresh, self.fresh = self.fresh, array("Q")
+        """The checkpoint's entries: the open entry's claims when it has new ones,
+        then the offset. An entry's name is the offset when it was opened and a
+        random part: no worker, restarted or not, replaces another's entry."""
         self.written = self.applied
         entries = []
-        if fresh:
-            entries.append((f"{self.applied:020d}", zlib.compress(_packed(fresh))))
+        if len(self.fresh) > self.entry_written:
+            self.entry = self.entry or f"{self.applied:020d}-{os.urandom(4).hex()}"
+            entries.append((self.entry, zlib.compress(_packed(self.fresh))))
+            self.entry_written = len(self.fresh)
+            if len(self.fresh) >= 2 * PER_ENTRY:
+                self.fresh, self.entry, self.entry_written = array("Q"), "", 0
         entries.append((APPLIED, str(self.applied).encode()))
         return entries
 

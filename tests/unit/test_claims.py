@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from domain.events import decode_event
+from streams.state import claims as claims_module
 from streams.state.claims import (
     EVERYONE,
     Claim,
@@ -49,29 +50,40 @@ def test_an_id_used_again_for_another_subject_is_refused_and_for_its_own_passes(
     assert len(claims.subjects) == 2
 
 
-def test_claims_survive_two_checkpoints_and_a_round_without_news_writes_none() -> None:
+def test_claims_survive_checkpoints_and_an_entry_closes_when_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(claims_module, "PER_ENTRY", 2)
     claims = Claims()
     assert not claims.dirty
     claims.refusal(_claim("e-1", of_deal("D-1"), "R-a"))
     claims.applied = 0
     first = claims.entries()
-    assert [name for name, _ in first] == [f"{0:020d}", "@applied"]
+    opened = first[0][0]
+    assert [name[:21] for name, _ in first] == [f"{0:020d}-", "@applied"]
     assert not claims.dirty
     claims.refusal(_claim("e-2", EVERYONE, BROADCAST))
     claims.refusal(_claim("e-1", of_deal("D-1"), "R-a"))  # a repeat: nothing new
     claims.applied = 2
+    # The open entry is written again, whole, and is full now (2 claims).
     second = claims.entries()
+    assert [name for name, _ in second] == [opened, "@applied"]
     # A repeat moves the offset only: the round writes it and no claims.
     claims.refusal(_claim("e-2", EVERYONE, BROADCAST))
     claims.applied = 3
     assert claims.dirty
     third = claims.entries()
     assert [name for name, _ in third] == ["@applied"]
+    claims.refusal(_claim("e-3", of_rep("R-a"), "R-a"))
+    claims.applied = 4
+    fourth = claims.entries()
+    assert fourth[0][0][:21] == f"{4:020d}-"
 
-    restored = Claims.restored(dict([*first, *second, *third]))
-    assert restored.applied == 3
+    restored = Claims.restored(dict([*first, *second, *third, *fourth]))
+    assert restored.applied == 4
     assert not restored.dirty
     assert restored.subjects == claims.subjects
+    assert len(restored.subjects) == 3
     assert restored.refusal(_claim("e-2", of_deal("D-9"), "R-z")) is not None
 
 
