@@ -4,7 +4,7 @@ region × product-line heatmap."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -252,14 +252,15 @@ _HEAT_COLUMNS = (
 
 def write_heat(
     store: Store,
-    partition: int,
-    cells: Sequence[HeatSum],
+    cells: Mapping[int, Sequence[HeatSum]],
     source: Sequence[Span] = (),
 ) -> int:
-    """A rep partition's changed heatmap cells, each with its version."""
+    """The changed heatmap cells of each rep partition, each with its version, in
+    one insert (one per partition cost 6.5 ms each on chDB here)."""
     rows = [
         [c.period, c.region, c.product_line, partition, c.revenue, c.deals, c.version]
-        for c in cells
+        for partition, changed in sorted(cells.items())
+        for c in changed
     ]
     return insert(store, "heat_cells", rows, _HEAT_COLUMNS, source)
 

@@ -80,8 +80,7 @@ class Folded:
         """Write everything but the lines (the caller writes those first), with the
         changed heatmap cells of each partition in ``heat``."""
         write_standings(store, list(self.standings.values()), source)
-        for partition, cells in sorted(heat.items()):
-            write_heat(store, partition, cells, source)
+        write_heat(store, heat, source)
         write_dimensions(
             store, self.credits, self.people, self.targets, source, self.changes
         )
