@@ -49,9 +49,12 @@ class Settings(BaseSettings):
     kafka_ssl_cafile: Path | None = None
     topic_partitions: int = Field(default=6, ge=1)
     # Agents consume in batches of up to this many events, or what came within
-    # ``batch_seconds``; one ClickHouse insert per batch.
+    # ``batch_seconds``; one ClickHouse insert per batch. An event crosses three
+    # batches (route, claim, fold), each first waiting up to ``batch_seconds``: at
+    # 500 events/s, 0.05 s gave a p50 latency of at most 0.5 s where 0.2 s gave 1.5
+    # s, the same throughput, and 3.7% of a core at idle instead of 1.9% (Tansu).
     batch_size: int = Field(default=2000, ge=1)
-    batch_seconds: float = Field(default=0.2, gt=0)
+    batch_seconds: float = Field(default=0.05, gt=0)
     # The worker's local copy of its partitions' checkpoints: ``rocksdb://``
     # (rocksdict, under ``data_dir``, so a restarted worker reads only the
     # checkpoint topic's tail) or ``memory://`` (none: it reads the whole topic).
