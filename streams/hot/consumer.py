@@ -1,9 +1,10 @@
 """The high-rate path's consumer: batches of thousands, out of faust's message loop.
 
 faust's agent loop costs about 100 µs a message before any work is done. The topics
-that carry every deal, payment and score (``deals``, ``payments``, ``satisfaction``)
-and the rep topic they are forwarded to are therefore read by one confluent-kafka
-consumer on a thread of its own, in batches (``consume(num_messages=batch_size)``).
+that carry every deal, payment and score (``deals``, ``payments``, ``satisfaction``),
+the claims topic where each event's id is decided (``streams.state.claims``) and the
+rep topic events go on to are therefore read by one confluent-kafka consumer on a
+thread of its own, in batches (``consume(num_messages=batch_size)``).
 It is a member of its own consumer group, ``<app>-hot``, so Kafka's group protocol
 still moves these partitions between workers on a rebalance; the range assignor
 keeps partition *n* of the three deal-keyed topics on one worker, as their router
@@ -11,13 +12,13 @@ needs. faust keeps the rest of the worker: the web server, timers, and the agent
 the low-rate topics (plans, targets, org, activities, control, period shares).
 
 A batch is handled in this order, and money is never acknowledged ahead of it:
-1. every message gets its verdict (``streams.hot.stages``): routed, folded, refused
-   or dead-lettered, in the order the partitions delivered them;
+1. every message gets its verdict (``streams.hot.stages``): routed, passed on,
+   folded, refused or dead-lettered, in the order the partitions delivered them;
 2. the batch's ledger lines, views and dead-letter rows are written to ClickHouse
    (one insert per table, idempotent through deduplication tokens);
 3. the forwards, shares and dead letters it sent are confirmed by the broker;
 4. each partition whose checkpoint is older than ``snapshot_seconds`` writes the
-   entries that changed, with the offsets they reflect (``streams.state``);
+   entries that changed, with the offsets they reflect (``streams.hot.rounds``);
 5. the batch's offsets are committed.
 A failure at any step stops the worker before step 5: the batch is read again by
 the next owner and gives the same rows. A stop request drops the batch in hand the

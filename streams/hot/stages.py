@@ -169,6 +169,25 @@ class Stages:
                      "more of it is applied; see the README's runbook",
                      found.describe())  # fmt: skip
 
+    def _due(
+        self,
+        record: Record,
+        batch: Batch,
+        applied: Callable[[], int],
+        handle: Callable[[Record, Batch], None],
+    ) -> bool:
+        """Whether ``record`` is still to be handled by its partition's state, whose
+        last applied offset ``applied`` gives: the messages of a gap between the two
+        are handled first (by ``handle``, outputs included), and a message applied
+        already is counted as replayed."""
+        if record.offset > applied() + 1:
+            for missed in self._read_gap(record, applied() + 1):
+                handle(missed, batch)
+        if record.offset <= applied():
+            batch.outcomes[(record.topic, "replayed")] += 1
+            return False
+        return True
+
     def route(self, record: Record, batch: Batch) -> None:
         """Claim a deal-keyed event's id for its deal, naming every rep the deal
         credits (and the same for what waited for the deal)."""
@@ -176,11 +195,8 @@ class Stages:
         state = self.routers.get(partition)
         if state is None:
             state = self.routers[partition] = self._rebuild_router(partition)
-        if state.is_behind(topic, offset):
-            for missed in self._read_gap(record, state.applied.get(topic, -1) + 1):
-                self.route(missed, batch)
-        if offset <= state.applied.get(topic, -1):
-            batch.outcomes[(topic, "replayed")] += 1
+        routed = state.applied
+        if not self._due(record, batch, lambda: routed.get(topic, -1), self.route):
             return
         value = record.value
         origin = Origin(topic, partition, offset, record.timestamp, record.key)
@@ -209,11 +225,8 @@ class Stages:
         state = self.claims
         if state is None:
             state = self.claims = self._rebuild_claims()
-        if offset > state.applied + 1:
-            for missed in self._read_gap(record, state.applied + 1):
-                self.decide(missed, batch)
-        if offset <= state.applied:
-            batch.outcomes[(record.topic, "replayed")] += 1
+        claims = state
+        if not self._due(record, batch, lambda: claims.applied, self.decide):
             return
         try:
             claim = decode_claim(record.value)
@@ -239,11 +252,8 @@ class Stages:
         state = self.reps.get(partition)
         if state is None:
             state = self.reps[partition] = self._rebuild_reps(partition)
-        if offset > state.applied + 1:
-            for missed in self._read_gap(record, state.applied + 1):
-                self.fold(missed, batch)
-        if offset <= state.applied:
-            batch.outcomes[(record.topic, "replayed")] += 1
+        reps = state
+        if not self._due(record, batch, lambda: reps.applied, self.fold):
             return
         try:
             forward = decode_forward(record.key.decode(), record.value)

@@ -45,9 +45,6 @@ class RouterPartition:
     router: DealRouter = field(default_factory=DealRouter)
     applied: dict[str, int] = field(default_factory=dict)
 
-    def is_behind(self, topic: str, offset: int) -> bool:
-        return offset > self.applied.get(topic, -1) + 1
-
     def table_entries(self, partition: int) -> list[tuple[bytes, bytes]]:
         """The ``deal-routes`` entries out of date: each changed deal's, then the
         offsets they reflect (last, so an unfinished write leaves older offsets)."""
