@@ -202,17 +202,18 @@ class Stages:
         origin = Origin(topic, partition, offset, record.timestamp, record.key)
         try:
             event = decode_event(value)
-            claims = deal_claims(
-                event, origin, state.router.route(event, value, origin)
-            )
+            forwards = state.router.route(event, value, origin)
+            claims = [
+                (claim.event_id.encode(), encode_claim(claim))
+                for claim in deal_claims(event, origin, forwards)
+            ]
         except InvalidEvent as exc:
             self.dead_letter(batch, record.key, value, origin, exc)
         except Exception as exc:  # this message's verdict: internal
             self.dead_letter(batch, record.key, value, origin, internal(exc, origin))
         else:
-            for claim in claims:
-                key = claim.event_id.encode()
-                self._send(self._claims_topic, key, encode_claim(claim), 0)
+            for key, claim in claims:
+                self._send(self._claims_topic, key, claim, 0)
             batch.outcomes[(topic, "routed")] += 1
         state.applied[topic] = offset
         self.dirty_routers.add(partition)
@@ -230,15 +231,18 @@ class Stages:
             return
         try:
             claim = decode_claim(record.value)
+            refusal = state.refusal(claim)
+            sends = [
+                (forward.rep_id.encode(), encode_forward(forward), number)
+                for number, forward in claim.forwards(self._partitions)
+            ]
         except Exception as exc:  # not a claim this worker wrote: internal
             at = Origin(record.topic, record.partition, offset, record.timestamp)
             self.dead_letter(batch, record.key, record.value, at, internal(exc, at))
         else:
-            refusal = state.refusal(claim)
             if refusal is None:
-                for number, forward in claim.forwards(self._partitions):
-                    key = forward.rep_id.encode()
-                    self._send(self._rep_topic, key, encode_forward(forward), number)
+                for key, value, number in sends:
+                    self._send(self._rep_topic, key, value, number)
                 batch.outcomes[(record.topic, "passed")] += 1
             else:
                 origin, conflict = claim.origin, InvalidEvent("conflict", refusal)

@@ -242,6 +242,9 @@ class QuotaFlowApp:
             try:
                 fact = decode_event(value)
                 rep_id = destination(fact, message.topic)
+                subject = EVERYONE if rep_id == BROADCAST else of_rep(rep_id)
+                claim = Claim(fact.event_id, subject, (rep_id,), value, origin)
+                claimed = encode_claim(claim)
             except InvalidEvent as exc:
                 await self.dead_letter(key, value, origin, exc)
                 continue
@@ -249,12 +252,10 @@ class QuotaFlowApp:
                 await self.dead_letter(key, value, origin, internal(exc, origin))
                 continue
             self.metrics.events.labels(message.topic, "routed").inc()
-            subject = EVERYONE if rep_id == BROADCAST else of_rep(rep_id)
-            claim = Claim(fact.event_id, subject, (rep_id,), value, origin)
             self._forwards.produce(
                 self._claims_topic,
                 key=fact.event_id.encode(),
-                value=encode_claim(claim),
+                value=claimed,
                 partition=0,
             )
         await self._flush()

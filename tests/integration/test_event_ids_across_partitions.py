@@ -143,3 +143,30 @@ def test_an_event_id_of_a_rep_and_of_the_whole_company_is_refused_in_either_orde
     assert f"already used for other than deal {late[1].decode()}" in headers[DETAIL]
     assert booked(store, prefix) == simulated(plan, [deal])
     assert worker.failure is None
+
+
+def test_a_damaged_claim_is_dead_lettered_as_internal_and_the_worker_goes_on(
+    worker: QuotaFlowApp, store: Store, settings: Settings, plan: Plan
+) -> None:
+    prefix = unique("damaged") + "-"
+    producer = Producer(settings.confluent_config())
+    # Only the worker writes the claims topic: a message there it cannot read, or
+    # one that reads as a claim but holds nonsense, must not stop it.
+    nonsense = {"id": 5, "subject": "deal/x", "reps": [1], "event": "{}",
+                "topic": DEALS, "partition": 0, "offset": 0, "timestamp": 0.0,
+                "key": ""}  # fmt: skip
+    damaged = {
+        unique("undecodable").encode(): b"\xff not a claim",
+        unique("nonsense").encode(): orjson.dumps(nonsense),
+    }
+    for key, value in damaged.items():
+        producer.produce(claims_topic(settings.app_id), key=key, value=value)
+    deal = _deal(unique("e"), prefix + "R")
+    producer.produce(DEALS, key=deal[1], value=deal[2])
+    assert producer.flush(30) == 0
+    wait_for(
+        lambda: booked(store, prefix) == simulated(plan, [deal]), 60, "the deal", 0.5
+    )
+    for key in damaged:
+        assert _letter(settings, key)[REASON] == "internal"
+    assert worker.failure is None
