@@ -231,11 +231,12 @@ class Stages:
             return
         try:
             claim = decode_claim(record.value)
-            refusal = state.refusal(claim)
             sends = [
                 (forward.rep_id.encode(), encode_forward(forward), number)
                 for number, forward in claim.forwards(self._partitions)
             ]
+            # Judged last: a claim that fails on the way claims nothing.
+            refusal = state.refusal(claim)
         except Exception as exc:  # not a claim this worker wrote: internal
             at = Origin(record.topic, record.partition, offset, record.timestamp)
             self.dead_letter(batch, record.key, record.value, at, internal(exc, at))
