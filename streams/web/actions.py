@@ -42,11 +42,12 @@ class Refusal(Exception):
 
 
 class Submitter:
-    """Sends the board's events with a producer of its own (the batches' producer
-    flushes on their schedule, not on a person's click)."""
+    """Sends one board event with a producer of its own (the batches' producer
+    flushes on their schedule, not on a person's click), closed once the broker has
+    answered: a click is rare, and no producer thread outlives it."""
 
     def __init__(self, config: dict[str, Any]) -> None:
-        self._producer = Producer({**config, "acks": "all", "linger.ms": 0})
+        self._config = {**config, "acks": "all", "linger.ms": 0}
 
     def send(self, topic: str, key: str, value: bytes) -> None:
         errors: list[str] = []
@@ -55,10 +56,15 @@ class Submitter:
             if error is not None:
                 errors.append(str(error))
 
-        self._producer.produce(
-            topic, key=key.encode(), value=value, on_delivery=delivered
-        )
-        left = self._producer.flush(_SEND_SECONDS)
+        producer = Producer({**self._config, "client.id": "quotaflow-board"})
+        try:
+            producer.produce(
+                topic, key=key.encode(), value=value, on_delivery=delivered
+            )
+            left = producer.flush(_SEND_SECONDS)
+        finally:
+            producer.purge()
+            producer.close()
         if errors or left:
             reason = errors[0] if errors else "no answer from the broker"
             raise Refusal(503, f"the event was not sent ({reason}); try again")

@@ -351,7 +351,7 @@ class QuotaFlowApp:
 
     def close(self) -> None:
         self.hot.stop(_STOP_HOT_SECONDS)
-        self._forwards.flush(5)
+        self._sends.close()
         self._io.shutdown(wait=True)
         self._reads.shutdown(wait=True)
         if self.reader is not self.store:

@@ -8,6 +8,9 @@ from typing import Any
 from confluent_kafka import KafkaError, Message, Producer
 
 _FLUSH_SECONDS = 30.0
+# At close, what the broker has not confirmed by then is dropped: its batch was never
+# acknowledged, so the next worker sends it again.
+_CLOSE_SECONDS = 5.0
 
 
 class SendFailed(RuntimeError):
@@ -21,6 +24,7 @@ class Sends:
         self.producer = Producer(
             {
                 **config,
+                "client.id": "quotaflow-sends",
                 "linger.ms": 5,
                 "acks": "all",
                 "on_delivery": self._delivered,
@@ -39,3 +43,10 @@ class Sends:
         if self._send_error is not None or remaining:
             msg = f"sends not confirmed: {remaining} waiting, error {self._send_error}"
             raise SendFailed(msg)
+
+    def close(self) -> None:
+        """Stop the producer and its threads (they would otherwise go on trying to
+        reach a broker that stopped, until the process exits)."""
+        self.producer.flush(_CLOSE_SECONDS)
+        self.producer.purge()
+        self.producer.close()

@@ -134,6 +134,7 @@ def producer(settings: Settings) -> Iterator[Producer]:
     made = Producer(settings.confluent_config())
     yield made
     made.flush(10)
+    made.close()
 
 
 def app_env(
