@@ -4,7 +4,10 @@ again; on the stream, ``CustomerSeen`` keeps a partition's history."""
 
 from __future__ import annotations
 
-from domain.customers import index, unindex
+from datetime import datetime
+from typing import Protocol
+
+from domain.customers import Customers, index, unindex
 from domain.dealstate import restate
 from domain.events import (
     CustomerSeen,
@@ -73,6 +76,24 @@ def rejudge(
     return restate(world, updated(record, new_customer=new), source, note, record)
 
 
+class Seen(Protocol):
+    """What a ``CustomerSeen`` says (the stream reads a batch of them from its own
+    messages without building each event; ``streams.state.customers``)."""
+
+    @property
+    def customer_id(self) -> str: ...
+    @property
+    def deal_id(self) -> str: ...
+    @property
+    def closed_at(self) -> datetime: ...
+    @property
+    def new_customer(self) -> bool: ...
+    @property
+    def reps(self) -> tuple[str, ...]: ...
+    @property
+    def cancelled(self) -> bool: ...
+
+
 def see_customer(world: World, event: CustomerSeen) -> tuple[World, Lines]:
     """A deal as the company's customer history counts it, in a world of some reps
     (a stream partition's company facts); the partition prices again the deals of
@@ -80,8 +101,12 @@ def see_customer(world: World, event: CustomerSeen) -> tuple[World, Lines]:
     if not world.awards_elsewhere:
         msg = "CustomerSeen is QuotaFlow's own event, never accepted from upstream"
         raise Refused("internal_event", msg)
+    return updated(world, customers=seen_in(world.customers, event)), ()
+
+
+def seen_in(customers: Customers, event: Seen) -> Customers:
+    """The customer history with the deal ``event`` tells of in it, judged."""
     flag = event.new_customer
     buyer = Buyer(event.closed_at, event.deal_id, flag, flag, event.reps)
     judge_with = unindex if event.cancelled else index
-    customers, _ = judge_with(world.customers, event.customer_id, buyer)
-    return updated(world, customers=customers), ()
+    return judge_with(customers, event.customer_id, buyer)[0]

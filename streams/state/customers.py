@@ -9,9 +9,13 @@ worlds, every deal whose judgement the history changed.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
+import msgspec
 import orjson
 
-from domain.events import CustomerSeen, DealAmended, DealCancelled, DealClosed
+from domain.events import DealAmended, DealCancelled, DealClosed
 from domain.world import Buyer, World
 
 
@@ -39,12 +43,42 @@ def seen(world: World, event: DealClosed | DealAmended | DealCancelled) -> bytes
     )
 
 
-def judged_again(before: World, after: World, event: CustomerSeen) -> list[Buyer]:
-    """The customer's deals whose judgement ``event`` changed (a deal seen for the
-    first time was priced with its CRM flag)."""
-    was = {b.deal_id: b.new for b in before.customers.get(event.customer_id, ())}
+class SeenWire(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A ``CustomerSeen`` as ``seen`` writes it. A batch's are read as these, not
+    built into events one by one: each partition reads every deal's, and building
+    the event cost more than judging the customer's deals again."""
+
+    event_id: str
+    event_type: Literal["CustomerSeen"]
+    schema_version: Literal[1]
+    occurred_at: datetime
+    source: str
+    deal_id: str
+    customer_id: str
+    closed_at: datetime
+    new_customer: bool
+    reps: tuple[str, ...] = ()
+    cancelled: bool = False
+
+
+_BATCH = msgspec.json.Decoder(list[str], strict=True)
+_SEEN = msgspec.json.Decoder(SeenWire, strict=True)
+
+
+def decode_seen(value: bytes) -> list[SeenWire]:
+    """A ``SEEN`` message's ``CustomerSeen`` events, in order; anything else raises
+    (the message was not written by a worker: its verdict is ``internal``)."""
+    try:
+        return [_SEEN.decode(one) for one in _BATCH.decode(value)]
+    except msgspec.DecodeError as exc:  # a ValidationError too
+        msg = f"not a batch of CustomerSeen: {exc}"
+        raise TypeError(msg) from None
+
+
+def judged_again(was: tuple[Buyer, ...], now: tuple[Buyer, ...]) -> list[Buyer]:
+    """The deals of a customer whose judgement changed from ``was`` to ``now`` (a
+    deal seen for the first time was priced with its CRM flag)."""
+    before = {b.deal_id: b.new for b in was}
     return [
-        b
-        for b in after.customers.get(event.customer_id, ())
-        if not b.cancelled and was.get(b.deal_id, b.flagged) != b.new
+        b for b in now if not b.cancelled and before.get(b.deal_id, b.flagged) != b.new
     ]

@@ -12,8 +12,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-import orjson
-
 from domain.awardbook import Cause, Closing, changed_periods
 from domain.credits import (
     DealCredit,
@@ -22,6 +20,7 @@ from domain.credits import (
     heat_shares,
     standing,
 )
+from domain.customers import Customers
 from domain.engine import Rejection, World, evolve, is_new, start
 from domain.events import (
     CustomerSeen,
@@ -40,7 +39,7 @@ from domain.events import (
 )
 from domain.frozen import updated
 from domain.ledger import LedgerLine
-from domain.newcustomers import rejudge
+from domain.newcustomers import Seen, rejudge, seen_in
 from domain.payout import into_open_periods
 from domain.periodawards import PeriodShare, period_share
 from domain.plan import Plan
@@ -48,10 +47,10 @@ from domain.planning import placed_targets
 from domain.pmap import PMap
 from domain.rep import RepState, Source
 from domain.targets import TargetChange, TargetNode
-from domain.world import Person, Step, event_key, rep_of, under
+from domain.world import Buyer, Person, Step, event_key, rep_of, under
 from projections.heatcells import HeatCells
 from streams.state.applied import Applied
-from streams.state.customers import judged_again, seen
+from streams.state.customers import SeenWire, decode_seen, judged_again, seen
 from streams.state.routing import (
     BROADCAST,
     SEEN,
@@ -196,7 +195,7 @@ class RepPartition:
                     lines += (line for line in own.lines if line.rep_id == rep_id)
             self.dirty.update(self.worlds)
         if isinstance(event, CustomerSeen) and not step.refused:
-            lines += self._rejudge(before, event)
+            lines += self._rejudge(self._again(before.customers, event), event)
         refused = list(step.rejected) if forward.primary else []
         placed: tuple[DealCredit, ...] = ()
         if isinstance(event, RepHired | RepMoved) and not step.refused:
@@ -229,17 +228,21 @@ class RepPartition:
         """A batch's ``CustomerSeen`` events, in order, as each would fold as its own
         broadcast: into the base's customer history (never refused, and no award
         facts move), then the deals of this partition's reps it judged again."""
+        events = decode_seen(forward.value)
+        if due is not None and not due(BROADCAST):
+            return Applied("CustomerSeen", [], [])
         lines: list[LedgerLine] = []
-        for value in orjson.loads(forward.value):
-            event = decode_event(value.encode())
-            if not isinstance(event, CustomerSeen):  # only the worker writes these
-                raise TypeError(f"{event.event_type} in a batch of CustomerSeen")
-            if due is not None and not due(BROADCAST):
-                continue
-            before = self.base
-            self.base = evolve(before, event)[0]
+        customers = self.base.customers
+        for event in events:
+            was, customers = customers, seen_in(customers, event)
+            again = self._again(was, event, customers)
+            if any(rep in self.worlds for buyer in again for rep in buyer.reps):
+                # A rep's world is priced under the history as it stands now.
+                self.base = updated(self.base, customers=customers)
+                lines += self._rejudge(again, event)
+        if events:
+            self.base = updated(self.base, customers=customers)
             self.base_dirty = True
-            lines += self._rejudge(before, event)
         return Applied(
             "CustomerSeen", lines, [], standings=_standings(self.worlds, lines)
         )
@@ -259,13 +262,24 @@ class RepPartition:
                 self.heat.update(rep_id, deal_id, shares, at)
         return tuple(found)
 
-    def _rejudge(self, before: World, event: CustomerSeen) -> list[LedgerLine]:
+    def _again(
+        self, was: Customers, event: Seen, now: Customers | None = None
+    ) -> list[Buyer]:
+        """The deals of ``event``'s customer whose judgement changed from ``was`` to
+        ``now`` (by default the base's history)."""
+        customer = event.customer_id
+        self.customers_dirty.add(customer)
+        now = self.base.customers if now is None else now
+        return judged_again(was.get(customer, ()), now.get(customer, ()))
+
+    def _rejudge(
+        self, again: list[Buyer], event: CustomerSeen | SeenWire
+    ) -> list[LedgerLine]:
         """Price again, in this partition's reps' worlds, the deals whose new
-        customer judgement ``event`` changed."""
-        self.customers_dirty.add(event.customer_id)
+        customer judgement ``event`` changed (``again``)."""
         lines: list[LedgerLine] = []
         source = Source(event.event_id, event.occurred_at)
-        for buyer in judged_again(before, self.base, event):
+        for buyer in again:
             for rep_id in buyer.reps:
                 if rep_id not in self.worlds:
                     continue  # not this partition's, or the deal has not come yet

@@ -165,7 +165,7 @@ def test_a_batchs_customer_events_in_one_message_fold_as_one_by_one(
 
 def test_a_batch_of_customer_events_holds_nothing_else(reference_plan: Plan) -> None:
     stream = Stream(reference_plan)
-    with pytest.raises(TypeError, match="DealClosed in a batch of CustomerSeen"):
+    with pytest.raises(TypeError, match=r"not a batch of CustomerSeen: .*'DealClosed'"):
         stream.send(SEEN, orjson.dumps([_deal(1, 10, "R-1").decode()]))
     assert (
         stream.partition.base.customers
