@@ -42,6 +42,7 @@ from domain.events import (
     PaymentReceived,
     SatisfactionRecorded,
 )
+from streams.state.digestmap import DigestMap
 from streams.state.routing import (
     BROADCAST,
     Forward,
@@ -143,7 +144,7 @@ class Claims:
     """The claims topic's partition: the subject of every event id it has passed,
     and the offset of the last message applied."""
 
-    subjects: dict[int, int] = field(default_factory=dict)
+    subjects: DigestMap = field(default_factory=DigestMap)
     applied: int = -1
     # The claims of the open checkpoint entry, as (id digest, subject digest) pairs,
     # its name once written, and how many of its numbers were written then.
@@ -157,9 +158,8 @@ class Claims:
         """Why ``claim`` is refused (its id was used for another subject), or None:
         then it is remembered, and its events go on."""
         key, subject = _digest(claim.event_id), _digest(claim.subject)
-        known = self.subjects.get(key)
+        known = self.subjects.first(key, subject)
         if known is None:
-            self.subjects[key] = subject
             self.fresh.extend((key, subject))
             return None
         if known == subject:
