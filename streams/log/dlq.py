@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
 from streams.infra.topics import DLQ
 from streams.log import deadletter
-from streams.log.history import read_partition
+from streams.log.history import read_partition, served_end
 
 
 @dataclass(frozen=True)
@@ -36,13 +36,8 @@ class DeadLetter:
 
 def dead_letters(config: dict[str, Any]) -> list[DeadLetter]:
     """Every record on the dead-letter topic (one partition), oldest first."""
-    probe = Consumer({**config, "group.id": "quotaflow-dlq-probe"})
-    try:
-        _, end = probe.get_watermark_offsets(TopicPartition(DLQ, 0), timeout=30)
-    finally:
-        probe.close()
     found = []
-    for message in read_partition(config, DLQ, 0, end):
+    for message in read_partition(config, DLQ, 0, served_end(config, DLQ, 0)):
         headers = deadletter.read_headers(message.headers())
         found.append(
             DeadLetter(

@@ -54,6 +54,42 @@ def end_offset(
     return watermarks(config, topic, partition, timeout)[1]
 
 
+def served_end(
+    config: dict[str, Any], topic: str, partition: int, timeout: float = 30
+) -> int:
+    """The offset the next message of ``topic``/``partition`` will get, as a fetch
+    finds it: Apache Kafka reports that end, but Tansu reports the first offset of
+    the partition's last batch plus one, so the messages from there are read until
+    the consumer hears it reached the end."""
+    end = end_offset(config, topic, partition, timeout)
+    consumer = Consumer(
+        {
+            **config,
+            **_LARGE_FETCH,
+            "group.id": "quotaflow-offset-probe",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            "fetch.wait.max.ms": 10,
+        }
+    )
+    try:
+        consumer.assign([TopicPartition(topic, partition, end)])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in consumer.consume(10_000, 0.2):
+                error = message.error()
+                if error is None:
+                    end = max(end, offset_of(message) + 1)
+                elif error.code() == KafkaError._PARTITION_EOF:
+                    return max(end, message.offset() or 0)
+                else:
+                    raise RuntimeError(str(error))
+        msg = f"no end of {topic}/{partition} within {timeout}s"
+        raise TimeoutError(msg)
+    finally:
+        consumer.close()
+
+
 def read_partition(
     config: dict[str, Any],
     topic: str,

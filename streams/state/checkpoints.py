@@ -26,7 +26,7 @@ from typing import Any
 from confluent_kafka import KafkaError, Message, Producer
 from rocksdict import Options, Rdict, WriteBatch
 
-from streams.log.history import end_offset, read_partition, watermarks
+from streams.log.history import read_partition, served_end, watermarks
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class Checkpoints:
             return 0
         value = self._db.get(_READ + str(partition).encode())
         start = int(value) if value is not None else 0
-        if start and start > end_offset(self._config, self.topic, partition, timeout):
+        if start and start > served_end(self._config, self.topic, partition, timeout):
             log.warning("local checkpoint of %s/%d is ahead of the topic; dropped",
                         self.topic, partition)  # fmt: skip
             for kind in ("routes", "claims", "worlds"):
@@ -163,7 +163,8 @@ def _messages(
 ) -> Iterable[Message]:
     """The messages of ``topic``/``partition`` from ``start`` (or the first it still
     holds) to its end as of now."""
-    low, end = watermarks(config, topic, partition, timeout)
+    low, _ = watermarks(config, topic, partition, timeout)
+    end = served_end(config, topic, partition, timeout)
     yield from read_partition(
         config, topic, partition, end, timeout, start=max(start, low)
     )

@@ -29,7 +29,7 @@ from projections.writer import MAX_ROWS, Span
 from streams.infra import topics
 from streams.infra.settings import Settings
 from streams.log.dlq import dead_letters
-from streams.log.history import end_offset, offset_of, read_partition
+from streams.log.history import offset_of, read_partition, served_end
 from streams.state.applied import Folded
 from streams.state.partitions import RepPartition
 from streams.state.periods import PeriodAwarder, decode_report
@@ -80,10 +80,10 @@ def sources(settings: Settings) -> list[Source]:
     rep_topic = topics.rep_deals_topic(settings.app_id)
     shares = topics.period_shares_topic(settings.app_id)
     found = [
-        Source(rep_topic, p, end_offset(config, rep_topic, p))
+        Source(rep_topic, p, served_end(config, rep_topic, p))
         for p in range(settings.topic_partitions)
     ]
-    found.append(Source(shares, 0, end_offset(config, shares, 0)))
+    found.append(Source(shares, 0, served_end(config, shares, 0)))
     return found
 
 

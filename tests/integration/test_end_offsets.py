@@ -18,6 +18,7 @@ from streams.infra.embedded import BrokerProcess
 from streams.infra.metrics import Metrics
 from streams.infra.settings import EmbeddedBroker
 from streams.infra.topics import TopicSpec, ensure_topics
+from streams.log.history import served_end
 from tests.integration.conftest import unique
 
 pytestmark = pytest.mark.integration
@@ -94,3 +95,14 @@ def test_an_offset_the_log_does_not_hold_is_a_regression(
     assert found
     assert {applied for applied, _ in found} == {BATCH + 10}
     assert all(end <= BATCH for _, end in found)
+
+
+@pytest.mark.parametrize("which", ["noida", "tansu"])
+def test_the_end_a_fetch_finds_is_past_every_message(
+    which: str, broker: BrokerProcess, tansu: BrokerProcess
+) -> None:
+    """What a restore reads a checkpoint topic up to, and what a local checkpoint is
+    compared with (one taken for ahead of the topic is dropped and read again)."""
+    bootstrap = (broker if which == "noida" else tansu).bootstrap_servers
+    topic = _one_batch(bootstrap)
+    assert served_end({"bootstrap.servers": bootstrap}, topic, 0) == BATCH

@@ -44,7 +44,8 @@ def _settled(at_most: int, seconds: float) -> int:
 def test_a_stopped_worker_closes_every_kafka_client_it_opened(
     broker: BrokerProcess, store: Store, plan: Plan, tmp_path: Path
 ) -> None:
-    own = settings_on(broker, tmp_path / "worker", unique("qf-clients"), 2)
+    # The session broker's topics have the session worker's 3 partitions.
+    own = settings_on(broker, tmp_path / "worker", unique("qf-clients"), 3)
     before = _clients()
     with WorkerThread(lambda: QuotaFlowApp(own, store, plan)):
         running = _clients()
