@@ -142,12 +142,13 @@ def _still_served(
         while (left := deadline - time.monotonic()) > 0:
             for message in probe.consume(1, timeout=left):
                 error = message.error()
-                if error is None:
-                    return message.offset() == applied
-                if error.code() in _NOT_HELD:
+                if error is not None and error.code() in _NOT_HELD:
                     return False
-                log.debug("looking for %s/%d@%d: %s", tp.topic, tp.partition,
-                          applied, error)  # fmt: skip
+                if error is not None:
+                    log.debug("looking for %s/%d@%d: %s", tp.topic, tp.partition,
+                              applied, error)  # fmt: skip
+                elif (message.topic(), message.partition()) == (tp.topic, tp.partition):
+                    return message.offset() == applied
         return None
     finally:
         probe.unassign()
