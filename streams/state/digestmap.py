@@ -63,16 +63,13 @@ class DigestMap:
         self.update(pairs)
 
     def get(self, key: int) -> int | None:
-        key = key or _ZERO_AS
-        shard = self._shards[key >> _SHIFT]
-        at = shard.slot(key)
+        key, index, at = self._find(key)
+        shard = self._shards[index]
         return None if shard.keys[at] == _EMPTY else shard.values[at]
 
     def __setitem__(self, key: int, value: int) -> None:
-        key = key or _ZERO_AS
-        index = key >> _SHIFT
+        key, index, at = self._find(key)
         shard = self._shards[index]
-        at = shard.slot(key)
         if shard.keys[at] == _EMPTY:
             self._insert(index, at, key, value)
         else:
@@ -81,14 +78,19 @@ class DigestMap:
     def first(self, key: int, value: int) -> int | None:
         """The value ``key`` already has; when it has none, ``value`` is stored and
         None is returned (one probe, where ``get`` then a store take two)."""
-        key = key or _ZERO_AS
-        index = key >> _SHIFT
+        key, index, at = self._find(key)
         shard = self._shards[index]
-        at = shard.slot(key)
         if shard.keys[at] == _EMPTY:
             self._insert(index, at, key, value)
             return None
         return shard.values[at]
+
+    def _find(self, key: int) -> tuple[int, int, int]:
+        """``key`` as it is stored, its shard and its slot there (empty when the
+        map does not hold it)."""
+        key = key or _ZERO_AS
+        index = key >> _SHIFT
+        return key, index, self._shards[index].slot(key)
 
     def _insert(self, index: int, at: int, key: int, value: int) -> None:
         """Store ``key``, not yet in shard ``index``, at its empty slot ``at``,
