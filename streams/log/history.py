@@ -62,44 +62,22 @@ def served_end(
     the partition's last batch plus one, so the messages from there are read until
     the consumer hears it reached the end."""
     end = end_offset(config, topic, partition, timeout)
-    consumer = Consumer(
-        {
-            **config,
-            **_LARGE_FETCH,
-            "group.id": "quotaflow-offset-probe",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "fetch.wait.max.ms": 10,
-        }
-    )
-    try:
-        consumer.assign([TopicPartition(topic, partition, end)])
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for message in consumer.consume(10_000, 0.2):
-                error = message.error()
-                if error is None:
-                    end = max(end, offset_of(message) + 1)
-                elif error.code() == KafkaError._PARTITION_EOF:
-                    return max(end, message.offset() or 0)
-                else:
-                    raise RuntimeError(str(error))
-        msg = f"no end of {topic}/{partition} within {timeout}s"
-        raise TimeoutError(msg)
-    finally:
-        consumer.close()
+    for message in read_partition(config, topic, partition, None, timeout, start=end):
+        end = offset_of(message) + 1
+    return end
 
 
 def read_partition(
     config: dict[str, Any],
     topic: str,
     partition: int,
-    until: int,
+    until: int | None,
     timeout: float = 60,
     start: int = 0,
 ) -> Iterator[Message]:
-    """Every message of ``topic``/``partition`` from ``start`` to below ``until``."""
-    if until <= start:
+    """Every message of ``topic``/``partition`` from ``start`` to below ``until``;
+    with ``until`` None, to the end the consumer reaches (``served_end``)."""
+    if until is not None and until <= start:
         return
     consumer = Consumer(
         {
@@ -108,6 +86,8 @@ def read_partition(
             "group.id": "quotaflow-history",
             "enable.auto.commit": False,
             "enable.partition.eof": True,
+            # At the end, the broker answers at once that nothing more is there.
+            "fetch.wait.max.ms": 10,
         }
     )
     try:
@@ -129,11 +109,11 @@ def read_partition(
                         return
                     raise RuntimeError(str(error))
                 offset = offset_of(message)
-                if offset >= until:
+                if until is not None and offset >= until:
                     return
                 yield message
-                if offset == until - 1:  # the last one: no need to wait for the end
-                    return
+                if until is not None and offset == until - 1:
+                    return  # the last one: no need to wait for the end
     finally:
         consumer.close()
 

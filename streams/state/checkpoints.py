@@ -26,7 +26,7 @@ from typing import Any
 from confluent_kafka import KafkaError, Message, Producer
 from rocksdict import Options, Rdict, WriteBatch
 
-from streams.log.history import read_partition, served_end, watermarks
+from streams.log.history import end_offset, read_partition, served_end, watermarks
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,13 @@ class Checkpoints:
             return 0
         value = self._db.get(_READ + str(partition).encode())
         start = int(value) if value is not None else 0
-        if start and start > served_end(self._config, self.topic, partition, timeout):
+        config, topic = self._config, self.topic
+        # The reported end first: Tansu's may be below what was read (served_end).
+        if (
+            start
+            and start > end_offset(config, topic, partition, timeout)
+            and start > served_end(config, topic, partition, timeout)
+        ):
             log.warning("local checkpoint of %s/%d is ahead of the topic; dropped",
                         self.topic, partition)  # fmt: skip
             for kind in ("routes", "claims", "worlds"):
@@ -163,8 +169,11 @@ def _messages(
 ) -> Iterable[Message]:
     """The messages of ``topic``/``partition`` from ``start`` (or the first it still
     holds) to its end as of now."""
-    low, _ = watermarks(config, topic, partition, timeout)
-    end = served_end(config, topic, partition, timeout)
+    low, end = watermarks(config, topic, partition, timeout)
+    if start >= end:
+        # Nothing new: Tansu's end may be below the true one (``served_end``), but
+        # a batch written after ``start`` puts it past ``start``.
+        return
     yield from read_partition(
-        config, topic, partition, end, timeout, start=max(start, low)
+        config, topic, partition, None, timeout, start=max(start, low)
     )
