@@ -93,7 +93,12 @@ class HotLag:
                           tp.partition, exc)  # fmt: skip
                 continue
             if applied is not None and end < applied + 1:
-                served = self._served(probe, tp, applied)
+                try:
+                    served = self._served(probe, tp, applied)
+                except KafkaException as exc:  # measured again in LAG_SECONDS
+                    log.debug("could not look for %s/%d@%d: %s", tp.topic,
+                              tp.partition, applied, exc)  # fmt: skip
+                    continue
                 if served is None:  # not known this time: measured again
                     continue
                 if served:
