@@ -190,12 +190,16 @@ class Claims:
     def restored(cls, entries: Mapping[str, bytes]) -> Claims:
         """The claims of a checkpoint's entries (``entries``' own)."""
         state = cls()
-        for name, value in entries.items():
-            if name == APPLIED:
-                state.applied = state.written = int(value)
-                continue
-            pairs = _unpacked(zlib.decompress(value))
+        loaded = [
+            _unpacked(zlib.decompress(value))
+            for name, value in entries.items()
+            if name != APPLIED
+        ]
+        state.subjects.reserve(sum(len(pairs) for pairs in loaded) // 2)
+        for pairs in loaded:
             state.subjects.update(zip(pairs[::2], pairs[1::2], strict=True))
+        if APPLIED in entries:
+            state.applied = state.written = int(entries[APPLIED])
         return state
 
 

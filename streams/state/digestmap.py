@@ -102,9 +102,34 @@ class DigestMap:
         shard.keys[at], shard.values[at] = key, value
         shard.size += 1
 
+    def reserve(self, count: int) -> None:
+        """Room for ``count`` more keys without growing one shard at a time (a
+        shard's share, a quarter more for the spread between shards)."""
+        share = (count >> _SHARD_BITS) * 5 // 4
+        for index, had in enumerate(self._shards):
+            shard = had
+            while 4 * (shard.size + share) > 3 * (shard.mask + 1):
+                shard = shard.grown()
+            self._shards[index] = shard
+
     def update(self, pairs: Iterable[tuple[int, int]]) -> None:
-        for key, value in pairs:
-            self[key] = value
+        """``self[key] = value`` for each pair, the probing written out: a restore
+        loads every claim ever made this way."""
+        shards = self._shards
+        for pair_key, value in pairs:
+            key = pair_key or _ZERO_AS
+            index = key >> _SHIFT
+            shard = shards[index]
+            if 4 * (shard.size + 1) > 3 * (shard.mask + 1):
+                shard = shards[index] = shard.grown()
+            keys, mask = shard.keys, shard.mask
+            at = key & mask
+            while (found := keys[at]) != key and found != _EMPTY:
+                at = (at + 1) & mask
+            if found == _EMPTY:
+                keys[at] = key
+                shard.size += 1
+            shard.values[at] = value
 
     def __len__(self) -> int:
         return sum(shard.size for shard in self._shards)

@@ -72,3 +72,14 @@ def test_a_pair_takes_a_fraction_of_what_a_dict_takes() -> None:
     map_bytes, dict_bytes = held(DigestMap), held(dict)
     assert map_bytes <= 48 * count
     assert 3 * map_bytes < dict_bytes
+
+
+def test_room_reserved_for_a_restore_takes_it_without_growing_a_shard() -> None:
+    rng = random.Random(11)  # noqa: S311 - test data
+    pairs = [(rng.getrandbits(64), rng.getrandbits(64)) for _ in range(50_000)]
+    digests = DigestMap(pairs[:1_000])
+    digests.reserve(len(pairs) - 1_000)
+    shards = list(digests._shards)
+    digests.update(pairs[1_000:])
+    assert all(a is b for a, b in zip(shards, digests._shards, strict=True))
+    assert dict(digests.items()) == dict(pairs)
