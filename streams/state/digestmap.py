@@ -68,12 +68,7 @@ class DigestMap:
         return None if shard.keys[at] == _EMPTY else shard.values[at]
 
     def __setitem__(self, key: int, value: int) -> None:
-        key, index, at = self._find(key)
-        shard = self._shards[index]
-        if shard.keys[at] == _EMPTY:
-            self._insert(index, at, key, value)
-        else:
-            shard.values[at] = value
+        self.update(((key, value),))
 
     def first(self, key: int, value: int) -> int | None:
         """The value ``key`` already has; when it has none, ``value`` is stored and
