@@ -15,6 +15,19 @@ from streams.state.partitions import RepPartition
 from streams.state.snapshots import snapshot_round
 
 ROUTES, CLAIMS, WORLDS = "routes", "claims", "worlds"
+# Where in the interval each kind's clock starts, before the partition's own share.
+_KIND_PHASE = {ROUTES: 0.0, CLAIMS: 1 / 3, WORLDS: 2 / 3}
+_GOLDEN = 0.6180339887498949
+
+
+def phase(key: tuple[str, int]) -> float:
+    """The share of the interval, in [0, 1), by which ``key``'s first round comes
+    early. The partitions of a worker meet their state in the same first seconds;
+    with one clock each started then, every round of every partition would fall due
+    in the same batch, and that batch would stall for all of them. Steps of the
+    golden ratio spread any number of partitions evenly across the interval."""
+    kind, partition = key
+    return (_KIND_PHASE.get(kind, 0.0) + partition * _GOLDEN) % 1.0
 
 
 class Rounds:
@@ -31,9 +44,8 @@ class Rounds:
         self._checkpoints = checkpoints
         self._stages = stages
         self._metrics = metrics
-        self._seconds = seconds
         self._flush = flush
-        self._checkpointed: dict[tuple[str, int], float] = {}
+        self._clocks = Clocks(seconds)
 
     def run(self, *, due_only: bool) -> None:
         """Write the changed state of each partition whose checkpoint is due (every
@@ -42,19 +54,19 @@ class Rounds:
         now = time.monotonic()
         wrote = False
         for partition in sorted(stages.dirty_routers):
-            if due_only and not self._due((ROUTES, partition), now):
+            if due_only and not self._clocks.due((ROUTES, partition), now):
                 continue
             router = stages.routers[partition]
             self._write(ROUTES, partition, _named(router.table_entries(partition)))
             stages.dirty_routers.discard(partition)
             wrote = True
         claims = stages.claims
-        claims_due = not due_only or self._due((CLAIMS, 0), now)
+        claims_due = not due_only or self._clocks.due((CLAIMS, 0), now)
         if claims is not None and claims.dirty and claims_due:
             self._write(CLAIMS, 0, claims.entries())
             wrote = True
         for partition, state in sorted(stages.reps.items()):
-            due = not due_only or self._due((WORLDS, partition), now)
+            due = not due_only or self._clocks.due((WORLDS, partition), now)
             if (state.dirty or state.base_dirty) and due:
                 self._reps(partition, state)
                 wrote = True
@@ -80,11 +92,25 @@ class Rounds:
         ]
         return self._checkpoints.write(partition, keyed)
 
-    def _due(self, key: tuple[str, int], now: float) -> bool:
-        last = self._checkpointed.setdefault(key, now)
+
+class Clocks:
+    """When each key's (a kind of state of one partition) round is next due: every
+    ``seconds``, each key on a grid of its own (``phase``)."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._last: dict[tuple[str, int], float] = {}
+
+    def due(self, key: tuple[str, int], now: float) -> bool:
+        """Whether ``key``'s round is due at ``now`` (if so, it counts as run)."""
+        last = self._last.get(key)
+        if last is None:  # the key met now: its grid starts ``phase`` early
+            last = self._last[key] = now - self._seconds * phase(key)
         if now - last < self._seconds:
             return False
-        self._checkpointed[key] = now
+        # Back on the key's grid, however late the batch that ran it: the keys'
+        # rounds keep their spread instead of drifting into the same batch.
+        self._last[key] = now - (now - last) % self._seconds
         return True
 
 
