@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import zlib
+from datetime import UTC, datetime
 from functools import partial
+from typing import cast
 
 import orjson
 import pytest
@@ -10,14 +13,16 @@ import pytest
 from domain.engine import evolve, start
 from domain.events import decode_event
 from domain.plan import Plan
-from domain.world import own_part
+from domain.world import WORLD, Buyer, World, own_part
 from streams.bench.generator import sample_events
 from streams.state import snapshots
 from streams.state.partitions import RepPartition
 from streams.state.routing import BROADCAST, Forward, Origin
 from streams.state.snapshots import (
     Restored,
+    decode_buyers,
     decode_snapshot,
+    encode_buyers,
     encode_snapshot,
     snapshot_round,
 )
@@ -37,6 +42,26 @@ def test_a_snapshot_gives_back_the_world_and_its_offset(reference_plan: Plan) ->
     offset, back = decode_snapshot(encode_snapshot(41, world))  # type: ignore[arg-type]
     assert offset == 41
     assert back == world
+
+
+def test_a_small_entry_is_stored_as_json_and_a_large_one_compressed(
+    reference_plan: Plan,
+) -> None:
+    small, large = start([reference_plan]), cast(World, _world(reference_plan, 300))
+    assert len(WORLD.dump_json(small)) < snapshots.RAW_BELOW
+    assert len(WORLD.dump_json(large)) > snapshots.RAW_BELOW
+    raw, packed = encode_snapshot(3, small), encode_snapshot(4, large)
+    assert raw[8:] == WORLD.dump_json(small)
+    assert zlib.decompress(packed[8:]) == WORLD.dump_json(large)
+    assert decode_snapshot(raw) == (3, small)
+    assert decode_snapshot(packed) == (4, large)
+    # Entries written before small ones were stored as they are still read.
+    older = raw[:8] + zlib.compress(WORLD.dump_json(small), 1)
+    assert decode_snapshot(older) == (3, small)
+    buyers = (Buyer(datetime(2026, 1, 5, tzinfo=UTC), "D-1", True, True, ("R-a",)),)
+    offset, back = decode_buyers(encode_buyers(9, buyers))
+    assert encode_buyers(9, buyers)[8:9] == b"["
+    assert (offset, back) == (9, buyers)
 
 
 def test_a_round_writes_the_changed_reps_then_the_base(reference_plan: Plan) -> None:
