@@ -181,10 +181,13 @@ def _sustained(  # noqa: PLR0913, PLR0917 - a phase of the run above
     rate: float,
     progress: Progress,
 ) -> dict[str, float | None]:
+    # Worked out before the phase: folded in this process while the worker runs,
+    # it would take the interpreter from the worker for seconds and count in the
+    # very latencies this phase measures.
+    expected = expected_totals(app.plan, events[: count + live])
     progress(f"sustained: {live:,} events at {rate:,.0f}/s ...")
     before = latency_buckets(app.metrics)
     taken = produce_at(producer, events[count : count + live], rate, progress)
-    expected = expected_totals(app.plan, events[: count + live])
     _until(running, expected, 3_600)
     after = latency_buckets(app.metrics)
     p50, p99 = (quantile_bound(before, after, q) for q in (0.50, 0.99))
