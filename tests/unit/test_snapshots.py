@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from contextlib import suppress
 from datetime import UTC, datetime
 from functools import partial
 from typing import cast
@@ -11,10 +12,11 @@ import orjson
 import pytest
 
 from domain.engine import evolve, start
-from domain.events import decode_event
+from domain.events import InvalidEvent, decode_event
 from domain.plan import Plan
 from domain.world import WORLD, Buyer, World, own_part
 from streams.bench.generator import sample_events
+from streams.bench.year import BenchYear
 from streams.state import snapshots
 from streams.state.partitions import RepPartition
 from streams.state.routing import BROADCAST, Forward, Origin
@@ -42,6 +44,33 @@ def test_a_snapshot_gives_back_the_world_and_its_offset(reference_plan: Plan) ->
     offset, back = decode_snapshot(encode_snapshot(41, world))  # type: ignore[arg-type]
     assert offset == 41
     assert back == world
+
+
+@pytest.mark.parametrize("plan_name", ["reference_plan", "full_plan"])
+def test_a_snapshot_holds_the_bytes_pydantic_would_write(
+    plan_name: str, request: pytest.FixtureRequest
+) -> None:
+    """Worlds are encoded with msgspec and read with pydantic: the JSON is the same
+    byte for byte, for a world of every reps and their company facts (plans,
+    targets, people, awards), for its own part, and for a partition's base."""
+    plan = request.getfixturevalue(plan_name)
+    whole = start([plan])
+    for _, _, value in BenchYear(1_500, 24, seed=4).messages():
+        with suppress(InvalidEvent):
+            whole, _ = evolve(whole, decode_event(value))
+    partition = RepPartition.starting((plan,), 0, 1)
+    for n, (topic, _, value) in enumerate(sample_events(600, seed=9, prefix="pj-")):
+        rep = getattr(decode_event(value), "rep_id", None) or BROADCAST
+        origin = Origin(topic, 0, n, 0.0, b"")
+        partition.apply(Forward(rep_id=rep, value=value, origin=origin, primary=True))
+    worlds = [whole, own_part(whole), partition.base]
+    worlds += [own_part(w) for w in partition.worlds.values()]
+    assert len(worlds) > 5
+    assert len(whole.targets.targets) > 0 and len(whole.people) > 0
+    for world in worlds:
+        entry = encode_snapshot(1, world)
+        json = entry[8:] if entry[8:9] == b"{" else zlib.decompress(entry[8:])
+        assert json == WORLD.dump_json(world)
 
 
 def test_a_small_entry_is_stored_as_json_and_a_large_one_compressed(
