@@ -12,7 +12,7 @@ from streams.hot.stages import Stages
 from streams.infra.metrics import Metrics
 from streams.state.checkpoints import Checkpoints, checkpoint_key
 from streams.state.partitions import RepPartition
-from streams.state.snapshots import snapshot_round
+from streams.state.snapshots import BaseEntry, snapshot_round
 
 ROUTES, CLAIMS, WORLDS = "routes", "claims", "worlds"
 # Where in the interval each kind's clock starts, before the partition's own share.
@@ -46,6 +46,8 @@ class Rounds:
         self._metrics = metrics
         self._flush = flush
         self._clocks = Clocks(seconds)
+        # Each partition's base as its last round encoded it.
+        self._bases: dict[int, BaseEntry] = {}
 
     def run(self, *, due_only: bool) -> None:
         """Write the changed state of each partition whose checkpoint is due (every
@@ -76,8 +78,9 @@ class Rounds:
 
     def _reps(self, partition: int, state: RepPartition) -> None:
         changed = {rep: state.worlds[rep] for rep in state.dirty}
+        kept = self._bases.setdefault(partition, BaseEntry())
         entries = snapshot_round(
-            partition, state.applied, state.base, changed, state.customers_dirty
+            partition, state.applied, state.base, changed, state.customers_dirty, kept
         )
         state.dirty, state.base_dirty, state.customers_dirty = set(), False, set()
         size = self._write(WORLDS, partition, _named(entries))

@@ -13,7 +13,9 @@ import pytest
 
 from domain.engine import evolve, start
 from domain.events import InvalidEvent, decode_event
+from domain.frozen import updated
 from domain.plan import Plan
+from domain.pmap import PMap
 from domain.world import WORLD, Buyer, World, own_part
 from streams.bench.generator import sample_events
 from streams.bench.year import BenchYear
@@ -21,6 +23,7 @@ from streams.state import snapshots
 from streams.state.partitions import RepPartition
 from streams.state.routing import BROADCAST, Forward, Origin
 from streams.state.snapshots import (
+    BaseEntry,
     Restored,
     decode_buyers,
     decode_snapshot,
@@ -245,6 +248,33 @@ def test_a_round_writes_each_changed_customer_apart_from_the_base(
     assert len(restored.base.customers["C-88"]) == 2
     assert restored.inline == set()
     assert restored.start == 7
+
+
+def test_a_base_changed_only_in_its_customers_is_not_encoded_again(
+    reference_plan: Plan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stream = _customers(reference_plan)
+    partition, kept, encoded = stream.partition, BaseEntry(), []
+    real = snapshots.encode_snapshot
+
+    def counted(offset: int, world: World) -> bytes:
+        encoded.append(offset)
+        return real(offset, world)
+
+    monkeypatch.setattr(snapshots, "encode_snapshot", counted)
+    first = snapshot_round(0, 3, partition.base, {}, partition.customers_dirty, kept)
+    stream.send("R-3", _deal(3, 20, "R-3"))
+    stream.deliver_together()
+    second = snapshot_round(0, 6, partition.base, {}, {"C-88"}, kept)
+    assert encoded == [3]  # the same company facts: the entry made at offset 3
+    assert second[-1][1][8:] == first[-1][1][8:]
+    bare = updated(partition.base, customers=PMap[str, tuple[Buyer, ...]]())
+    assert decode_snapshot(second[-1][1]) == (6, bare)
+    # A company fact changed (a month closed): the base is encoded again.
+    closed = updated(partition.base, closed_periods=("2026-01",))
+    third = snapshot_round(0, 9, closed, {}, (), kept)
+    assert encoded == [3, 9]
+    assert decode_snapshot(third[-1][1])[1].closed_periods == ("2026-01",)
 
 
 def test_a_base_that_holds_its_customers_is_read_and_they_are_written_next(
