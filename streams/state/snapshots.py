@@ -200,17 +200,19 @@ def in_parts(name: str, value: bytes) -> Iterator[tuple[str, bytes]]:
     yield name, head + parts[0]
 
 
-def joined(entries: Mapping[str, bytes]) -> dict[str, bytes]:
-    """The entries by name with their parts put together; an entry whose parts are
-    missing or from another round is left out, as a lost snapshot."""
-    found = {}
+def joined(entries: Mapping[str, bytes]) -> tuple[dict[str, bytes], set[str]]:
+    """The entries by name with their parts put together, and the names of those
+    whose parts are missing or from another round: lost snapshots, left out."""
+    found, lost = {}, set()
     for name, value in entries.items():
         if PART_MARK in name:
             continue
         whole = _whole(name, value, entries) if value.startswith(_HEAD) else value
-        if whole is not None:
+        if whole is None:
+            lost.add(name)
+        else:
             found[name] = whole
-    return found
+    return found, lost
 
 
 def _whole(name: str, head: bytes, entries: Mapping[str, bytes]) -> bytes | None:
@@ -232,8 +234,16 @@ class Restored:
     """The worlds a partition's snapshots hold, and from which offset each is due."""
 
     def __init__(self, entries: Mapping[str, bytes]) -> None:
-        """From one partition's ``rep-worlds`` entries, by name."""
-        whole = joined(entries)
+        """From one partition's ``rep-worlds`` entries, by name. When one of them
+        is lost, none is used: the base's offset vouches for every world as of it,
+        and a lost world's history before that offset is in the log alone (a round
+        that stopped in the middle of a world's parts leaves its entry naming the
+        round before's). The partition is then folded from the start of its log."""
+        whole, lost = joined(entries)
+        if lost:
+            log.warning("the checkpoint's %s lost: its partition is folded from "
+                        "the start of its log", ", ".join(sorted(lost)))  # fmt: skip
+            whole = {}
         histories = {
             name.removeprefix(CUSTOMER): decode_buyers(whole.pop(name))[1]
             for name in [name for name in whole if name.startswith(CUSTOMER)]
