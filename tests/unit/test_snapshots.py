@@ -129,7 +129,9 @@ def test_parts_of_another_round_leave_the_snapshot_out(
 ) -> None:
     """A round that stopped after writing some parts: the entry naming them is the
     round before's, so the parts do not match its digest, and a part not written
-    at all is missing."""
+    at all is missing. The lost world cannot start from the base's offset (its
+    history before it would be missing): nothing of the checkpoint is used and the
+    partition is folded from the start of its log."""
     monkeypatch.setattr(snapshots, "LIMIT", 2_000)
     base = start([reference_plan])
     older = dict(snapshot_round(0, 5, base, {"R-a": _world(reference_plan, 300)}, ()))  # type: ignore[dict-item]
@@ -137,29 +139,11 @@ def test_parts_of_another_round_leave_the_snapshot_out(
     mixed = {**older, b"0/R-a\n1": newer[b"0/R-a\n1"]}
     restored = Restored(partition_entries(mixed.items(), 0))
     assert "R-a" not in restored.worlds
-    assert restored.is_due("R-a", 6)  # read from the log instead
-    missing = {key: value for key, value in older.items() if key != b"0/R-a\n2"}
-    assert "R-a" not in Restored(partition_entries(missing.items(), 0)).worlds
-
-
-def test_a_world_lost_to_a_round_cut_off_in_its_parts_is_folded_from_the_start(
-    reference_plan: Plan, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A finished round (the rep in parts, then the base), then a round that wrote
-    some of the rep's new parts and stopped: the rep's entry names the old parts,
-    so its snapshot is lost. Its world cannot start from the base's offset (the
-    history before it would be missing): nothing of the checkpoint is trusted and
-    the partition is folded from the start of its log."""
-    monkeypatch.setattr(snapshots, "LIMIT", 2_000)
-    base = start([reference_plan])
-    older = dict(snapshot_round(0, 5, base, {"R-a": _world(reference_plan, 300)}, ()))  # type: ignore[dict-item]
-    newer = dict(snapshot_round(0, 9, base, {"R-a": _world(reference_plan, 320)}, ()))  # type: ignore[dict-item]
-    cut = {**older, b"0/R-a\n1": newer[b"0/R-a\n1"]}
-    restored = Restored(partition_entries(cut.items(), 0))
-    assert "R-a" not in restored.worlds
     assert restored.start == 0
     assert restored.base is None  # the base at 5 vouches for a world that is lost
     assert restored.is_due("R-a", 0) and restored.is_due(BROADCAST, 0)
+    missing = {key: value for key, value in older.items() if key != b"0/R-a\n2"}
+    assert "R-a" not in Restored(partition_entries(missing.items(), 0)).worlds
     # The finished round alone is restored as it was.
     whole = Restored(partition_entries(older.items(), 0))
     assert set(whole.worlds) == {"R-a"} and whole.start == 6
