@@ -11,18 +11,24 @@ keeps partition *n* of the three deal-keyed topics on one worker, as their route
 needs. faust keeps the rest of the worker: the web server, timers, and the agents of
 the low-rate topics (plans, targets, org, activities, control, period shares).
 
-A batch is handled in this order, and money is never acknowledged ahead of it:
+Each take of messages is handled at once:
 1. every message gets its verdict (``streams.hot.stages``): routed, passed on,
    folded, refused or dead-lettered, in the order the partitions delivered them;
-2. the batch's ledger lines, views and dead-letter rows are written to ClickHouse
-   (one insert per table, idempotent through deduplication tokens);
-3. the forwards, shares and dead letters it sent are confirmed by the broker;
+2. the forwards and dead letters it sent are confirmed by the broker, so the next
+   stage of an event (claim, fold) can take it in the very next take.
+The takes' rows wait in one batch, settled soon after (``streams.hot.takes``).
+Settling it, money is never acknowledged ahead of what was applied:
+3. its customer histories and period shares are sent to the partitions and
+   confirmed (once a batch, ``streams.hot.stages``), then its ledger lines, views
+   and dead-letter rows are written to ClickHouse (one insert per table,
+   idempotent through deduplication tokens);
 4. each partition whose checkpoint is older than ``snapshot_seconds`` writes the
-   entries that changed, with the offsets they reflect (``streams.hot.rounds``);
+   entries that changed, with the offsets they reflect (``streams.hot.rounds``),
+   never while rows are waiting;
 5. the batch's offsets are committed.
-A failure at any step stops the worker before step 5: the batch is read again by
-the next owner and gives the same rows. A stop request drops the batch in hand the
-same way.
+A failure at any step stops the worker before step 5: the batch is read again by the
+next owner and gives the same rows. A stop request in the middle of a take drops
+the batch the same way; between takes, a stop or a rebalance settles it first.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from streams.hot.commits import commit, consumer_error
 from streams.hot.lag import HotLag
 from streams.hot.rounds import CLAIMS, ROUTES, WORLDS, Rounds
 from streams.hot.stages import Batch, Stages
+from streams.hot.takes import Pending, take
 from streams.infra import topics
 from streams.infra.metrics import Metrics
 from streams.infra.retry import WriteRetries
@@ -104,8 +111,9 @@ class HotPath:
         self._thread.daemon = True
         self._lag = HotLag(self._config, self.group, metrics)
         self.retries = retries
-        # False while a batch is in hand: its state is ahead of what was written.
+        # False while a take is handled or a batch settled: the batch is not whole.
         self._between_batches = True
+        self._pending = Pending(settings.write_seconds)
         self.failure: BaseException | None = None
         # Moves with every batch that wrote to ClickHouse (the board polls it).
         self.changes = 0
@@ -175,15 +183,20 @@ class HotPath:
                 on_revoke=self._revoked,
                 on_lost=self._lost,
             )
+            settings, pending = self._settings, self._pending
             while not self._stop.is_set():
-                messages = consumer.consume(
-                    self._settings.batch_size, self._settings.batch_seconds
-                )
+                size, wait = settings.batch_size, settings.batch_seconds
+                at_once = pending.batch is not None  # nothing waiting: settle first
+                messages = take(consumer, size, wait, at_once=at_once)
                 if messages:
-                    self._handle(consumer, messages)
+                    self._handle(messages)
+                if pending.batch is not None and (not messages or pending.due()):
+                    self._settle(consumer)
                 self._stop_regressed(consumer)
-                self.rounds.run(due_only=True)
+                if pending.batch is None:
+                    self.rounds.run(due_only=True)
                 self._lag.assignment = consumer.assignment()
+            self._settle(consumer)
         except Stopped:
             log.info("hot path stopped; the batch in hand stays unacknowledged")
         except BaseException as exc:
@@ -196,8 +209,10 @@ class HotPath:
             except Exception as exc:  # the group notices the member went away
                 log.warning("hot path consumer did not close cleanly: %r", exc)
 
-    def _handle(self, consumer: Consumer, messages: list[Any]) -> None:
-        batch = Batch()
+    def _handle(self, messages: list[Any]) -> None:
+        """The take's verdicts, and its sends confirmed; its rows join the pending
+        batch."""
+        batch = self._pending.joined()
         self._between_batches = False
         stages = self.stages
         for message in messages:
@@ -217,10 +232,23 @@ class HotPath:
                 message.value() or b"",
             )
             stages.handle(record, batch)
-        stages.send_customers()
-        stages.share_again()
-        self._write(batch)
         self._flush()
+        self._between_batches = True
+
+    def _settle(self, consumer: Consumer) -> None:
+        """The pending batch's sends and rows written, the checkpoints that are
+        due, then its offsets committed. One that fails leaves the batch unsettled
+        and no round after it."""
+        batch = self._pending.taken()
+        if batch is None:
+            return
+        self._between_batches = False
+        # Once a batch, not once a take: a few hundred deals' ``CustomerSeen`` to a
+        # message, to every partition, and a period's share once for its facts.
+        self.stages.send_customers()
+        self.stages.share_again()
+        self._flush()
+        self._write(batch)
         self.rounds.run(due_only=True)
         if batch.last:
             offsets = [
@@ -228,10 +256,10 @@ class HotPath:
                 for (topic, partition), offset in sorted(batch.last.items())
             ]
             commit(consumer, offsets)
-        self._between_batches = True
         if batch.rep_offsets or batch.dead:
             self.changes += 1
         self._count(batch)
+        self._between_batches = True
 
     def _written(self, write: Callable[[], Any]) -> Any:
         """A ClickHouse write on the store's thread, retried with backoff while
@@ -296,11 +324,13 @@ class HotPath:
         log.info("hot path assigned %s", _names(partitions))
         self.assigned.set()
 
-    def _revoked(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Every batch handled so far is written and committed: the leaving
-        partitions checkpoint what changed, so their next owner reads less."""
+    def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """The pending batch is settled, so every take handled so far is written and
+        committed; the leaving partitions checkpoint what changed, so their next
+        owner reads less."""
         log.info("hot path revoked %s", _names(partitions))
         if self.failure is None and self._between_batches:
+            self._settle(consumer)
             self.rounds.run(due_only=False)
         for tp in partitions:
             self.stages.drop(tp.topic, tp.partition)

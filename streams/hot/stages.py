@@ -53,11 +53,11 @@ SEEN_PER_MESSAGE = 400
 
 @dataclass
 class Batch:
-    """What one consumed batch gave: rows for the read side, dead letters, which
+    """What the takes of one batch gave: rows for the read side, dead letters, which
     partitions moved, and counts for the metrics."""
 
     folded: Folded = field(default_factory=Folded)
-    arrivals: list[float] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)  # of each event folded
     dead: list[DeadLetter] = field(default_factory=list)
     # The rep topic's (partition, offset) of every folded message: the source of
     # the batch's inserts, for their deduplication tokens.
@@ -84,8 +84,7 @@ GapReader = Callable[[Record, int], list[Record]]
 
 
 class Stages:
-    """The route, decide and fold stages over the partition states this worker
-    owns."""
+    """The route, decide and fold stages over this worker's partition states."""
 
     def __init__(  # noqa: PLR0913, PLR0917 - the stages' collaborators, wired once
         self,
@@ -285,7 +284,8 @@ class Stages:
         self.processed[(record.topic, partition)] = (offset, record.timestamp)
         batch.folded.add(applied, offset)
         batch.rep_offsets.append((partition, offset))
-        batch.arrivals.append(origin.timestamp)
+        if forward.rep_id != SEEN:  # not an event: a batch's customer histories
+            batch.arrivals.append(origin.timestamp)
         if applied.share is not None:
             report = ShareReport(
                 partition, self._partitions, applied.share, forward.value, origin
