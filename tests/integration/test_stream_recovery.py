@@ -112,12 +112,12 @@ def test_a_worker_killed_mid_stream_and_restarted_books_exactly_once(
         web_port=str(free_port()), batch_size="200", snapshot_seconds="0.5",
     )  # fmt: skip
     prefix = unique("kill") + "-"
-    events = sample_events(20_000, seed=13, prefix=prefix)
+    events = sample_events(8_000, seed=13, prefix=prefix)
     expected = simulated(plan, events)
     producer = Producer({"bootstrap.servers": tansu.bootstrap_servers})
     # The rest comes after the kill, so the restarted worker has to take up every
     # partition's state (from the tables) whatever the first one got done.
-    publish(producer, events[:12_000])
+    publish(producer, events[:4_800])
     port = int(worker_env["QUOTAFLOW_WEB_PORT"])
     token = admin_of(Settings(data_dir=tmp_path / "worker"))
     reps = sorted(expected)
@@ -148,7 +148,7 @@ def test_a_worker_killed_mid_stream_and_restarted_books_exactly_once(
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(30)
-    publish(producer, events[12_000:])
+    publish(producer, events[4_800:])
     second = start("second")
     try:
         wait_for(
