@@ -120,8 +120,10 @@ def test_a_partition_that_moves_to_another_worker_resumes_from_its_checkpoint(
     events = sample_events(4_500, seed=31, prefix=prefix)
     producer = Producer(one.confluent_config())
     with WorkerThread(lambda: QuotaFlowApp(one, store, plan)):
-        with WorkerThread(lambda: QuotaFlowApp(two, store, plan)):
-            wait_for(lambda: _rebuilds(two) > 0, 60, "the second worker's share")
+        with WorkerThread(lambda: QuotaFlowApp(two, store, plan)) as second:
+            # Its share assigned (rebuilds come with a share's first messages: the
+            # topics may hold none yet when this test runs first).
+            wait_for(second.hot.assigned.is_set, 60, "the second worker's share")
             publish(producer, events[:3_000])
             wait_for(
                 lambda: booked(store, prefix) == simulated(plan, events[:3_000]),
@@ -129,6 +131,7 @@ def test_a_partition_that_moves_to_another_worker_resumes_from_its_checkpoint(
                 every=1,
                 what="two workers' totals",
             )
+            assert _rebuilds(two) > 0, "the second worker folded no share"
             taken_before = _rebuilds(one)
         # The second worker left: its partitions move to the first, which loads
         # them from the checkpoint topic (its own store never held them).
