@@ -48,17 +48,14 @@ class Settings(BaseSettings):
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: Path | None = None
     topic_partitions: int = Field(default=6, ge=1)
-    # Agents consume in batches of up to this many events, or what came within
-    # ``batch_seconds``; one ClickHouse insert per batch. An event crosses three
-    # batches (route, claim, fold), each first waiting up to ``batch_seconds``: at
-    # 500 events/s, 0.05 s gave a p50 latency of at most 0.5 s where 0.2 s gave 1.5
-    # s, the same throughput, and 3.7% of a core at idle instead of 1.9% (Tansu).
+    # The hot path takes up to ``batch_size`` messages at a time: what has arrived,
+    # or, when nothing has, the first to come within ``batch_seconds`` (the agents
+    # take what came within it). It writes the rows of its takes together, at most
+    # ``write_seconds`` after the first, or as soon as nothing more is waiting: an
+    # event crosses three takes (route, claim, fold), and none of them waits for a
+    # batch to fill or for an insert (``streams.hot.takes``).
     batch_size: int = Field(default=2000, ge=1)
     batch_seconds: float = Field(default=0.05, gt=0)
-    # The hot path writes the rows of the batches it handled at most this long
-    # after the first of them, or as soon as nothing more is waiting
-    # (``streams.hot.consumer``): fewer, larger inserts, and no insert in the way of
-    # an event's next stage.
     write_seconds: float = Field(default=0.25, gt=0)
     # The worker's local copy of its partitions' checkpoints: ``rocksdb://``
     # (rocksdict, under ``data_dir``, so a restarted worker reads only the
