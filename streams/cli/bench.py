@@ -11,6 +11,7 @@ import typer
 
 from projections.store import Store
 from streams.bench.fold import DEFAULT_REPS, bench_fold
+from streams.bench.kill import bench_kill
 from streams.bench.query import bench_query
 from streams.bench.stream import bench_stream
 from streams.cli.options import configure_logging
@@ -128,4 +129,48 @@ def bench_query_command(
             )
         finally:
             store.close()
+    typer.echo(json.dumps(figures))
+
+
+@bench_cli.command("kill")
+def bench_kill_command(
+    events: Annotated[
+        int, typer.Option(min=1, help="Events of history before the kill.")
+    ] = 100_000,
+    tail: Annotated[
+        int, typer.Option(min=0, help="Events produced while the worker is away.")
+    ] = 1_000,
+    partitions: Annotated[int, typer.Option(help="Partitions per topic.")] = 6,
+    broker: Annotated[
+        EmbeddedBroker, typer.Option(help="Embedded broker to measure on.")
+    ] = EmbeddedBroker.NOIDA,
+    reps: Annotated[
+        int, typer.Option(min=1, help="Reps of the generated year.")
+    ] = 1_000,
+    snapshot_seconds: Annotated[
+        float, typer.Option(min=0.1, help="The worker's checkpoint interval.")
+    ] = 5.0,
+    plan: Annotated[Path, typer.Option(help="Plan file.")] = Path(
+        "examples/plans/reference.yaml"
+    ),
+) -> None:
+    """Seconds a worker process killed with SIGKILL takes to come back and catch up,
+    after a history of EVENTS, on an embedded broker."""
+    configure_logging(verbose=False)
+    try:
+        load_plan(plan)
+    except PlanFileError as exc:
+        _plan_missing(exc)
+    with tempfile.TemporaryDirectory(prefix="quotaflow-bench-") as data_dir:
+        figures = bench_kill(
+            events,
+            tail,
+            partitions,
+            broker,
+            reps,
+            plan.resolve(),
+            Path(data_dir),
+            lambda text: typer.echo(text, err=True),
+            snapshot_seconds,
+        )
     typer.echo(json.dumps(figures))

@@ -154,9 +154,11 @@ class HotPath:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        static = self._settings.instance_id
         consumer = Consumer(
             {
                 **self._config,
+                **({"group.instance.id": static} if static else {}),
                 "group.id": self.group,
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
@@ -200,7 +202,8 @@ class HotPath:
         except Stopped:
             log.info("hot path stopped; the batch in hand stays unacknowledged")
         except BaseException as exc:
-            log.critical("the hot path failed; stopping the worker: %r", exc)
+            log.critical("the hot path failed; stopping the worker: %r", exc,
+                         exc_info=exc)  # fmt: skip
             self.failure = exc
             self.on_failure(exc)
         finally:

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     store: str = Field(default="memory://", pattern=r"^(memory|rocksdb)://")
     # How often each partition checkpoints the state that changed (the hot path).
     snapshot_seconds: float = Field(default=5.0, gt=0)
+    # A name of this worker that outlives its process (the container's, the
+    # host's): both consumer groups know it as a static member (KIP-345), so a
+    # worker restarted after a crash or a kill -9 takes its partitions back at
+    # once instead of waiting for the broker to expire its dead self. Unset: a
+    # dynamic member, which leaves the group when it stops cleanly (a static one
+    # does not: its partitions wait ``session.timeout.ms``, 10 s, to move).
+    instance_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
 
     # How long a failing ClickHouse write is retried (with backoff) before the
     # worker stops; the batch stays unacknowledged meanwhile.

@@ -177,12 +177,17 @@ class Claims:
         random part: no worker, restarted or not, replaces another's entry."""
         self.written = self.applied
         entries = []
-        if len(self.fresh) > self.entry_written:
+        # At most ``PER_ENTRY`` claims an entry, however many came since the last
+        # round: a backlog's claims outrun the rounds (a round waits for the rows
+        # pending), and 62,500 of them would pass the broker's 1 MB message limit.
+        full = 2 * PER_ENTRY
+        while len(self.fresh) > self.entry_written:
             self.entry = self.entry or f"{self.applied:020d}-{os.urandom(4).hex()}"
-            entries.append((self.entry, zlib.compress(_packed(self.fresh))))
-            self.entry_written = len(self.fresh)
-            if len(self.fresh) >= 2 * PER_ENTRY:
-                self.fresh, self.entry, self.entry_written = array("Q"), "", 0
+            entries.append((self.entry, zlib.compress(_packed(self.fresh[:full]))))
+            if len(self.fresh) < full:
+                self.entry_written = len(self.fresh)
+                break
+            self.fresh, self.entry, self.entry_written = self.fresh[full:], "", 0
         entries.append((APPLIED, str(self.applied).encode()))
         return entries
 

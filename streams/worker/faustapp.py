@@ -42,6 +42,7 @@ def faust_app(settings: Settings) -> faust.App:
         web_metrics_enabled=False,
         web_port=settings.web_port,
         broker_session_timeout=10,
+        consumer_group_instance_id=settings.instance_id,
         broker_heartbeat_interval=1,
         # After an agent crashed, faust's stop would wait for ever for the dead
         # agent's events; nothing here relies on that wait (state and rows are

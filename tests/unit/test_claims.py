@@ -4,6 +4,8 @@ claim per event, and the claims survive a checkpoint."""
 
 from __future__ import annotations
 
+import zlib
+
 import orjson
 import pytest
 
@@ -85,6 +87,41 @@ def test_claims_survive_checkpoints_and_an_entry_closes_when_full(
     assert restored.subjects == claims.subjects
     assert len(restored.subjects) == 3
     assert restored.refusal(_claim("e-2", of_deal("D-9"), "R-z")) is not None
+
+
+def test_claims_that_outran_the_rounds_are_written_in_entries_of_at_most_per_entry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A backlog's claims come faster than the rounds: whatever a round finds, no
+    entry holds more than ``PER_ENTRY`` claims (one message stays under the
+    broker's limit), and the entries restore every claim."""
+    monkeypatch.setattr(claims_module, "PER_ENTRY", 3)
+    claims = Claims()
+    claims.refusal(_claim("e-0", of_deal("D-0"), "R-a"))
+    claims.applied = 0
+    first = claims.entries()
+    for n in range(1, 9):  # 8 more: the open entry's 2 to fill, then 3, 3
+        claims.refusal(_claim(f"e-{n}", of_deal(f"D-{n}"), "R-a"))
+    claims.applied = 8
+    second = claims.entries()
+    names = [name for name, _ in second]
+    assert names[0] == first[0][0]  # the open entry, filled and closed
+    assert names[-1] == "@applied"
+    assert len(set(names)) == len(names) == 4
+    sizes = [
+        len(claims_module._unpacked(zlib.decompress(v))) // 2 for _, v in second[:-1]
+    ]
+    assert sizes == [3, 3, 3]
+    assert len(claims.fresh) == 0
+    claims.refusal(_claim("e-9", of_deal("D-9"), "R-a"))
+    claims.applied = 9
+    third = claims.entries()
+    assert [len(claims_module._unpacked(zlib.decompress(v))) // 2
+            for _, v in third[:-1]] == [1]  # fmt: skip
+    restored = Claims.restored(dict([*first, *second, *third]))
+    assert restored.subjects == claims.subjects
+    assert len(restored.subjects) == 10
+    assert restored.applied == 9
 
 
 def test_a_routed_deal_gives_one_claim_per_event_its_reps_and_their_partitions() -> (
