@@ -59,6 +59,7 @@ def bench_kill(  # noqa: PLR0913, PLR0917 - the figures' knobs
 ) -> dict[str, float | int | bool | None]:
     """Figures of one kill: ``count`` events of history, ``tail`` more produced
     while the worker is away; each wait gives up after ``timeout`` seconds."""
+    data_dir.mkdir(parents=True, exist_ok=True)
     progress(f"generating a year of {count + tail:,} events ...")
     year = BenchYear(count + tail + MONTHS + 5, reps, seed=5).messages()
     # Period closes are left out, as in ``bench stream``: on the stream a close
@@ -92,6 +93,7 @@ def bench_kill(  # noqa: PLR0913, PLR0917 - the figures' knobs
             figures["history_seconds"] = round(time.perf_counter() - started, 1)
             # A live worker: its checkpoint rounds have run since it caught up.
             time.sleep(snapshot_seconds)
+            figures["first_worker_peak_rss_mb"] = _peak_rss_mb(first.pid)
             first.send_signal(signal.SIGKILL)
             first.wait(30)
         progress(f"killed; {tail:,} events arrive while it is away ...")
@@ -111,16 +113,27 @@ def bench_kill(  # noqa: PLR0913, PLR0917 - the figures' knobs
             _wait(drained, second, second_log, timeout, "the second worker to catch up")
             figures["restart_seconds"] = round(time.perf_counter() - started, 1)
             figures["rebuild_messages"] = _rebuild_messages(port)
+            figures["second_worker_peak_rss_mb"] = _peak_rss_mb(second.pid)
             second.send_signal(signal.SIGINT)
             figures["stopped_cleanly"] = second.wait(60) == 0
     figures["totals_equal_simulate"] = _booked(env) == expected
     figures["bench_max_rss_mb"] = round(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
     )
-    figures["worker_max_rss_mb"] = round(
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
-    )
     return figures
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    """A running process's peak resident memory (Linux's ``VmHWM``); None where
+    ``/proc`` does not say."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
 
 
 def _worker_env(

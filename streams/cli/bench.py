@@ -133,7 +133,7 @@ def bench_query_command(
 
 
 @bench_cli.command("kill")
-def bench_kill_command(
+def bench_kill_command(  # noqa: PLR0913, PLR0917 - the command's options
     events: Annotated[
         int, typer.Option(min=1, help="Events of history before the kill.")
     ] = 100_000,
@@ -153,6 +153,13 @@ def bench_kill_command(
     plan: Annotated[Path, typer.Option(help="Plan file.")] = Path(
         "examples/plans/reference.yaml"
     ),
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="An empty directory for the broker and the workers (kept, with "
+            "the workers' logs); else a temporary one."
+        ),
+    ] = None,
 ) -> None:
     """Seconds a worker process killed with SIGKILL takes to come back and catch up,
     after a history of EVENTS, on an embedded broker."""
@@ -161,7 +168,10 @@ def bench_kill_command(
         load_plan(plan)
     except PlanFileError as exc:
         _plan_missing(exc)
-    with tempfile.TemporaryDirectory(prefix="quotaflow-bench-") as data_dir:
+    if data_dir is not None and data_dir.exists() and any(data_dir.iterdir()):
+        typer.secho(f"{data_dir} is not empty", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    with tempfile.TemporaryDirectory(prefix="quotaflow-bench-") as temporary:
         figures = bench_kill(
             events,
             tail,
@@ -169,7 +179,7 @@ def bench_kill_command(
             broker,
             reps,
             plan.resolve(),
-            Path(data_dir),
+            (data_dir or Path(temporary)).resolve(),
             lambda text: typer.echo(text, err=True),
             snapshot_seconds,
         )

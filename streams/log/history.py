@@ -16,8 +16,13 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
-# noida-db ignores fetch size limits, so a large backlog arrives in one response.
-_LARGE_FETCH = {"receive.message.max.bytes": 600_000_000}
+# noida-db ignores fetch size limits (``fetch.max.bytes``,
+# ``max.partition.fetch.bytes``): a fetch brings every asked partition's log up to
+# its end, in one response. librdkafka drops a response over this size and asks
+# again, for ever: a consumer of a large backlog then reads nothing (seen: 100 MB of
+# the rep topic after 100,000 events stalled the hot path). Apache Kafka keeps a
+# response within ``fetch.max.bytes`` (50 MB), far below it.
+LARGE_FETCH = {"receive.message.max.bytes": 1_000_000_000}
 # Messages asked of the broker at a time when reading history.
 _BATCH = 10_000
 
@@ -84,7 +89,7 @@ def read_partition(
     consumer = Consumer(
         {
             **config,
-            **_LARGE_FETCH,
+            **LARGE_FETCH,
             "group.id": "quotaflow-history",
             "enable.auto.commit": False,
             "enable.partition.eof": True,
