@@ -27,12 +27,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
-from projections.store import Store
 from streams.bench.phases import produce_at, undrained
-from streams.bench.stream import booked_totals, expected_totals
+from streams.bench.stream import expected_totals
 from streams.bench.year import MONTHS, BenchYear
 from streams.hot.consumer import hot_group
 from streams.infra import topics
@@ -243,9 +243,14 @@ def _rebuild_messages(port: int) -> int | None:
 
 
 def _booked(env: dict[str, str]) -> dict[str, str]:
-    """The stopped worker's totals, read from its own ClickHouse directory."""
-    store = Store.embedded(Path(env["QUOTAFLOW_DATA_DIR"]) / "clickhouse", "quotaflow")
-    try:
-        return booked_totals(store, "")
-    finally:
-        store.close()
+    """The stopped worker's totals, read from its own ClickHouse directory by a
+    process of its own (``streams.bench.totals``)."""
+    directory = Path(env["QUOTAFLOW_DATA_DIR"]) / "clickhouse"
+    done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [sys.executable, "-m", "streams.bench.totals", str(directory)],
+        capture_output=True,
+        check=True,
+        timeout=300,
+    )
+    totals: dict[str, str] = orjson.loads(done.stdout)
+    return totals

@@ -51,7 +51,7 @@ from streams.hot.commits import commit, consumer_error
 from streams.hot.lag import HotLag
 from streams.hot.rounds import CLAIMS, ROUTES, WORLDS, Rounds
 from streams.hot.stages import Batch, Stages
-from streams.hot.takes import Pending, take
+from streams.hot.takes import Pending, Rest, take
 from streams.infra import topics
 from streams.infra.metrics import Metrics
 from streams.infra.retry import WriteRetries
@@ -168,12 +168,11 @@ class HotPath:
                 "heartbeat.interval.ms": 1_000,
                 # A caught-up consumer waits for data at the broker, not in a loop.
                 "fetch.wait.max.ms": 100,
-                # Prefetch about a batch a partition, not librdkafka's 100,000: a
-                # partition with that many waiting in the client is not fetched
-                # (looked at again every 100 ms). With the default the client went
-                # on fetching after it had all there was, and noida-db (it answers
-                # at once when nothing is new) kept it busy on the fold's cores (a
-                # slow consumer of 30,000 waiting: 16.8 s of CPU against 1.9 s).
+                # Prefetch about a batch a partition, not librdkafka's 100,000
+                # (a partition with that many waiting is not fetched, looked at
+                # again every 100 ms): with the default, noida-db kept the client
+                # busy on the fold's cores (a slow consumer of 30,000 waiting:
+                # 16.8 s of CPU against 1.9 s).
                 "queued.min.messages": self._settings.batch_size,
                 "fetch.queue.backoff.ms": 100,
             }
@@ -186,10 +185,11 @@ class HotPath:
                 on_lost=self._lost,
             )
             settings, pending = self._settings, self._pending
+            rest = Rest(settings.idle_seconds, self.stages.stopped, self._stop)
             while not self._stop.is_set():
                 size, wait = settings.batch_size, settings.batch_seconds
                 at_once = pending.batch is not None  # nothing waiting: settle first
-                messages = take(consumer, size, wait, at_once=at_once)
+                messages = take(consumer, size, wait, at_once=at_once, rest=rest)
                 if messages:
                     self._handle(messages)
                 if pending.batch is not None and (not messages or pending.due()):
