@@ -51,7 +51,7 @@ from streams.hot.commits import commit, consumer_error
 from streams.hot.lag import HotLag
 from streams.hot.rounds import CLAIMS, ROUTES, WORLDS, Rounds
 from streams.hot.stages import Batch, Stages
-from streams.hot.takes import Pending, Rest, take
+from streams.hot.takes import Pending, take
 from streams.infra import topics
 from streams.infra.metrics import Metrics
 from streams.infra.retry import WriteRetries
@@ -185,11 +185,10 @@ class HotPath:
                 on_lost=self._lost,
             )
             settings, pending = self._settings, self._pending
-            rest = Rest(settings.idle_seconds, self.stages.stopped, self._stop)
             while not self._stop.is_set():
                 size, wait = settings.batch_size, settings.batch_seconds
                 at_once = pending.batch is not None  # nothing waiting: settle first
-                messages = take(consumer, size, wait, at_once=at_once, rest=rest)
+                messages = take(consumer, size, wait, at_once=at_once)
                 if messages:
                     self._handle(messages)
                 if pending.batch is not None and (not messages or pending.due()):

@@ -57,10 +57,6 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=2000, ge=1)
     batch_seconds: float = Field(default=0.05, gt=0)
     write_seconds: float = Field(default=0.25, gt=0)
-    # Once the hot path's takes have found nothing for a second, each empty take
-    # rests this long, its partitions paused (0: never): on a broker that answers an
-    # empty fetch at once (noida-db), librdkafka would ask again at once.
-    idle_seconds: float = Field(default=0.2, ge=0)
     # The worker's local copy of its partitions' checkpoints: ``rocksdb://``
     # (rocksdict, under ``data_dir``, so a restarted worker reads only the
     # checkpoint topic's tail) or ``memory://`` (none: it reads the whole topic).

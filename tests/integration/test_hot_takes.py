@@ -4,7 +4,6 @@ fold), and waits for the first message only when nothing has arrived."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 
@@ -12,7 +11,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from streams.hot.takes import Rest, take
+from streams.hot.takes import take
 from streams.infra.embedded import BrokerProcess
 from streams.infra.topics import TopicSpec, ensure_topics
 from tests.integration.conftest import unique
@@ -84,48 +83,3 @@ def test_a_take_with_a_batch_to_settle_returns_at_once_when_nothing_waits(
     started = time.monotonic()
     assert take(consumer, SIZE, 0.3, at_once=False) == []
     assert time.monotonic() - started >= 0.3 * 0.9  # nothing came: it waited
-
-
-def test_an_idle_take_rests_its_partitions_then_resumes_all_but_the_stopped(
-    broker: BrokerProcess,
-) -> None:
-    """A take that found nothing pauses the partitions for the rest (no fetch goes
-    out) and resumes them after: what came meanwhile is taken next. A partition
-    stopped by an offset regression stays paused."""
-    config = {"bootstrap.servers": broker.bootstrap_servers}
-    topic = unique("rests")
-    ensure_topics(AdminClient(config), [TopicSpec(topic, 2)])
-    consumer = Consumer(
-        {**config, "group.id": unique("g"), "enable.auto.commit": False}
-    )
-    try:
-        consumer.assign([TopicPartition(topic, 0, 0), TopicPartition(topic, 1, 0)])
-        assert all(m.error() is not None for m in consumer.consume(10, 1.0))
-        consumer.pause([TopicPartition(topic, 1)])  # as a regression stops it
-        # Idle long enough already: this empty take rests.
-        rest = Rest(1.0, {(topic, 1)}, threading.Event(), time.monotonic() - 60)
-        started = time.monotonic()
-        assert take(consumer, SIZE, 0.2, at_once=False, rest=rest) == []
-        assert time.monotonic() - started >= 1.0 * 0.9  # it waited, then rested
-        producer = Producer(config)
-        for partition in (0, 1):
-            for n in range(3):
-                producer.produce(topic, value=b"p%d-%d" % (partition, n),
-                                 partition=partition)  # fmt: skip
-        assert producer.flush(30) == 0
-        got: list[bytes] = []
-        for _ in range(20):
-            messages = take(consumer, SIZE, 0.5, at_once=False, rest=rest)
-            got += [m.value() for m in messages if m.error() is None]
-            if len(got) >= 3:
-                break
-        got += [m.value() for m in consumer.consume(SIZE, 1.0) if m.error() is None]
-        assert got == [b"p0-0", b"p0-1", b"p0-2"]  # partition 1 still stopped
-        # A stop cuts a rest short.
-        rest.stop.set()
-        started = time.monotonic()
-        assert take(consumer, SIZE, 0.1, at_once=False,
-                    rest=Rest(60.0, set(), rest.stop, 0.0)) == []  # fmt: skip
-        assert time.monotonic() - started < 30
-    finally:
-        consumer.close()
