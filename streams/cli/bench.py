@@ -20,6 +20,13 @@ from streams.infra.settings import EmbeddedBroker
 
 bench_cli = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
 
+# Options the stream and kill benchmarks share.
+PlanFile = Annotated[Path, typer.Option(help="Plan file.")]
+Partitions = Annotated[int, typer.Option(help="Partitions per topic.")]
+Broker = Annotated[EmbeddedBroker, typer.Option(help="Embedded broker to measure on.")]
+YearReps = Annotated[int, typer.Option(min=1, help="Reps of the generated year.")]
+REFERENCE_PLAN = Path("examples/plans/reference.yaml")
+
 
 @bench_cli.command("fold")
 def bench_fold_command(
@@ -29,9 +36,7 @@ def bench_fold_command(
     reps: Annotated[
         int, typer.Option(help="Reps, in teams of 8 in 4 regions.", min=1)
     ] = DEFAULT_REPS,
-    plan: Annotated[Path, typer.Option(help="Plan file.")] = Path(
-        "examples/plans/reference.yaml"
-    ),
+    plan: PlanFile = REFERENCE_PLAN,
     seed: Annotated[int, typer.Option(help="Seed of the generated year.")] = 11,
 ) -> None:
     """Events/s of parsing, decode + validation, the fold (file and Kafka order),
@@ -54,10 +59,8 @@ def bench_fold_command(
 @bench_cli.command("stream")
 def bench_stream_command(  # noqa: PLR0913, PLR0917 - the command's options
     events: Annotated[int, typer.Option(help="How many sample events.")] = 20_000,
-    partitions: Annotated[int, typer.Option(help="Partitions per topic.")] = 6,
-    broker: Annotated[
-        EmbeddedBroker, typer.Option(help="Embedded broker to measure on.")
-    ] = EmbeddedBroker.NOIDA,
+    partitions: Partitions = 6,
+    broker: Broker = EmbeddedBroker.NOIDA,
     batch_size: Annotated[int, typer.Option(help="Agent batch size.")] = 2000,
     rate: Annotated[
         float, typer.Option(min=0, help="Sustained phase: events/s (0: skip it).")
@@ -65,20 +68,13 @@ def bench_stream_command(  # noqa: PLR0913, PLR0917 - the command's options
     seconds: Annotated[
         float, typer.Option(min=0, help="Sustained phase: how long.")
     ] = 60,
-    reps: Annotated[
-        int, typer.Option(min=1, help="Reps of the generated year.")
-    ] = 1_000,
-    plan: Annotated[Path, typer.Option(help="Plan file.")] = Path(
-        "examples/plans/reference.yaml"
-    ),
+    reps: YearReps = 1_000,
+    plan: PlanFile = REFERENCE_PLAN,
 ) -> None:
     """Raw consume ceiling, events/s end to end (topics -> worker -> ClickHouse),
     latency at a sustained rate, and a restart's recovery, on embedded engines."""
     configure_logging(verbose=False)
-    try:
-        load_plan(plan)  # a missing plan says so before the engines start
-    except PlanFileError as exc:
-        _plan_missing(exc)
+    _plan_found(plan)
     with tempfile.TemporaryDirectory(prefix="quotaflow-bench-") as data_dir:
         figures = bench_stream(
             events,
@@ -93,6 +89,21 @@ def bench_stream_command(  # noqa: PLR0913, PLR0917 - the command's options
             plan.resolve(),
         )
     typer.echo(json.dumps(figures))
+
+
+def _plan_found(plan: Path) -> None:
+    """A missing plan says so before the engines start."""
+    try:
+        load_plan(plan)
+    except PlanFileError as exc:
+        _plan_missing(exc)
+
+
+def _empty(data_dir: Path | None) -> None:
+    """A directory given for the engines must be empty (it is kept after)."""
+    if data_dir is not None and data_dir.exists() and any(data_dir.iterdir()):
+        typer.secho(f"{data_dir} is not empty", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
 
 
 def _plan_missing(exc: PlanFileError) -> NoReturn:
@@ -118,9 +129,7 @@ def bench_query_command(
     ] = None,
 ) -> None:
     """p50/p99/max ms of leaderboard, heatmap and statement over a filled ClickHouse."""
-    if data_dir is not None and data_dir.exists() and any(data_dir.iterdir()):
-        typer.secho(f"{data_dir} is not empty", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
+    _empty(data_dir)
     with tempfile.TemporaryDirectory(prefix="quotaflow-bench-") as temporary:
         store = Store.embedded(data_dir or Path(temporary), "quotaflow_bench")
         try:
@@ -140,19 +149,13 @@ def bench_kill_command(  # noqa: PLR0913, PLR0917 - the command's options
     tail: Annotated[
         int, typer.Option(min=0, help="Events produced while the worker is away.")
     ] = 1_000,
-    partitions: Annotated[int, typer.Option(help="Partitions per topic.")] = 6,
-    broker: Annotated[
-        EmbeddedBroker, typer.Option(help="Embedded broker to measure on.")
-    ] = EmbeddedBroker.NOIDA,
-    reps: Annotated[
-        int, typer.Option(min=1, help="Reps of the generated year.")
-    ] = 1_000,
+    partitions: Partitions = 6,
+    broker: Broker = EmbeddedBroker.NOIDA,
+    reps: YearReps = 1_000,
     snapshot_seconds: Annotated[
         float, typer.Option(min=0.1, help="The worker's checkpoint interval.")
     ] = 5.0,
-    plan: Annotated[Path, typer.Option(help="Plan file.")] = Path(
-        "examples/plans/reference.yaml"
-    ),
+    plan: PlanFile = REFERENCE_PLAN,
     data_dir: Annotated[
         Path | None,
         typer.Option(
@@ -164,13 +167,8 @@ def bench_kill_command(  # noqa: PLR0913, PLR0917 - the command's options
     """Seconds a worker process killed with SIGKILL takes to come back and catch up,
     after a history of EVENTS, on an embedded broker."""
     configure_logging(verbose=False)
-    try:
-        load_plan(plan)
-    except PlanFileError as exc:
-        _plan_missing(exc)
-    if data_dir is not None and data_dir.exists() and any(data_dir.iterdir()):
-        typer.secho(f"{data_dir} is not empty", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
+    _plan_found(plan)
+    _empty(data_dir)
     with tempfile.TemporaryDirectory(prefix="quotaflow-bench-") as temporary:
         figures = bench_kill(
             events,
