@@ -118,6 +118,43 @@ def decode_buyers(value: bytes) -> tuple[int, tuple[Buyer, ...]]:
     return _decoded(BUYERS, value)
 
 
+class SharedHistories:
+    """Customer histories as the last restore decoded them, by their entry's body
+    (the entry without its offset).
+
+    Every rep partition keeps the whole company's customer histories (each one folds
+    every deal's ``CustomerSeen``), so a worker's partitions checkpoint the same
+    history, each under its own offset, and a worker that took its partitions
+    decoded every history once per partition: after 100,000 events of 1,000 reps,
+    16,741 histories in each of six partitions, all six bodies alike for each. A
+    history is a tuple of ``Buyer`` tuples, which nothing changes, so the partitions
+    share one. Only the last restore's are kept: what this holds is bounded by one
+    partition's histories, and a body that changed since is decoded again."""
+
+    def __init__(self) -> None:
+        self._last: dict[bytes, tuple[Buyer, ...]] = {}
+
+    def decoded(
+        self, entries: Iterable[tuple[str, bytes]]
+    ) -> dict[str, tuple[Buyer, ...]]:
+        """Each entry's history by its name, decoded unless the last restore had
+        the same body."""
+        kept: dict[bytes, tuple[Buyer, ...]] = {}
+        found = {}
+        for name, value in entries:
+            body = value[_OFFSET.size :]
+            history = self._last.get(body)
+            if history is None:
+                history = decode_buyers(value)[1]
+            kept[body] = found[name] = history
+        self._last = kept
+        return found
+
+
+HISTORIES = SharedHistories()
+"""The worker's: restores run one partition after another, each after the last."""
+
+
 class BaseEntry:
     """A partition's base as the last round encoded it, and what it was made of.
 
@@ -244,10 +281,10 @@ class Restored:
             log.warning("the checkpoint's %s lost: its partition is folded from "
                         "the start of its log", ", ".join(sorted(lost)))  # fmt: skip
             whole = {}
-        histories = {
-            name.removeprefix(CUSTOMER): decode_buyers(whole.pop(name))[1]
+        histories = HISTORIES.decoded(
+            (name.removeprefix(CUSTOMER), whole.pop(name))
             for name in [name for name in whole if name.startswith(CUSTOMER)]
-        }
+        )
         found = {name: decode_snapshot(value) for name, value in whole.items()}
         base = found.pop(BROADCAST, None)
         self.base = base[1] if base is not None else None

@@ -294,3 +294,34 @@ def test_a_base_that_holds_its_customers_is_read_and_they_are_written_next(
     assert restored.base is not None
     assert restored.base.customers == partition.base.customers
     assert restored.inline == {"C-7", "C-88"}
+
+
+def test_partitions_restored_one_after_another_share_their_customers_histories(
+    reference_plan: Plan,
+) -> None:
+    """Every partition checkpoints the company's histories under its own offsets:
+    the second restore takes the first one's decoded histories, and decodes a
+    history whose body differs."""
+    partition = _customers(reference_plan).partition
+    first = snapshot_round(0, 3, partition.base, {}, partition.customers_dirty)
+    second = snapshot_round(1, 8, partition.base, {}, partition.customers_dirty)
+    seven = [value for key, value in second if key.endswith(b"C-7")]
+    assert seven[0][:8] != first[0][1][:8]  # the same history at another offset
+    one = Restored(partition_entries(first, 0)).base
+    two = Restored(partition_entries(second, 1)).base
+    assert one is not None and two is not None
+    assert two.customers == partition.base.customers
+    for customer in ("C-7", "C-88"):
+        assert two.customers[customer] is one.customers[customer]
+    # A third partition whose C-88 history is longer: that one is its own.
+    longer = (*partition.base.customers["C-88"], partition.base.customers["C-7"][0])
+    changed = updated(
+        partition.base, customers=partition.base.customers.set("C-88", longer)
+    )
+    third = Restored(
+        partition_entries(snapshot_round(2, 9, changed, {}, {"C-7", "C-88"}), 2)
+    ).base
+    assert third is not None
+    assert third.customers["C-88"] == longer
+    assert third.customers["C-88"] is not two.customers["C-88"]
+    assert third.customers["C-7"] is two.customers["C-7"]
