@@ -28,12 +28,12 @@ from domain.batch import evolve_batch
 from domain.engine import World, evolve, start
 from domain.events import InvalidEvent, decode_event
 from domain.plan import Plan
+from streams.bench import DEFAULT_REPS
 from streams.bench.broadcast import broadcast_costs
 from streams.bench.generator import Message
 from streams.bench.year import BenchYear
 from streams.infra.topics import EVENT_TOPICS
 
-DEFAULT_REPS = 200
 PARTITIONS = 6
 # How many messages one fetch takes from a partition before the consumer moves on.
 FETCH = 500

@@ -1,4 +1,9 @@
-"""``quotaflow bench``: benchmarks that print figures."""
+"""``quotaflow bench``: benchmarks that print figures.
+
+Each command imports its benchmark when it runs: they bring the fold, the
+generators and the clients in, which every other command (``worker`` first, whose
+restart waits for its imports) would otherwise load for nothing.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from projections.store import Store
-from streams.bench.fold import DEFAULT_REPS, bench_fold
-from streams.bench.kill import bench_kill
-from streams.bench.query import bench_query
-from streams.bench.stream import bench_stream
+from streams.bench import DEFAULT_REPS
 from streams.cli.options import configure_logging
 from streams.infra.runtime import PlanFileError, load_plan
 from streams.infra.settings import EmbeddedBroker
@@ -41,6 +42,8 @@ def bench_fold_command(
 ) -> None:
     """Events/s of parsing, decode + validation, the fold (file and Kafka order),
     per-event cost across the run and the state's bytes per event, on one core."""
+    from streams.bench.fold import bench_fold  # noqa: PLC0415 - see the module
+
     try:
         figures = bench_fold(
             load_plan(plan),
@@ -73,6 +76,8 @@ def bench_stream_command(  # noqa: PLR0913, PLR0917 - the command's options
 ) -> None:
     """Raw consume ceiling, events/s end to end (topics -> worker -> ClickHouse),
     latency at a sustained rate, and a restart's recovery, on embedded engines."""
+    from streams.bench.stream import bench_stream  # noqa: PLC0415 - see the module
+
     configure_logging(verbose=False)
     _plan_found(plan)
     with tempfile.TemporaryDirectory(prefix="quotaflow-bench-") as data_dir:
@@ -129,6 +134,9 @@ def bench_query_command(
     ] = None,
 ) -> None:
     """p50/p99/max ms of leaderboard, heatmap and statement over a filled ClickHouse."""
+    from projections.store import Store  # noqa: PLC0415 - see the module
+    from streams.bench.query import bench_query  # noqa: PLC0415 - see the module
+
     _empty(data_dir)
     with tempfile.TemporaryDirectory(prefix="quotaflow-bench-") as temporary:
         store = Store.embedded(data_dir or Path(temporary), "quotaflow_bench")
@@ -166,6 +174,8 @@ def bench_kill_command(  # noqa: PLR0913, PLR0917 - the command's options
 ) -> None:
     """Seconds a worker process killed with SIGKILL takes to come back and catch up,
     after a history of EVENTS, on an embedded broker."""
+    from streams.bench.kill import bench_kill  # noqa: PLC0415 - see the module
+
     configure_logging(verbose=False)
     _plan_found(plan)
     _empty(data_dir)
