@@ -370,8 +370,9 @@ class Stages:
         partition: int,
         headers: list[tuple[str, str | bytes | None]] | None = None,
     ) -> None:
-        """Queue a message; when the producer's queue is full, wait for room (the
-        broker confirms what is queued) rather than drop it."""
+        """Queue a message, waiting for room when the producer's queue is full. Its
+        delivery report waits for the flush that ends the take: a ``poll`` per
+        message gives up the GIL, and taking it back from a busy thread is slow."""
         extra: dict[str, Any] = {"headers": headers} if headers else {}
         while True:
             try:
@@ -381,7 +382,6 @@ class Stages:
             except BufferError:
                 self._producer.poll(0.5)
                 continue
-            self._producer.poll(0)
             return
 
     def drop(self, topic: str, partition: int) -> None:
