@@ -78,6 +78,9 @@ class Rounds:
 
     def _reps(self, partition: int, state: RepPartition) -> None:
         changed = {rep: state.worlds[rep] for rep in state.dirty}
+        if state.restored_base is not None:
+            self._bases[partition] = BaseEntry.restored(*state.restored_base)
+            state.restored_base = None
         kept = self._bases.setdefault(partition, BaseEntry())
         entries = snapshot_round(
             partition, state.applied, state.base, changed, state.customers_dirty, kept

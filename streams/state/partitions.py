@@ -87,6 +87,9 @@ class RepPartition:
     # Customers whose history in the base changed since then (a round writes each
     # as an entry of its own: the base's entry does not carry them).
     customers_dirty: set[str] = field(default_factory=set)
+    # The base as a restore read it, with its entry, for the next round to write
+    # again while the company facts are unchanged (``BaseEntry.restored``).
+    restored_base: tuple[World, bytes] | None = None
 
     @classmethod
     def starting(

@@ -169,6 +169,8 @@ def _rebuilt_reps(  # noqa: PLR0913, PLR0917 - rebuild_reps's
     if restored.base is not None:
         state.base = restored.base
         state.customers_dirty = restored.inline
+        if restored.base_entry is not None:
+            state.restored_base = (restored.base, restored.base_entry)
     state.worlds.update(restored.worlds)
     until = committed_offset(config, group, topic, partition)
     read = 0

@@ -172,6 +172,17 @@ class BaseEntry:
         self._made_of: tuple[object, ...] = ()
         self._entry = b""
 
+    @classmethod
+    def restored(cls, base: World, entry: bytes) -> BaseEntry:
+        """The entry a restore read ``base`` from (its customers' histories apart):
+        a worker's first round after it takes a partition writes it again rather
+        than encode the company facts it just decoded (0.075 s a partition after
+        30,000 events of 1,000 reps, most of it the target book)."""
+        kept = cls()
+        kept._made_of = tuple(getattr(base, name) for name in _BASE_FIELDS)
+        kept._entry = entry
+        return kept
+
     def entry(self, offset: int, base: World) -> bytes:
         """The entry of ``base`` without its customers' histories, at ``offset``."""
         made_of = tuple(getattr(base, name) for name in _BASE_FIELDS)
@@ -291,9 +302,13 @@ class Restored:
         found = {name: decode_snapshot(value) for name, value in whole.items()}
         base = found.pop(BROADCAST, None)
         self.base = base[1] if base is not None else None
+        # The base's entry as read, when it holds no customers' histories.
+        self.base_entry = whole[BROADCAST] if base is not None else None
         # Customers a base of an older round held itself: the next round writes
         # them as entries, since its base will not hold them.
         self.inline = set(self.base.customers) if self.base is not None else set()
+        if self.inline:
+            self.base_entry = None
         if self.base is not None and histories:
             held = {**self.base.customers.to_dict(), **histories}
             self.base = updated(self.base, customers=PMap(held))

@@ -325,3 +325,38 @@ def test_partitions_restored_one_after_another_share_their_customers_histories(
     assert third.customers["C-88"] == longer
     assert third.customers["C-88"] is not two.customers["C-88"]
     assert third.customers["C-7"] is two.customers["C-7"]
+
+
+def test_the_first_round_after_a_restore_writes_the_base_it_read_without_encoding_it(
+    reference_plan: Plan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    partition = _customers(reference_plan).partition
+    first = snapshot_round(0, 3, partition.base, {}, partition.customers_dirty)
+    restored = Restored(partition_entries(first, 0))
+    assert restored.base is not None and restored.base_entry is not None
+    encoded: list[int] = []
+    real = snapshots.encode_snapshot
+
+    def counted(offset: int, world: World) -> bytes:
+        encoded.append(offset)
+        return real(offset, world)
+
+    monkeypatch.setattr(snapshots, "encode_snapshot", counted)
+    kept = BaseEntry.restored(restored.base, restored.base_entry)
+    again = snapshot_round(0, 8, restored.base, {}, (), kept)
+    assert encoded == []
+    assert again[-1][1][8:] == first[-1][1][8:]
+    assert decode_snapshot(again[-1][1])[0] == 8
+    # A company fact changed since the restore: the base is encoded again.
+    closed = updated(restored.base, closed_periods=("2026-01",))
+    snapshot_round(0, 9, closed, {}, (), kept)
+    assert encoded == [9]
+
+
+def test_a_base_read_with_its_customers_inside_is_encoded_again(
+    reference_plan: Plan,
+) -> None:
+    partition = _customers(reference_plan).partition
+    entries = {table_key(0, BROADCAST): encode_snapshot(5, partition.base)}
+    restored = Restored(partition_entries(entries.items(), 0))
+    assert restored.inline and restored.base_entry is None
