@@ -149,51 +149,36 @@ def rebuild_reps(  # noqa: PLR0913, PLR0917 - where from, what, and a counter
     """The partition's worlds from its snapshots and the log after them, up to the
     group's committed offset, writing nothing."""
     with _collector_paused():
-        return _rebuilt_reps(
-            config, group, topic, partition, plans, partitions, snapshots, counted
-        )
-
-
-def _rebuilt_reps(  # noqa: PLR0913, PLR0917 - rebuild_reps's
-    config: dict[str, Any],
-    group: str,
-    topic: str,
-    partition: int,
-    plans: tuple[Plan, ...],
-    partitions: int,
-    snapshots: Mapping[str, bytes],
-    counted: CountedBy | None,
-) -> RepPartition:
-    state = RepPartition.starting(plans, partition, partitions)
-    restored = Restored(snapshots)
-    if restored.base is not None:
-        state.base = restored.base
-        state.customers_dirty = restored.inline
-        if restored.base_entry is not None:
-            state.restored_base = (restored.base, restored.base_entry)
-    state.worlds.update(restored.worlds)
-    until = committed_offset(config, group, topic, partition)
-    read = 0
-    for message in read_partition(
-        config, topic, partition, until, start=restored.start
-    ):
-        offset = offset_of(message)
-        due = partial(restored.is_due, offset=offset)
-        try:
-            key = (message.key() or b"").decode()
-            state.apply(decode_forward(key, message.value() or b""), due, offset)
-        except Exception:  # dead-lettered as internal when it was first handled
-            log.debug("%s/%d@%d skipped on rebuild", topic, partition, offset)
-        read += 1
-    if counted is not None:
-        counted(topic).inc(read)
-    # The worlds folded here stay dirty: their snapshots are older than the next
-    # round's base, which would otherwise vouch for them.
-    state.applied = max(until, restored.start) - 1
-    state.base_dirty = read > 0
-    # The cells are rewritten whole: what the last owner wrote may be older.
-    state.heat.recount(state.worlds, state.applied)
-    log.info("rebuilt %d reps of %s/%d: %d snapshots, then %d messages from %d",
-             len(state.worlds), topic, partition, len(restored.worlds),
-             read, restored.start)  # fmt: skip
-    return state
+        state = RepPartition.starting(plans, partition, partitions)
+        restored = Restored(snapshots)
+        if restored.base is not None:
+            state.base = restored.base
+            state.customers_dirty = restored.inline
+            if restored.base_entry is not None:
+                state.restored_base = (restored.base, restored.base_entry)
+        state.worlds.update(restored.worlds)
+        until = committed_offset(config, group, topic, partition)
+        read = 0
+        for message in read_partition(
+            config, topic, partition, until, start=restored.start
+        ):
+            offset = offset_of(message)
+            due = partial(restored.is_due, offset=offset)
+            try:
+                key = (message.key() or b"").decode()
+                state.apply(decode_forward(key, message.value() or b""), due, offset)
+            except Exception:  # dead-lettered as internal when it was first handled
+                log.debug("%s/%d@%d skipped on rebuild", topic, partition, offset)
+            read += 1
+        if counted is not None:
+            counted(topic).inc(read)
+        # The worlds folded here stay dirty: their snapshots are older than the next
+        # round's base, which would otherwise vouch for them.
+        state.applied = max(until, restored.start) - 1
+        state.base_dirty = read > 0
+        # The cells are rewritten whole: what the last owner wrote may be older.
+        state.heat.recount(state.worlds, state.applied)
+        log.info("rebuilt %d reps of %s/%d: %d snapshots, then %d messages from %d",
+                 len(state.worlds), topic, partition, len(restored.worlds),
+                 read, restored.start)  # fmt: skip
+        return state

@@ -14,11 +14,11 @@ def test_the_collector_is_off_during_a_rebuild_and_on_after_it_even_when_it_fail
 ) -> None:
     seen = []
 
-    def failing(*_: object) -> None:
+    def unreachable(*_: object) -> int:
         seen.append(gc.isenabled())
         raise RuntimeError("the broker went away")
 
-    monkeypatch.setattr(recovery, "_rebuilt_reps", failing)
+    monkeypatch.setattr(recovery, "committed_offset", unreachable)
     assert gc.isenabled()
     with pytest.raises(RuntimeError, match="went away"):
         recovery.rebuild_reps({}, "group", "reps", 0, (), 6, {})
@@ -29,12 +29,11 @@ def test_the_collector_is_off_during_a_rebuild_and_on_after_it_even_when_it_fail
 def test_a_collector_paused_by_someone_else_stays_paused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    seen = []
-    monkeypatch.setattr(recovery, "_rebuilt_reps", lambda *_: seen.append(1))
+    monkeypatch.setattr(recovery, "committed_offset", lambda *_: 0)
     gc.disable()
     try:
-        recovery.rebuild_reps({}, "group", "reps", 0, (), 6, {})
-        assert seen == [1]
+        state = recovery.rebuild_reps({}, "group", "reps", 0, (), 6, {})
+        assert state.applied == -1 and not state.worlds
         assert not gc.isenabled()
     finally:
         gc.enable()

@@ -10,14 +10,11 @@ from typing import Any, cast
 import pytest
 
 from domain.plan import Plan
-from domain.world import World
 from streams.hot.rounds import Rounds
 from streams.infra.metrics import Metrics
 from streams.state import snapshots
 from streams.state.partitions import RepPartition
-from streams.state.snapshots import Restored, snapshot_round
-from streams.state.tables import partition_entries
-from tests.unit.test_snapshots import _customers
+from tests.unit.test_snapshots import counted_encodes, round_then_restore
 
 
 class Written:
@@ -37,21 +34,12 @@ class Written:
 def test_the_restored_base_is_written_as_it_was_read(
     reference_plan: Plan, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = _customers(reference_plan).partition
-    entries = snapshot_round(0, 3, before.base, {}, before.customers_dirty)
-    restored = Restored(partition_entries(entries, 0))
+    entries, restored = round_then_restore(reference_plan)
     assert restored.base is not None and restored.base_entry is not None
     state = RepPartition.starting((reference_plan,), 0, 1)
     state.base, state.applied, state.base_dirty = restored.base, 7, True
     state.restored_base = (restored.base, restored.base_entry)
-    encoded: list[int] = []
-    real = snapshots.encode_snapshot
-
-    def counted(offset: int, world: World) -> bytes:
-        encoded.append(offset)
-        return real(offset, world)
-
-    monkeypatch.setattr(snapshots, "encode_snapshot", counted)
+    encoded = counted_encodes(monkeypatch)
     written = Written()
     stages = SimpleNamespace(
         dirty_routers=set(), routers={}, claims=None, reps={0: state}

@@ -223,6 +223,27 @@ def test_a_rebuild_from_snapshots_skips_what_each_world_already_holds(
     assert again.dirty == folded
 
 
+def counted_encodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The offsets of the snapshots encoded from now on, as they are encoded."""
+    encoded: list[int] = []
+    real = snapshots.encode_snapshot
+
+    def counted(offset: int, world: World) -> bytes:
+        encoded.append(offset)
+        return real(offset, world)
+
+    monkeypatch.setattr(snapshots, "encode_snapshot", counted)
+    return encoded
+
+
+def round_then_restore(plan: Plan) -> tuple[list[tuple[bytes, bytes]], Restored]:
+    """A round of a partition that has seen two customers' deals (at offset 3),
+    and the restore of what it wrote."""
+    partition = _customers(plan).partition
+    entries = snapshot_round(0, 3, partition.base, {}, partition.customers_dirty)
+    return entries, Restored(partition_entries(entries, 0))
+
+
 def _customers(plan: Plan) -> Stream:
     """A partition that has seen deals of two customers, C-88 and C-7."""
     stream = Stream(plan)
@@ -261,14 +282,8 @@ def test_a_base_changed_only_in_its_customers_is_not_encoded_again(
     reference_plan: Plan, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stream = _customers(reference_plan)
-    partition, kept, encoded = stream.partition, BaseEntry(), []
-    real = snapshots.encode_snapshot
-
-    def counted(offset: int, world: World) -> bytes:
-        encoded.append(offset)
-        return real(offset, world)
-
-    monkeypatch.setattr(snapshots, "encode_snapshot", counted)
+    partition, kept = stream.partition, BaseEntry()
+    encoded = counted_encodes(monkeypatch)
     first = snapshot_round(0, 3, partition.base, {}, partition.customers_dirty, kept)
     stream.send("R-3", _deal(3, 20, "R-3"))
     stream.deliver_together()
@@ -330,18 +345,9 @@ def test_partitions_restored_one_after_another_share_their_customers_histories(
 def test_the_first_round_after_a_restore_writes_the_base_it_read_without_encoding_it(
     reference_plan: Plan, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    partition = _customers(reference_plan).partition
-    first = snapshot_round(0, 3, partition.base, {}, partition.customers_dirty)
-    restored = Restored(partition_entries(first, 0))
+    first, restored = round_then_restore(reference_plan)
     assert restored.base is not None and restored.base_entry is not None
-    encoded: list[int] = []
-    real = snapshots.encode_snapshot
-
-    def counted(offset: int, world: World) -> bytes:
-        encoded.append(offset)
-        return real(offset, world)
-
-    monkeypatch.setattr(snapshots, "encode_snapshot", counted)
+    encoded = counted_encodes(monkeypatch)
     kept = BaseEntry.restored(restored.base, restored.base_entry)
     again = snapshot_round(0, 8, restored.base, {}, (), kept)
     assert encoded == []
