@@ -303,13 +303,13 @@ class Restored:
         found = {name: decode_snapshot(value) for name, value in whole.items()}
         base = found.pop(BROADCAST, None)
         self.base = base[1] if base is not None else None
-        # The base's entry as read, when it holds no customers' histories.
-        self.base_entry = whole[BROADCAST] if base is not None else None
         # Customers a base of an older round held itself: the next round writes
         # them as entries, since its base will not hold them.
         self.inline = set(self.base.customers) if self.base is not None else set()
-        if self.inline:
-            self.base_entry = None
+        # The base's entry as read, for the next round to write again (not one
+        # that held its customers' histories).
+        held_none = base is not None and not self.inline
+        self.base_entry = whole[BROADCAST] if held_none else None
         if self.base is not None and histories:
             held = {**self.base.customers.to_dict(), **histories}
             self.base = updated(self.base, customers=PMap(held))
