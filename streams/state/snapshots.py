@@ -177,8 +177,8 @@ class BaseEntry:
     def restored(cls, base: World, entry: bytes) -> BaseEntry:
         """The entry a restore read ``base`` from (its customers' histories apart):
         a worker's first round after it takes a partition writes it again rather
-        than encode the company facts it just decoded (0.075 s a partition after
-        30,000 events of 1,000 reps)."""
+        than encode the company facts it just decoded (0.052 s a partition after
+        30,000 events of 1,000 reps: 2.9 MB of JSON, most of it the target book)."""
         kept = cls()
         kept._made_of = tuple(getattr(base, name) for name in _BASE_FIELDS)
         kept._entry = entry
