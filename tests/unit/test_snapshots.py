@@ -302,13 +302,15 @@ def test_a_base_changed_only_in_its_customers_is_not_encoded_again(
 def test_a_base_that_holds_its_customers_is_read_and_they_are_written_next(
     reference_plan: Plan,
 ) -> None:
-    """A base written before customers had entries of their own."""
+    """A base written before customers had entries of their own: the next round
+    encodes it again (no base entry to reuse), with its customers apart."""
     partition = _customers(reference_plan).partition
     entries = {table_key(0, BROADCAST): encode_snapshot(5, partition.base)}
     restored = Restored(partition_entries(entries.items(), 0))
     assert restored.base is not None
     assert restored.base.customers == partition.base.customers
     assert restored.inline == {"C-7", "C-88"}
+    assert restored.base_entry is None
 
 
 def test_partitions_restored_one_after_another_share_their_customers_histories(
@@ -357,12 +359,3 @@ def test_the_first_round_after_a_restore_writes_the_base_it_read_without_encodin
     closed = updated(restored.base, closed_periods=("2026-01",))
     snapshot_round(0, 9, closed, {}, (), kept)
     assert encoded == [9]
-
-
-def test_a_base_read_with_its_customers_inside_is_encoded_again(
-    reference_plan: Plan,
-) -> None:
-    partition = _customers(reference_plan).partition
-    entries = {table_key(0, BROADCAST): encode_snapshot(5, partition.base)}
-    restored = Restored(partition_entries(entries.items(), 0))
-    assert restored.inline and restored.base_entry is None
