@@ -13,5 +13,6 @@ source scripts/browser.sh
 .venv/bin/lint-imports
 # pytest exits 5 when it ran no test; under `set -e` that fails the run, as it should.
 .venv/bin/python -m coverage run -m pytest "$@"
-# Branch coverage of domain/ must stay at 100% (pyproject.toml, [tool.coverage]).
+# Branch coverage of domain/ by its unit tests must stay at 100% (pyproject.toml,
+# [tool.coverage]); the tests that drive the worker run untraced (tests/conftest.py).
 .venv/bin/python -m coverage report
