@@ -5,6 +5,11 @@ below 100%). The integration and end-to-end tests run the worker against a real
 broker and ClickHouse: traced, its fold ran about 1.7 times slower (the checkpoint
 tests, 40 s untraced against 70 s under ``coverage run``), and those tests wait for
 the worker. So tracing is paused while they run; threads they start are never traced.
+
+The unit tests run first: after the first test that drives the worker, the session's
+broker and idle worker live on until the session ends, and the unit tests beside them
+ran 15-20% slower (the year-long golden ledgers, one run each: 8.0 / 6.8 / 4.7 / 3.7 s
+alone against 10.0 / 7.6 / 5.0 / 4.8 s after one such test).
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ UNTRACED = frozenset({"integration", "e2e", "soak"})
 
 def drives_the_worker(item: pytest.Item) -> bool:
     return not UNTRACED.isdisjoint(item.path.parts)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The unit tests first, each group in the order it was collected in."""
+    items.sort(key=drives_the_worker)
 
 
 @pytest.hookimpl(wrapper=True)

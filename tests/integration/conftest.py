@@ -234,6 +234,15 @@ def sample(text: str, series: str) -> float:
     return 0.0
 
 
+def partition_rebuilds(settings: Settings) -> float:
+    """How many partitions' state the worker has rebuilt (one per share it took)."""
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics_text(settings).splitlines()
+        if line.startswith("quotaflow_partition_rebuilds_total{")
+    )
+
+
 def routed(settings: Settings, topic: str) -> float:
     """How many events of ``topic`` the worker has routed so far."""
     series = f'quotaflow_events_total{{outcome="routed",topic="{topic}"}}'

@@ -25,7 +25,13 @@ from streams.infra.topics import (
 )
 from streams.worker.app import QuotaFlowApp
 from streams.worker.lifecycle import WorkerThread
-from tests.integration.conftest import metrics_text, sample, unique, wait_for
+from tests.integration.conftest import (
+    metrics_text,
+    partition_rebuilds,
+    sample,
+    unique,
+    wait_for,
+)
 from tests.integration.test_stream_equals_simulate import booked, publish, simulated
 
 pytestmark = pytest.mark.integration
@@ -68,15 +74,6 @@ def _read_to_rebuild(settings: Settings) -> dict[str, float]:
     }
 
 
-def _rebuilds(settings: Settings) -> float:
-    text = metrics_text(settings)
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("quotaflow_partition_rebuilds_total{")
-    )
-
-
 def test_a_restarted_worker_reads_only_the_log_after_its_checkpoint(
     broker: BrokerProcess, store: Store, plan: Plan, tmp_path: Path
 ) -> None:
@@ -107,7 +104,7 @@ def test_a_restarted_worker_reads_only_the_log_after_its_checkpoint(
         )
         # Every partition was rebuilt, from its checkpoint: none of the 3,000
         # messages of history (nor the forwards they made) was read again.
-        assert _rebuilds(own) >= 2
+        assert partition_rebuilds(own) >= 2
         assert _read_to_rebuild(own) == dict.fromkeys(_read_to_rebuild(own), 0.0)
 
 
@@ -134,8 +131,8 @@ def test_a_partition_that_moves_to_another_worker_resumes_from_its_checkpoint(
                 every=1,
                 what="two workers' totals",
             )
-            assert _rebuilds(two) > 0, "the second worker folded no share"
-            taken_before = _rebuilds(one)
+            assert partition_rebuilds(two) > 0, "the second worker folded no share"
+            taken_before = partition_rebuilds(one)
         # The second worker left: its partitions move to the first, which loads
         # them from the checkpoint topic (its own store never held them).
         publish(producer, events[3_000:])
@@ -145,4 +142,4 @@ def test_a_partition_that_moves_to_another_worker_resumes_from_its_checkpoint(
             every=1,
             what="the remaining worker's totals to equal simulate's",
         )
-        assert _rebuilds(one) > taken_before
+        assert partition_rebuilds(one) > taken_before

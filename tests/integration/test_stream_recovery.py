@@ -23,13 +23,14 @@ from projections.store import Store
 from streams.bench.generator import sample_events
 from streams.infra.embedded import BrokerProcess, free_port
 from streams.infra.settings import BrokerMode, EmbeddedBroker, Settings
-from streams.infra.topics import ensure_topics, topic_specs
+from streams.infra.topics import DEALS, ensure_topics, topic_specs
 from streams.worker.app import QuotaFlowApp
 from streams.worker.lifecycle import WorkerThread
 from tests.integration.conftest import (
     admin_of,
     app_env,
     fetch,
+    routed,
     sample,
     unique,
     wait_for,
@@ -171,10 +172,13 @@ def test_two_workers_sharing_the_partitions_book_exactly_once(
     plan: Plan,
 ) -> None:
     prefix = unique("pair") + "-"
-    events = sample_events(10_000, seed=17, prefix=prefix)
+    events = sample_events(5_000, seed=17, prefix=prefix)
     expected = simulated(plan, events)
     other = settings.model_copy(update={"web_port": free_port()})
-    with WorkerThread(lambda: QuotaFlowApp(other, store, worker.plan)):
+    with WorkerThread(lambda: QuotaFlowApp(other, store, worker.plan)) as second:
+        # Its share assigned before the events come, so both workers fold some.
+        wait_for(second.hot.assigned.is_set, 60, "the second worker's share")
+        routed_before = routed(other, DEALS)
         publish(producer, events)
         wait_for(
             lambda: booked(store, prefix) == expected,
@@ -182,6 +186,7 @@ def test_two_workers_sharing_the_partitions_book_exactly_once(
             every=2,
             what="two workers' totals to equal simulate's",
         )
+        assert routed(other, DEALS) > routed_before, "the second worker took no deal"
 
 
 @pytest.fixture
