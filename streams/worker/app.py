@@ -146,7 +146,7 @@ class QuotaFlowApp:
         return self._io.submit(fn).result()
 
     def start_hot_path(self) -> None:
-        """Start consuming the high-rate topics (beside faust's start)."""
+        """Start consuming the high-rate topics (once faust has started)."""
         self.hot.start()
 
     def _hot_path_failed(self, exc: BaseException) -> None:

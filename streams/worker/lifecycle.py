@@ -56,15 +56,12 @@ async def serve(
     quotaflow = make_app()
     try:
         starting = asyncio.ensure_future(quotaflow.app.start())
-        # The hot path needs nothing of faust's: its consumer joins its own group
-        # while faust joins faust's (each join waits on the broker; on Tansu about
-        # 5 s each, one after the other before).
-        quotaflow.start_hot_path()
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait((starting, stopping), return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         if starting.done():
             starting.result()  # a failed start raises here
+            quotaflow.start_hot_path()
             if started is not None:
                 started(quotaflow)
             await _until_stopped_or_failed(quotaflow, stop)
