@@ -18,6 +18,16 @@ from collections.abc import Generator
 
 import coverage
 import pytest
+from hypothesis import HealthCheck, settings
+
+# No test asserts how fast something runs (the benches print figures instead), and
+# Hypothesis's default 200 ms deadline per example and its too-slow health check are
+# such assertions: the unit tests run niced beside the tests that drive the worker
+# (scripts/test.sh), and there an example of test_pmap.py took 259 ms and failed CI.
+settings.register_profile(
+    "quotaflow", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("quotaflow")
 
 # The folders whose tests drive a worker (or the whole program) end to end.
 UNTRACED = frozenset({"integration", "e2e", "soak"})
