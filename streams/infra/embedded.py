@@ -127,6 +127,27 @@ class BrokerProcess:
         msg = f"{self.kind.value} broker did not accept connections within {timeout}s"
         raise TimeoutError(msg)
 
+    def restart_kafka(self, down_seconds: float, timeout: float = 60) -> None:
+        """noida-db only: stop its Kafka service through its own command (the log is
+        saved), keep it down ``down_seconds``, start it on the same port, and wait
+        until it answers. A SIGTERM of the process would not do for a restart under
+        load: noida-db 0.2.3 goes on acknowledging produce requests for about 55 ms
+        after one (or a SIGINT) and does not save them (a producer sending without
+        pause, ``acks=all``: 200 acknowledged messages missing after the restart in 2
+        of 3 runs after a SIGTERM, 6 of 6 after a SIGINT, none in 4 of 4 this way)."""
+        if self.kind is not EmbeddedBroker.NOIDA:
+            msg = f"only noida-db restarts its Kafka service, not {self.kind.value}"
+            raise ValueError(msg)
+        for verb, pause in (("stop", down_seconds), ("start", 0.0)):
+            subprocess.run(  # noqa: S603 - fixed argv, no shell
+                [str(noida_binary()), verb, "kafka", "--data-dir", str(self.data_dir)],
+                check=True,
+                capture_output=True,
+                timeout=timeout,
+            )
+            time.sleep(pause)
+        self._wait_ready(timeout, self.data_dir / f"{self.kind.value}.log")
+
     def stop(self, timeout: float = 30) -> None:
         """Stop by PID and wait for the exit (noida-db saves its data as it stops)."""
         process, self._process = self._process, None

@@ -1,8 +1,8 @@
 """The broker stopped and started again mid-run (issue 14): the worker waits for it
 and books exactly ``simulate``'s totals, nothing lost or booked twice.
 
-The broker is noida-db, restarted through its own service commands
-(``tests.integration.noida_service``): a SIGTERM of its process loses writes it has
+The broker is noida-db, its Kafka service restarted through its own commands
+(``BrokerProcess.restart_kafka``): a SIGTERM of its process loses writes it has
 already acknowledged, which no worker can make good."""
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from streams.infra.settings import EmbeddedBroker
 from streams.worker.app import QuotaFlowApp
 from streams.worker.lifecycle import WorkerThread
 from tests.integration.conftest import settings_on, unique, wait_for
-from tests.integration.noida_service import restart_kafka
 from tests.integration.test_stream_equals_simulate import booked, publish, simulated
 
 pytestmark = pytest.mark.integration
@@ -47,7 +46,7 @@ def test_a_broker_restarted_mid_run_loses_and_doubles_nothing(
         publish(Producer(own.confluent_config()), events[:2_000])
         wait_for(lambda: booked(store, prefix) != {}, timeout=120, every=0.2,
                  what="the first lines booked")  # fmt: skip
-        restart_kafka(noida, DOWN_SECONDS)
+        noida.restart_kafka(DOWN_SECONDS)
         publish(Producer(own.confluent_config()), events[2_000:])
         wait_for(lambda: booked(store, prefix) == expected, timeout=300, every=1,
                  what="simulate's totals after the restart")  # fmt: skip
