@@ -1,4 +1,5 @@
-"""A rebuild runs with the cyclic garbage collector paused, and gives it back."""
+"""A rebuild runs with the cyclic garbage collector paused, and gives it back (with
+what the process holds frozen, when the rebuild succeeded)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,28 @@ def test_the_collector_is_off_during_a_rebuild_and_on_after_it_even_when_it_fail
 
     monkeypatch.setattr(recovery, "committed_offset", unreachable)
     assert gc.isenabled()
+    gc.unfreeze()
     with pytest.raises(RuntimeError, match="went away"):
         recovery.rebuild_reps({}, "group", "reps", 0, (), 6, {})
     assert seen == [False]
     assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_rebuild_that_succeeds_freezes_what_the_process_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(recovery, "committed_offset", lambda *_: 0)
+    gc.unfreeze()
+    try:
+        state = recovery.rebuild_reps({}, "group", "reps", 0, (), 6, {})
+        assert gc.get_freeze_count() > 0
+        assert gc.isenabled()
+        # The state built is among the frozen: the collector no longer tracks it
+        # in a generation it scans.
+        assert not any(o is state for o in gc.get_objects())
+    finally:
+        gc.unfreeze()
 
 
 def test_a_collector_paused_by_someone_else_stays_paused(
