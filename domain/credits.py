@@ -164,12 +164,18 @@ def heat_shares(world: World, deal_id: str, rep_id: str) -> tuple[HeatShare, ...
     Each rep counts their own credited revenue. The deal is counted once, by the
     rep with the lowest id among its current splits: every rep the deal ever
     credited folds every change of it, so each knows who that is."""
-    credit = deal_credit(world, deal_id, rep_id)
-    record = world.deals.get(deal_id)
-    if credit is None or record is None or credit.cancelled:
+    return credit_heat(world, deal_credit(world, deal_id, rep_id))
+
+
+def credit_heat(world: World, credit: DealCredit | None) -> tuple[HeatShare, ...]:
+    """``heat_shares`` of a credit ``deal_credit`` gave (a stream partition has it
+    at hand: it writes the credit too)."""
+    if credit is None or credit.cancelled:
         return ()
-    counter = min((s.rep_id for s in record.splits), default=None)
-    deals = 1 if counter == rep_id else 0
+    # A credit is only given for a deal the world holds.
+    splits = world.deals[credit.deal_id].splits
+    counter = min((s.rep_id for s in splits), default=None)
+    deals = 1 if counter == credit.rep_id else 0
     return tuple(
         HeatShare(
             period=period,

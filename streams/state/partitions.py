@@ -16,8 +16,8 @@ from domain.awardbook import Cause, Closing, changed_periods
 from domain.credits import (
     DealCredit,
     Standing,
+    credit_heat,
     deal_credit,
-    heat_shares,
     standing,
 )
 from domain.customers import Customers
@@ -154,7 +154,7 @@ class RepPartition:
             credit = None
             if isinstance(event, DealClosed | DealAmended | DealCancelled):
                 credit = deal_credit(world, event.deal_id, rep_id)
-                shares = heat_shares(world, event.deal_id, rep_id)
+                shares = credit_heat(world, credit)
                 at = self.applied + 1 if offset is None else offset
                 self.heat.update(rep_id, event.deal_id, shares, at)
             credits = (credit,) if credit is not None else ()
@@ -261,8 +261,7 @@ class RepPartition:
             credit = deal_credit(world, deal_id, rep_id)
             if credit is not None:
                 found.append(credit)
-                shares = heat_shares(world, deal_id, rep_id)
-                self.heat.update(rep_id, deal_id, shares, at)
+                self.heat.update(rep_id, deal_id, credit_heat(world, credit), at)
         return tuple(found)
 
     def _again(
