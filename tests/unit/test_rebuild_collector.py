@@ -49,10 +49,13 @@ def test_a_collector_paused_by_someone_else_stays_paused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(recovery, "committed_offset", lambda *_: 0)
+    gc.unfreeze()
     gc.disable()
     try:
         state = recovery.rebuild_reps({}, "group", "reps", 0, (), 6, {})
         assert state.applied == -1 and not state.worlds
         assert not gc.isenabled()
+        # Nor does it freeze anything: that is for whoever turns it on again.
+        assert gc.get_freeze_count() == 0
     finally:
         gc.enable()
