@@ -96,9 +96,13 @@ class Store:
             settings["insert_deduplication_token"] = token
         with self._lock:
             self._client.database = self.database
-            self._client.insert(
-                table, rows, column_names=list(columns), settings=settings
+            context = self._client.create_insert_context(
+                table, column_names=list(columns), settings=settings, data=rows
             )
+            try:
+                self._client.insert(context=context)
+            finally:
+                _release(context)
 
     def rows(
         self, sql: str, parameters: dict[str, Any] | None = None
@@ -110,3 +114,12 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._client.close()
+
+
+def _release(context: Any) -> None:
+    """Let an insert's rows go when the insert returns. clickhouse-connect's insert
+    context keeps a bound method of itself (``_next_block_data``), a reference
+    cycle: the rows of every insert otherwise wait for Python's cyclic collector,
+    and each of its young collections walks them meanwhile (a ``bench stream`` of
+    20,000 events ended with 40,490 row lists held by such cycles)."""
+    vars(context).pop("_next_block_data", None)

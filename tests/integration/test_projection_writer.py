@@ -3,12 +3,14 @@ rows, and a repeated insert of the same source range dropped by its token."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from projections.ledger import write_lines
+from projections.ledger import LEDGER_COLUMNS, ledger_row, write_lines
 from projections.store import Store
 from projections.writer import MAX_ROWS, Span, dedup_token
 from tests.integration.conftest import unique
@@ -84,6 +86,30 @@ def test_a_large_write_goes_in_inserts_of_at_most_ten_thousand_rows(
     assert all(t and t.startswith("ledger_lines/qf-test-rep-deals:1:0-20004/")
                for t in tokens)  # fmt: skip
     assert _raw_count(store, rep) == len(lines)
+
+
+class _Rows(list[list[Any]]):
+    """Rows that can be watched (a plain list takes no weak reference)."""
+
+
+def test_an_insert_lets_go_of_its_rows_when_it_returns(store: Store) -> None:
+    """An insert leaves no reference cycle holding its rows: they are freed when
+    the caller drops them, without Python's cyclic collector (a worker's writes
+    would otherwise keep the collector busy with every batch's rows)."""
+    rep = unique("R-FREED")
+    lines = [line(rep, "earned", "1.00", "2036-01-02T00:00:00+08:00") for _ in "ab"]
+    rows = _Rows(ledger_row(one) for one in lines)
+    left = weakref.ref(rows)
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        store.insert("ledger_lines", rows, LEDGER_COLUMNS)
+        del rows
+        assert left() is None
+    finally:
+        if was:
+            gc.enable()
+    assert _raw_count(store, rep) == 2
 
 
 def test_a_token_names_the_table_the_ranges_the_part_and_the_rows() -> None:
