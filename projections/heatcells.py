@@ -69,6 +69,27 @@ class HeatCells:
                 self.update(rep_id, deal_id, heat_shares(world, deal_id, rep_id), 0)
         self.changed = dict.fromkeys(stale | set(self.sums), offset)
 
+    def restored(self, sums: Mapping[CellKey, tuple[Decimal, int]]) -> None:
+        """The partition's sums as a checkpoint round wrote them, whose worlds a
+        restore keeps encoded: no stake is known until its rep's world is decoded
+        (``stake``), and the sums already count every one."""
+        self.stakes.clear()
+        self.sums = dict(sums)
+        self.changed = {}
+
+    def stake(self, rep_id: str, world: World) -> None:
+        """Learn the stakes of a rep whose world was decoded after a restore whose
+        sums already count them (the sums do not move)."""
+        rep = world.reps.get(rep_id)
+        for deal_id in rep.positions if rep is not None else ():
+            shares = heat_shares(world, deal_id, rep_id)
+            if shares:
+                self.stakes[(rep_id, deal_id)] = shares
+
+    def all_changed(self, offset: int) -> None:
+        """Every cell counts as changed at ``offset`` (rewritten after a restore)."""
+        self.changed = dict.fromkeys(self.sums, offset)
+
     def take(self) -> list[HeatSum]:
         """The cells changed since the last take, with their sums now."""
         cells = [

@@ -83,8 +83,9 @@ class Rounds:
             state.restored_base = None
         kept = self._bases.setdefault(partition, BaseEntry())
         entries = snapshot_round(
-            partition, state.applied, state.base, changed, state.customers_dirty, kept
-        )
+            partition, state.applied, state.base, changed, state.customers_dirty, kept,
+            state.heat.sums,
+        )  # fmt: skip
         state.dirty, state.base_dirty, state.customers_dirty = set(), False, set()
         size = self._write(WORLDS, partition, _named(entries))
         self._metrics.snapshots.labels("written").inc()

@@ -57,6 +57,7 @@ from streams.state.routing import (
     Forward,
     owner_partition,
 )
+from streams.state.worlds import Worlds
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,8 @@ class RepPartition:
     base: World
     number: int
     partitions: int
-    worlds: dict[str, World] = field(default_factory=dict)
+    # Those a restore read are decoded when first needed (``Worlds``).
+    worlds: Worlds = field(default_factory=Worlds)
     applied: int = -1
     # Reps whose world changed since the last snapshot round.
     dirty: set[str] = field(default_factory=set)
@@ -90,6 +92,11 @@ class RepPartition:
     # The base as a restore read it, with its entry, for the next round to write
     # again while the company facts are unchanged (``BaseEntry.restored``).
     restored_base: tuple[World, bytes] | None = None
+
+    def __post_init__(self) -> None:
+        # A world decoded after a restore brings its stakes to the heatmap, whose
+        # restored sums count them already.
+        self.worlds.warmed = self.heat.stake
 
     @classmethod
     def starting(

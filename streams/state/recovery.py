@@ -168,7 +168,12 @@ def rebuild_reps(  # noqa: PLR0913, PLR0917 - where from, what, and a counter
             state.customers_dirty = restored.inline
             if restored.base_entry is not None:
                 state.restored_base = (restored.base, restored.base_entry)
-        state.worlds.update(restored.worlds)
+        if restored.heat is not None:
+            # Decoded when a message needs them (``streams.state.worlds``).
+            state.heat.restored(restored.heat)
+            state.worlds.keep_encoded(restored.entries)
+        else:
+            state.worlds.update(restored.worlds)
         until = committed_offset(config, group, topic, partition)
         read = 0
         for message in read_partition(
@@ -189,8 +194,12 @@ def rebuild_reps(  # noqa: PLR0913, PLR0917 - where from, what, and a counter
         state.applied = max(until, restored.start) - 1
         state.base_dirty = read > 0
         # The cells are rewritten whole: what the last owner wrote may be older.
-        state.heat.recount(state.worlds, state.applied)
-        log.info("rebuilt %d reps of %s/%d: %d snapshots, then %d messages from %d",
-                 len(state.worlds), topic, partition, len(restored.worlds),
-                 read, restored.start)  # fmt: skip
+        if restored.heat is None:
+            state.heat.recount(state.worlds, state.applied)
+        else:
+            state.heat.all_changed(state.applied)
+        log.info("rebuilt %d reps of %s/%d: %d snapshots (%d still encoded), then "
+                 "%d messages from %d", len(state.worlds), topic, partition,
+                 len(restored.entries), state.worlds.encoded, read,
+                 restored.start)  # fmt: skip
         return state

@@ -20,6 +20,12 @@ the last round has an entry of its own (``CUSTOMER`` + its id), written before t
 base, and a restored base takes them back. A base written before this (holding them
 all) is read as it is, and its customers are written as entries at the next round.
 
+Each round also writes the partition's heatmap sums (``HEAT``) before the base, so
+that a restore can leave the worlds encoded until they are needed
+(``streams.state.worlds``) instead of decoding every one to count the heatmap
+again. The sums serve only a restore whose every snapshot is as of the base's
+round; any other restore decodes every world and counts again.
+
 A snapshot larger than one message (``LIMIT``; the base grows with the company's
 targets) is written in parts: ``<name>\n1`` ... ``<name>\n<n-1>``,
 then the entry ``<name>`` itself, which holds the first part, how many there are and
@@ -34,15 +40,19 @@ import struct
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import fields
+from decimal import Decimal
+from functools import cached_property
 from hashlib import blake2b
 from typing import TypeVar
 
 import msgspec
+import orjson
 from pydantic import BaseModel, TypeAdapter
 
 from domain.frozen import updated
 from domain.pmap import PMap
 from domain.world import WORLD, Buyer, World, own_part
+from projections.heatcells import CellKey
 from streams.state.routing import BROADCAST
 from streams.state.tables import table_key
 
@@ -53,6 +63,9 @@ T = TypeVar("T")
 # with a space, so no rep's name does).
 CUSTOMER = " customer/"
 BUYERS: TypeAdapter[tuple[Buyer, ...]] = TypeAdapter(tuple[Buyer, ...])
+# The name of the partition's heatmap sums (no identifier starts with a space).
+HEAT = " heat"
+HeatSums = Mapping[CellKey, tuple[Decimal, int]]
 
 _OFFSET = struct.Struct(">q")
 # Below the 1 MiB message size brokers accept by default: larger goes in parts.
@@ -119,6 +132,21 @@ def encode_buyers(offset: int, buyers: tuple[Buyer, ...]) -> bytes:
 
 def decode_buyers(value: bytes) -> tuple[int, tuple[Buyer, ...]]:
     return _decoded(BUYERS, value)
+
+
+def encode_heat(offset: int, sums: HeatSums) -> bytes:
+    cells = [[*key, str(revenue), deals] for key, (revenue, deals) in sums.items()]
+    return _entry(offset, orjson.dumps(cells))
+
+
+def decode_heat(value: bytes) -> tuple[int, dict[CellKey, tuple[Decimal, int]]]:
+    (offset,) = _OFFSET.unpack_from(value)
+    body = value[_OFFSET.size :]
+    cells = orjson.loads(body if body[:1] in _JSON_STARTS else zlib.decompress(body))
+    sums = {
+        (p, r, line): (Decimal(revenue), deals) for p, r, line, revenue, deals in cells
+    }
+    return offset, sums
 
 
 class SharedHistories:
@@ -210,11 +238,13 @@ def snapshot_round(
     changed: Mapping[str, World],
     customers: Iterable[str],
     kept: BaseEntry | None = None,
+    heat: HeatSums | None = None,
 ) -> list[tuple[bytes, bytes]]:
     """The table entries of one round: the changed reps' own parts of their worlds,
-    the histories of the ``customers`` that changed, then the base (the company
-    facts but those histories), each in parts where it is too large for one
-    message. ``kept``: the partition's base as the round before encoded it."""
+    the histories of the ``customers`` that changed, the partition's heatmap sums
+    (``heat``, when given), then the base (the company facts but those histories),
+    each in parts where it is too large for one message. ``kept``: the partition's
+    base as the round before encoded it."""
     named = [
         # The company facts are the base's, written once.
         (rep_id, encode_snapshot(offset, own_part(world)))
@@ -224,6 +254,8 @@ def snapshot_round(
         (CUSTOMER + customer, encode_buyers(offset, base.customers.get(customer, ())))
         for customer in sorted(customers)
     ]
+    if heat is not None:
+        named.append((HEAT, encode_heat(offset, heat)))
     kept = BaseEntry() if kept is None else kept
     named.append((BROADCAST, kept.entry(offset, base)))
     return [
@@ -303,8 +335,9 @@ class Restored:
             (name.removeprefix(CUSTOMER), whole.pop(name))
             for name in [name for name in whole if name.startswith(CUSTOMER)]
         )
-        found = {name: decode_snapshot(value) for name, value in whole.items()}
-        base = found.pop(BROADCAST, None)
+        heat = whole.pop(HEAT, None)
+        base_entry = whole.pop(BROADCAST, None)
+        base = decode_snapshot(base_entry) if base_entry is not None else None
         self.base = base[1] if base is not None else None
         # Customers a base of an older round held itself: the next round writes
         # them as entries, since its base will not hold them.
@@ -312,18 +345,34 @@ class Restored:
         # The base's entry as read, for the next round to write again (not one
         # that held its customers' histories).
         held_none = base is not None and not self.inline
-        self.base_entry = whole[BROADCAST] if held_none else None
+        self.base_entry = base_entry if held_none else None
         if self.base is not None and histories:
             held = {**self.base.customers.to_dict(), **histories}
             self.base = updated(self.base, customers=PMap(held))
         self.start = base[0] + 1 if base is not None else 0
+        # Each rep's snapshot as read (``worlds`` decodes them all).
+        self.entries = whole
+        offsets: dict[str, int] = {
+            rep: _OFFSET.unpack_from(entry)[0] for rep, entry in whole.items()
+        }
         # Without a base round every snapshot is from an unfinished round: each
         # world still counts from its own offset.
-        self.worlds = {rep: world for rep, (_, world) in found.items()}
         self.as_of = {
-            rep: max(offset, self.start - 1) for rep, (offset, _) in found.items()
+            rep: max(offset, self.start - 1) for rep, offset in offsets.items()
         }
         self.as_of[BROADCAST] = self.start - 1
+        # The heatmap sums, when every snapshot is as of the round that wrote them
+        # (a round that stopped before its base leaves newer worlds and sums).
+        self.heat: dict[CellKey, tuple[Decimal, int]] | None = None
+        if heat is not None and base is not None:
+            at, sums = decode_heat(heat)
+            if at == base[0] and all(o <= at for o in offsets.values()):
+                self.heat = sums
+
+    @cached_property
+    def worlds(self) -> dict[str, World]:
+        """Every rep's world, decoded."""
+        return {rep: decode_snapshot(entry)[1] for rep, entry in self.entries.items()}
 
     def is_due(self, rep_id: str, offset: int) -> bool:
         """Whether the world of ``rep_id`` still has to fold the message at
