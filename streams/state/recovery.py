@@ -4,10 +4,9 @@ committed offset, sending and writing nothing (``streams.state.checkpoints``).""
 
 from __future__ import annotations
 
-import gc
 import logging
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
@@ -18,6 +17,7 @@ from domain.events import InvalidEvent, decode_event
 from domain.plan import Plan
 from streams.log.history import committed_offset, offset_of, read_partition
 from streams.state.claims import Claims, decode_claim
+from streams.state.collector import collector_paused
 from streams.state.partitions import RepPartition
 from streams.state.routing import DealRouter, Origin, decode_forward
 from streams.state.snapshots import Restored
@@ -119,35 +119,6 @@ def rebuild_claims(
     return state
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for a rebuild, which allocates the
-    partition's state (hundreds of thousands of objects that all live on) and
-    nothing cyclic: the collector would scan them again at every 50,000
-    allocations. Six partitions' checkpoints after 100,000 events of 1,000 reps
-    decoded in 5.2 s with it off, 6.9 s with it on at the worker's thresholds.
-    Another thread that pauses it too at most turns it on early.
-
-    A rebuild that succeeds moves what the process holds into the collector's
-    permanent generation (``gc.freeze``) before it turns the collector back on:
-    turned on, it would otherwise scan all of the new state at the next allocation
-    and again as it ages, for nothing (44 of the 248 samples py-spy took of the
-    rebuilds after 100,000 events of 1,000 reps, 2.2 s of a restart of 18 s, were in
-    the first scan). Frozen objects are still freed as soon as nothing refers to
-    them; only a reference cycle that was alive at the freeze is never collected."""
-    was = gc.isenabled()
-    gc.disable()
-    done = False
-    try:
-        yield
-        done = True
-    finally:
-        if was:
-            if done:
-                gc.freeze()
-            gc.enable()
-
-
 def rebuild_reps(  # noqa: PLR0913, PLR0917 - where from, what, and a counter
     config: dict[str, Any],
     group: str,
@@ -160,7 +131,7 @@ def rebuild_reps(  # noqa: PLR0913, PLR0917 - where from, what, and a counter
 ) -> RepPartition:
     """The partition's worlds from its snapshots and the log after them, up to the
     group's committed offset, writing nothing."""
-    with _collector_paused():
+    with collector_paused():
         state = RepPartition.starting(plans, partition, partitions)
         restored = Restored(snapshots)
         if restored.base is not None:

@@ -5,6 +5,7 @@ a restore that decoded everything gives."""
 
 from __future__ import annotations
 
+import gc
 from functools import partial
 
 import pytest
@@ -146,3 +147,20 @@ def test_a_snapshot_that_cannot_be_decoded_stops_rather_than_dead_letters() -> N
     # dead-lettered) cannot take it for that message's fault.
     assert not issubclass(UnreadableWorld, Exception)
     assert "R-1" in worlds  # still held: nothing was lost
+
+
+def test_a_world_decoded_late_is_left_out_of_the_collectors_scans(
+    reference_plan: Plan,
+) -> None:
+    state = _folded(reference_plan, _forwards(100, seed=4))
+    rep = next(iter(state.worlds))
+    worlds = Worlds()
+    worlds.keep_encoded({rep: encode_snapshot(1, state.worlds[rep])})
+    gc.unfreeze()
+    try:
+        world = worlds[rep]
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0
+        assert not any(o is world for o in gc.get_objects())
+    finally:
+        gc.unfreeze()
