@@ -46,12 +46,8 @@ class HeatCells:
         before = self.stakes.get((rep_id, deal_id), ())
         if before == shares:
             return
-        for share, sign in [*((s, -1) for s in before), *((s, 1) for s in shares)]:
-            key = (share.period, share.region, share.product_line)
-            revenue, deals = self.sums.get(key, (ZERO, 0))
-            revenue += sign * share.revenue
-            self.sums[key] = (revenue, deals + sign * share.deals)
-            self.changed[key] = offset
+        self._add(before, -1, offset)
+        self._add(shares, 1, offset)
         if shares:
             self.stakes[(rep_id, deal_id)] = shares
         else:
@@ -64,10 +60,19 @@ class HeatCells:
         self.stakes.clear()
         self.sums.clear()
         for rep_id, world in worlds.items():
-            rep = world.reps.get(rep_id)
-            for deal_id in rep.positions if rep is not None else ():
-                self.update(rep_id, deal_id, heat_shares(world, deal_id, rep_id), 0)
+            self.stake(rep_id, world)
+        for shares in self.stakes.values():
+            self._add(shares, 1, offset)
         self.changed = dict.fromkeys(stale | set(self.sums), offset)
+
+    def _add(self, shares: tuple[HeatShare, ...], sign: int, offset: int) -> None:
+        """Add (``sign`` 1) or take out (-1) a stake's shares from the sums."""
+        for share in shares:
+            key = (share.period, share.region, share.product_line)
+            revenue, deals = self.sums.get(key, (ZERO, 0))
+            revenue += sign * share.revenue
+            self.sums[key] = (revenue, deals + sign * share.deals)
+            self.changed[key] = offset
 
     def restored(self, sums: Mapping[CellKey, tuple[Decimal, int]]) -> None:
         """The partition's sums as a checkpoint round wrote them, whose worlds a
@@ -78,8 +83,8 @@ class HeatCells:
         self.changed = {}
 
     def stake(self, rep_id: str, world: World) -> None:
-        """Learn the stakes of a rep whose world was decoded after a restore whose
-        sums already count them (the sums do not move)."""
+        """Learn the stakes of a rep from its world, the sums left as they are (a
+        world decoded after a restore whose sums count them already)."""
         rep = world.reps.get(rep_id)
         for deal_id in rep.positions if rep is not None else ():
             shares = heat_shares(world, deal_id, rep_id)
