@@ -46,7 +46,6 @@ from hashlib import blake2b
 from typing import TypeVar
 
 import msgspec
-import orjson
 from pydantic import BaseModel, TypeAdapter
 
 from domain.frozen import updated
@@ -66,6 +65,10 @@ BUYERS: TypeAdapter[tuple[Buyer, ...]] = TypeAdapter(tuple[Buyer, ...])
 # The name of the partition's heatmap sums (no identifier starts with a space).
 HEAT = " heat"
 HeatSums = Mapping[CellKey, tuple[Decimal, int]]
+# A heatmap cell as its entry keeps it: period, region, product line, revenue, deals.
+HEAT_ROWS: TypeAdapter[list[tuple[str, str, str, Decimal, int]]] = TypeAdapter(
+    list[tuple[str, str, str, Decimal, int]]
+)
 
 _OFFSET = struct.Struct(">q")
 # Below the 1 MiB message size brokers accept by default: larger goes in parts.
@@ -135,18 +138,13 @@ def decode_buyers(value: bytes) -> tuple[int, tuple[Buyer, ...]]:
 
 
 def encode_heat(offset: int, sums: HeatSums) -> bytes:
-    cells = [[*key, str(revenue), deals] for key, (revenue, deals) in sums.items()]
-    return _entry(offset, orjson.dumps(cells))
+    rows = [(*key, revenue, deals) for key, (revenue, deals) in sums.items()]
+    return _encoded(offset, HEAT_ROWS, rows)
 
 
 def decode_heat(value: bytes) -> tuple[int, dict[CellKey, tuple[Decimal, int]]]:
-    (offset,) = _OFFSET.unpack_from(value)
-    body = value[_OFFSET.size :]
-    cells = orjson.loads(body if body[:1] in _JSON_STARTS else zlib.decompress(body))
-    sums = {
-        (p, r, line): (Decimal(revenue), deals) for p, r, line, revenue, deals in cells
-    }
-    return offset, sums
+    offset, rows = _decoded(HEAT_ROWS, value)
+    return offset, {(p, r, line): (revenue, n) for p, r, line, revenue, n in rows}
 
 
 class SharedHistories:
