@@ -110,6 +110,27 @@ class PMap(Mapping[K, V]):
     def items(self) -> ItemsView[K, V]:
         return _Items(self)
 
+    def changed_since(self, older: PMap[K, V]) -> Iterator[K]:
+        """The keys bound here to another object than in ``older`` (keys ``older``
+        lacks included), then the keys of ``older`` this map lacks: one pass over
+        this map, and one over ``older`` only when some of its keys are gone. An
+        equal but different value counts as changed, as for ``set``."""
+        mine, theirs = self._map, older._map
+        if mine is theirs:
+            return
+        missing = object()
+        kept = 0
+        for key, value in mine.items():
+            was = theirs.get(key, missing)
+            if was is missing:
+                yield key
+                continue
+            kept += 1
+            if was is not value:
+                yield key
+        if kept < len(theirs):
+            yield from (key for key in theirs if key not in mine)
+
     def to_dict(self) -> dict[K, V]:
         """A plain ``dict`` copy, in iteration order."""
         return dict(self._map.items())

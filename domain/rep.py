@@ -249,6 +249,26 @@ def _key(facts: PositionFacts) -> OrderKey:
     return facts.closed_at, facts.deal_id
 
 
+def in_close_order(
+    positions: Mapping[str, Position],
+) -> tuple[dict[str, tuple[OrderKey, ...]], dict[str, tuple[Decimal, ...]]]:
+    """``RepState.order`` and ``RepState.credits`` as ``positions`` give them: a
+    position takes its place in its year's order when it opens, its close time and
+    id never change, and its credit follows it on every booking (``_credits_with``:
+    its credited revenue as it is, exponent included, or 0 once cancelled). A
+    snapshot leaves both out and puts them back from the positions."""
+    placed: dict[str, list[tuple[OrderKey, Decimal]]] = {}
+    for position in positions.values():
+        credit = ZERO if position.cancelled else position.facts.credited
+        placed.setdefault(position.year, []).append((_key(position.facts), credit))
+    order, credits = {}, {}
+    for year, deals in placed.items():
+        deals.sort(key=lambda deal: deal[0])
+        order[year] = tuple(key for key, _ in deals)
+        credits[year] = tuple(credit for _, credit in deals)
+    return order, credits
+
+
 def _credited(state: RepState, deal_id: str) -> Decimal:
     position = state.positions[deal_id]
     return ZERO if position.cancelled else position.facts.credited

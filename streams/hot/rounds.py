@@ -84,7 +84,7 @@ class Rounds:
         kept = self._bases.setdefault(partition, BaseEntry())
         entries = snapshot_round(
             partition, state.applied, state.base, changed, state.customers_dirty, kept,
-            state.heat.sums,
+            state.heat.sums, pieces=state.pieces,
         )  # fmt: skip
         state.dirty, state.base_dirty, state.customers_dirty = set(), False, set()
         size = self._write(WORLDS, partition, _named(entries))

@@ -51,6 +51,7 @@ from domain.world import Buyer, Person, Step, event_key, rep_of, under
 from projections.heatcells import HeatCells
 from streams.state.applied import Applied
 from streams.state.customers import SeenWire, decode_seen, judged_again, seen
+from streams.state.pieces import RepPieces
 from streams.state.routing import (
     BROADCAST,
     SEEN,
@@ -92,6 +93,9 @@ class RepPartition:
     # The base as a restore read it, with its entry, for the next round to write
     # again while the company facts are unchanged (``BaseEntry.restored``).
     restored_base: tuple[World, bytes] | None = None
+    # What the rounds wrote of each rep's world, so a round writes only the pieces
+    # that changed (``streams.state.pieces``).
+    pieces: RepPieces = field(default_factory=RepPieces)
 
     def __post_init__(self) -> None:
         # A world decoded after a restore brings its stakes to the heatmap, whose

@@ -139,6 +139,7 @@ def rebuild_reps(  # noqa: PLR0913, PLR0917 - where from, what, and a counter
             state.customers_dirty = restored.inline
             if restored.base_entry is not None:
                 state.restored_base = (restored.base, restored.base_entry)
+        state.pieces.restored(restored.refs)
         if restored.heat is not None:
             # Decoded when a message needs them (``streams.state.worlds``).
             state.heat.restored(restored.heat)

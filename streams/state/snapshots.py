@@ -7,6 +7,10 @@ of the reps that changed since its last round, then its base world, each with th
 offset it reflects. The base comes last, so a round the worker did not finish leaves
 the base at the previous round.
 
+A rep's world is written in pieces (``streams.state.pieces``): the pieces of its
+growing maps that changed since the partition's last round, then its head, which
+names the pieces that make the world up.
+
 Recovery trusts nothing but the log: it starts from the base's offset (or from 0
 without one) and folds what follows into each world whose snapshot is older than the
 message. A rep written in an earlier round did not change until the base's round
@@ -37,26 +41,32 @@ from __future__ import annotations
 
 import logging
 import struct
-import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import fields
 from decimal import Decimal
 from functools import cached_property
 from hashlib import blake2b
-from typing import TypeVar
 
-import msgspec
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 
 from domain.frozen import updated
 from domain.pmap import PMap
-from domain.world import WORLD, Buyer, World, own_part
+from domain.world import Buyer, World, own_part
 from projections.heatcells import CellKey
+from streams.state.codec import (
+    LIMIT,
+    MARK,
+    OFFSET,
+    decode_snapshot,
+    decoded,
+    encode_snapshot,
+    encoded,
+)
+from streams.state.pieces import Ref, RepPieces, RepSnapshot, decode_rep, gathered
 from streams.state.routing import BROADCAST
 from streams.state.tables import table_key
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 # The name of a customer's history entry: its id after this (no identifier starts
 # with a space, so no rep's name does).
@@ -70,80 +80,22 @@ HEAT_ROWS: TypeAdapter[list[tuple[str, str, str, Decimal, int]]] = TypeAdapter(
     list[tuple[str, str, str, Decimal, int]]
 )
 
-_OFFSET = struct.Struct(">q")
-# Below the 1 MiB message size brokers accept by default: larger goes in parts.
-LIMIT = 900_000
-# An entry's JSON shorter than this is stored as it is. zlib costs about 70 us a
-# call whatever the size (its set-up: 70 us for 100 bytes, 86 for 2,000, 106 for
-# 50,000 here), and a round writes an entry for every customer whose history
-# changed, most of them a few hundred bytes: at 20,000 events, 39,000 such entries
-# took 2.7 s of the 13 s the rounds cost.
-RAW_BELOW = 2_048
-_JSON_STARTS = (b"{", b"[")
-
-
-def _encoded(offset: int, adapter: TypeAdapter[T], value: T) -> bytes:
-    """An entry's value: the offset it reflects, then its JSON, compressed unless
-    it is small (``RAW_BELOW``)."""
-    return _entry(offset, adapter.dump_json(value))
-
-
-def _entry(offset: int, json: bytes) -> bytes:
-    return _OFFSET.pack(offset) + (
-        json if len(json) < RAW_BELOW else zlib.compress(json, 1)
-    )
-
-
-def _decoded(adapter: TypeAdapter[T], value: bytes) -> tuple[int, T]:
-    (offset,) = _OFFSET.unpack_from(value)
-    body = value[_OFFSET.size :]
-    # JSON text starts with its object or array; a zlib stream never does (0x78).
-    json = body if body[:1] in _JSON_STARTS else zlib.decompress(body)
-    return offset, adapter.validate_json(json)
-
-
-def _as_pydantic_dumps(value: object) -> object:
-    """What msgspec does not encode itself, as pydantic dumps it."""
-    if isinstance(value, PMap):
-        return value.to_dict()
-    if isinstance(value, BaseModel):
-        # pydantic's own JSON, as it is: a base after 30,000 events of 1,000 reps
-        # (its target book 2.2 MB of it) took 0.104 s through ``model_dump``, 0.075 s
-        # so.
-        return msgspec.Raw(type(value).__pydantic_serializer__.to_json(value))
-    msg = f"a world holds a {type(value).__name__}, which a snapshot cannot hold"
-    raise TypeError(msg)
-
-
-# A world's JSON through msgspec: the bytes ``WORLD.dump_json`` gives (tested), in
-# two thirds of the time (a partition of 200 reps after 20,000 events: 96 ms against
-# 151 ms), and a round encodes every changed rep's world. ``WORLD`` reads it back.
-_WORLD_JSON = msgspec.json.Encoder(enc_hook=_as_pydantic_dumps, decimal_format="string")
-
-
-def encode_snapshot(offset: int, world: World) -> bytes:
-    return _entry(offset, _WORLD_JSON.encode(world))
-
-
-def decode_snapshot(value: bytes) -> tuple[int, World]:
-    return _decoded(WORLD, value)
-
 
 def encode_buyers(offset: int, buyers: tuple[Buyer, ...]) -> bytes:
-    return _encoded(offset, BUYERS, buyers)
+    return encoded(offset, BUYERS, buyers)
 
 
 def decode_buyers(value: bytes) -> tuple[int, tuple[Buyer, ...]]:
-    return _decoded(BUYERS, value)
+    return decoded(BUYERS, value)
 
 
 def encode_heat(offset: int, sums: HeatSums) -> bytes:
     rows = [(*key, revenue, deals) for key, (revenue, deals) in sums.items()]
-    return _encoded(offset, HEAT_ROWS, rows)
+    return encoded(offset, HEAT_ROWS, rows)
 
 
 def decode_heat(value: bytes) -> tuple[int, dict[CellKey, tuple[Decimal, int]]]:
-    offset, rows = _decoded(HEAT_ROWS, value)
+    offset, rows = decoded(HEAT_ROWS, value)
     return offset, {(p, r, line): (revenue, n) for p, r, line, revenue, n in rows}
 
 
@@ -172,7 +124,7 @@ class SharedHistories:
         kept: dict[bytes, tuple[Buyer, ...]] = {}
         found = {}
         for name, value in entries:
-            body = _digest(value[_OFFSET.size :])
+            body = _digest(value[OFFSET.size :])
             history = self._last.get(body)
             if history is None:
                 history = decode_buyers(value)[1]
@@ -218,7 +170,7 @@ class BaseEntry:
         if not same:
             bare = updated(base, customers=PMap[str, tuple[Buyer, ...]]())
             self._entry, self._made_of = encode_snapshot(offset, bare), made_of
-        return _OFFSET.pack(offset) + self._entry[_OFFSET.size :]
+        return OFFSET.pack(offset) + self._entry[OFFSET.size :]
 
 
 # What a base's entry is made of: every field of its world but the customers.
@@ -229,7 +181,7 @@ def _made_of(base: World) -> tuple[object, ...]:
     return tuple(getattr(base, name) for name in _BASE_FIELDS)
 
 
-def snapshot_round(
+def snapshot_round(  # noqa: PLR0913 - a round's state, and what the last one wrote
     partition: int,
     offset: int,
     base: World,
@@ -237,16 +189,21 @@ def snapshot_round(
     customers: Iterable[str],
     kept: BaseEntry | None = None,
     heat: HeatSums | None = None,
+    *,
+    pieces: RepPieces | None = None,
 ) -> list[tuple[bytes, bytes]]:
-    """The table entries of one round: the changed reps' own parts of their worlds,
-    the histories of the ``customers`` that changed, the partition's heatmap sums
-    (``heat``, when given), then the base (the company facts but those histories),
-    each in parts where it is too large for one message. ``kept``: the partition's
-    base as the round before encoded it."""
+    """The table entries of one round: the changed reps' own parts of their worlds
+    (the pieces that changed since ``pieces`` last wrote them, then each head:
+    ``streams.state.pieces``), the histories of the ``customers`` that changed, the
+    partition's heatmap sums (``heat``, when given), then the base (the company
+    facts but those histories), each in parts where it is too large for one message.
+    ``kept``: the partition's base as the round before encoded it."""
+    pieces = RepPieces() if pieces is None else pieces
     named = [
         # The company facts are the base's, written once.
-        (rep_id, encode_snapshot(offset, own_part(world)))
+        item
         for rep_id, world in sorted(changed.items())
+        for item in pieces.entries(rep_id, own_part(world), offset)
     ]
     named += [
         (CUSTOMER + customer, encode_buyers(offset, base.customers.get(customer, ())))
@@ -268,7 +225,7 @@ _HEAD = b"QFPARTS1"
 _COUNT = struct.Struct(">I")
 _DIGEST_SIZE = 16
 _HEAD_SIZE = len(_HEAD) + _COUNT.size + _DIGEST_SIZE
-PART_MARK = "\n"  # cannot occur in an identifier, so in no rep's name
+PART_MARK = MARK
 
 
 def in_parts(name: str, value: bytes) -> Iterator[tuple[str, bytes]]:
@@ -290,7 +247,7 @@ def joined(entries: Mapping[str, bytes]) -> tuple[dict[str, bytes], set[str]]:
     whose parts are missing or from another round: lost snapshots, left out."""
     found, lost = {}, set()
     for name, value in entries.items():
-        if PART_MARK in name:
+        if _is_part(name):
             continue
         whole = _whole(name, value, entries) if value.startswith(_HEAD) else value
         if whole is None:
@@ -298,6 +255,11 @@ def joined(entries: Mapping[str, bytes]) -> tuple[dict[str, bytes], set[str]]:
         else:
             found[name] = whole
     return found, lost
+
+
+def _is_part(name: str) -> bool:
+    """Whether ``name`` is a part of a large entry (a rep's piece is not one)."""
+    return PART_MARK in name and name.rpartition(PART_MARK)[2].isdigit()
 
 
 def _whole(name: str, head: bytes, entries: Mapping[str, bytes]) -> bytes | None:
@@ -323,12 +285,14 @@ class Restored:
         is lost, none is used: the base's offset vouches for every world as of it,
         and a lost world's history before that offset is in the log alone (a round
         that stopped in the middle of a world's parts leaves its entry naming the
-        round before's). The partition is then folded from the start of its log."""
+        round before's, and a head whose pieces are not all there is lost too). The
+        partition is then folded from the start of its log."""
         whole, lost = joined(entries)
+        heads = _heads(whole, lost)
         if lost:
             log.warning("the checkpoint's %s lost: its partition is folded from "
                         "the start of its log", ", ".join(sorted(lost)))  # fmt: skip
-            whole = {}
+            whole, heads = {}, {}
         histories = HISTORIES.decoded(
             (name.removeprefix(CUSTOMER), whole.pop(name))
             for name in [name for name in whole if name.startswith(CUSTOMER)]
@@ -348,11 +312,11 @@ class Restored:
             held = {**self.base.customers.to_dict(), **histories}
             self.base = updated(self.base, customers=PMap(held))
         self.start = base[0] + 1 if base is not None else 0
-        # Each rep's snapshot as read (``worlds`` decodes them all).
-        self.entries = whole
-        offsets: dict[str, int] = {
-            rep: _OFFSET.unpack_from(entry)[0] for rep, entry in whole.items()
-        }
+        # Each rep's snapshot as read (``worlds`` decodes them all), and the pieces
+        # its head names (for the next round's, ``RepPieces.restored``).
+        self.entries = {rep: snapshot for rep, (snapshot, _) in heads.items()}
+        self.refs = {rep: refs for rep, (_, refs) in heads.items() if refs}
+        offsets = {rep: snapshot.offset for rep, snapshot in self.entries.items()}
         # Without a base round every snapshot is from an unfinished round: each
         # world still counts from its own offset.
         self.as_of = {
@@ -370,9 +334,29 @@ class Restored:
     @cached_property
     def worlds(self) -> dict[str, World]:
         """Every rep's world, decoded."""
-        return {rep: decode_snapshot(entry)[1] for rep, entry in self.entries.items()}
+        return {rep: decode_rep(rep, entry)[1] for rep, entry in self.entries.items()}
 
     def is_due(self, rep_id: str, offset: int) -> bool:
         """Whether the world of ``rep_id`` still has to fold the message at
         ``offset`` (a rep without a snapshot starts from the base)."""
         return offset > self.as_of.get(rep_id, -1)
+
+
+def _heads(
+    whole: dict[str, bytes], lost: set[str]
+) -> dict[str, tuple[RepSnapshot, list[Ref]]]:
+    """Each rep's head with the pieces it names (taken out of ``whole``, with the
+    pieces no head names), by rep; a rep whose pieces are not all there is ``lost``."""
+    pieces = {name: whole.pop(name) for name in [n for n in whole if MARK in n]}
+    heads = {}
+    for rep in [n for n in whole if n not in {BROADCAST, HEAT}]:
+        if rep.startswith(CUSTOMER):
+            continue
+        found = gathered(rep, whole.pop(rep), pieces)
+        if found is None:
+            log.warning("snapshot %s left out: a piece its head names is missing "
+                        "or from another round", rep)  # fmt: skip
+            lost.add(rep)
+        else:
+            heads[rep] = found
+    return heads

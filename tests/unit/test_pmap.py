@@ -252,3 +252,15 @@ def test_an_unparameterised_pmap_takes_any_entries() -> None:
     adapter: TypeAdapter[PMap[Any, Any]] = TypeAdapter(PMap)
     assert adapter.validate_python({1: [2]}) == {1: [2]}
     assert adapter.dump_python(PMap.of({1: 2})) == {1: 2}
+
+
+def test_changed_since_names_the_keys_bound_to_other_objects() -> None:
+    kept, changed = [1], [2]
+    older = PMap.of({"a": kept, "b": changed, "gone": [3]})
+    assert list(older.changed_since(older)) == []
+    newer = older.set("b", [2]).set("new", [4])  # equal to before, but another list
+    assert sorted(newer.changed_since(older)) == ["b", "new"]
+    fewer = newer.delete("gone")
+    assert sorted(fewer.changed_since(older)) == ["b", "gone", "new"]
+    assert sorted(older.changed_since(PMap())) == ["a", "b", "gone"]
+    assert sorted(PMap[str, list[int]]().changed_since(older)) == ["a", "b", "gone"]

@@ -19,7 +19,7 @@ from domain.pmap import PMap
 from domain.world import WORLD, Buyer, World, own_part
 from streams.bench.generator import sample_events
 from streams.bench.year import BenchYear
-from streams.state import snapshots
+from streams.state import codec, snapshots
 from streams.state.partitions import RepPartition
 from streams.state.routing import BROADCAST, Forward, Origin
 from streams.state.snapshots import (
@@ -80,8 +80,8 @@ def test_a_small_entry_is_stored_as_json_and_a_large_one_compressed(
     reference_plan: Plan,
 ) -> None:
     small, large = start([reference_plan]), cast(World, _world(reference_plan, 300))
-    assert len(WORLD.dump_json(small)) < snapshots.RAW_BELOW
-    assert len(WORLD.dump_json(large)) > snapshots.RAW_BELOW
+    assert len(WORLD.dump_json(small)) < codec.RAW_BELOW
+    assert len(WORLD.dump_json(large)) > codec.RAW_BELOW
     raw, packed = encode_snapshot(3, small), encode_snapshot(4, large)
     assert raw[8:] == WORLD.dump_json(small)
     assert zlib.decompress(packed[8:]) == WORLD.dump_json(large)
@@ -100,7 +100,12 @@ def test_a_round_writes_the_changed_reps_then_the_base(reference_plan: Plan) -> 
     base = start([reference_plan])
     world = _world(reference_plan, 50)
     entries = snapshot_round(2, 99, base, {"R-b": world, "R-a": world}, ())  # type: ignore[dict-item]
-    assert [key for key, _ in entries] == [b"2/R-a", b"2/R-b", b"2/*"]
+    names = [key.decode() for key, _ in entries]
+    # Each rep's pieces, then its head (``streams.state.pieces``); the base last.
+    assert [name for name in names if "\n" not in name] == ["2/R-a", "2/R-b", "2/*"]
+    a, b = names.index("2/R-a"), names.index("2/R-b")
+    assert a > 0 and all(name.startswith("2/R-a\n") for name in names[:a])
+    assert b > a + 1 and all(name.startswith("2/R-b\n") for name in names[a + 1 : b])
     assert decode_snapshot(entries[-1][1]) == (99, base)
 
 
@@ -113,10 +118,11 @@ def test_a_world_too_large_for_one_message_is_written_in_parts(
     entries = snapshot_round(0, 5, base, {"R-a": world}, ())  # type: ignore[dict-item]
     assert all(len(value) <= 2_000 for _, value in entries)
     names = [key.decode() for key, _ in entries]
-    count = names.index("0/R-a") + 1
-    assert count > 3
+    parts = [name for name in names if name.rpartition("\n")[2].isdigit()]
+    assert len(parts) > 3
     # The parts first, then the entry that names them; the base last.
-    assert names[:count] == [*(f"0/R-a\n{n}" for n in range(1, count)), "0/R-a"]
+    for part in parts:
+        assert names.index(part) < names.index(part.rpartition("\n")[0])
     assert names[-1] == "0/*"
     restored = Restored(partition_entries(entries, 0))
     assert restored.worlds == {"R-a": own_part(world)}  # type: ignore[arg-type]
@@ -136,6 +142,8 @@ def test_parts_of_another_round_leave_the_snapshot_out(
     base = start([reference_plan])
     older = dict(snapshot_round(0, 5, base, {"R-a": _world(reference_plan, 300)}, ()))  # type: ignore[dict-item]
     newer = dict(snapshot_round(0, 9, base, {"R-a": _world(reference_plan, 320)}, ()))  # type: ignore[dict-item]
+    # An entry in parts in both rounds, with a part of the newer round.
+    assert b"0/R-a\n1" in older and b"0/R-a\n2" in older and b"0/R-a\n1" in newer
     mixed = {**older, b"0/R-a\n1": newer[b"0/R-a\n1"]}
     restored = Restored(partition_entries(mixed.items(), 0))
     assert "R-a" not in restored.worlds
