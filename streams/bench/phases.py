@@ -85,6 +85,17 @@ def latency_buckets(metrics: Metrics) -> dict[float, float]:
     return found
 
 
+def counter_total(metrics: Metrics, name: str, **labels: str) -> float:
+    """The value of the worker's counter ``name`` with these labels (0 unseen)."""
+    for family in metrics.registry.collect():
+        for sample in family.samples:
+            if sample.name == f"{name}_total" and all(
+                sample.labels.get(key) == value for key, value in labels.items()
+            ):
+                return sample.value
+    return 0.0
+
+
 def quantile_bound(
     before: dict[float, float], after: dict[float, float], q: float
 ) -> float | None:

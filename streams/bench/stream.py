@@ -21,6 +21,7 @@ from domain.replay import replay, summary
 from projections.store import Store
 from streams.bench.generator import Message
 from streams.bench.phases import (
+    counter_total,
     latency_buckets,
     produce_at,
     quantile_bound,
@@ -121,6 +122,7 @@ def bench_stream(  # noqa: PLR0913, PLR0917 - the figures' knobs
             figures["seconds"] = round(elapsed, 1)
             figures["events_per_s"] = round(count / elapsed, 1)
             figures["ratio_to_raw"] = round(count / elapsed / raw, 4)
+            figures["rep_round_kb"] = _round_kb(app)
             if live:
                 figures |= _sustained(
                     running,
@@ -144,6 +146,13 @@ def bench_stream(  # noqa: PLR0913, PLR0917 - the figures' knobs
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
         )
     return figures
+
+
+def _round_kb(app: QuotaFlowApp) -> float:
+    """What a rep partition's checkpoint round wrote so far, on average, in KB."""
+    rounds = counter_total(app.metrics, "quotaflow_snapshot_rounds", outcome="written")
+    written = counter_total(app.metrics, "quotaflow_snapshot_bytes")
+    return round(written / max(rounds, 1) / 1024, 1)
 
 
 def _until(running: Runtime, expected: Totals, timeout: float) -> None:

@@ -192,3 +192,33 @@ def bench_kill_command(  # noqa: PLR0913, PLR0917 - the command's options
             snapshot_seconds,
         )
     typer.echo(json.dumps(figures))
+
+
+@bench_cli.command("snapshot")
+def bench_snapshot_command(
+    events: Annotated[
+        int, typer.Option(help="Events in the year.", min=100, max=1_000_000)
+    ] = 30_000,
+    reps: Annotated[
+        int, typer.Option(help="Reps, in teams of 8 in 4 regions.", min=1)
+    ] = 60,
+    plan: PlanFile = REFERENCE_PLAN,
+    seed: Annotated[int, typer.Option(help="Seed of the generated year.")] = 11,
+) -> None:
+    """KB and ms of the busiest rep's checkpoint after a year (in pieces, and as one
+    whole-world entry), and of the round after one more of its events."""
+    from streams.bench.snapshot import bench_snapshot  # noqa: PLC0415 - see the module
+
+    try:
+        figures = bench_snapshot(
+            load_plan(plan),
+            events,
+            reps,
+            seed,
+            progress=lambda text: typer.echo(f"bench snapshot: {text}", err=True),
+        )
+    except PlanFileError as exc:
+        _plan_missing(exc)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--events") from exc
+    typer.echo(json.dumps({k: round(v, 2) for k, v in figures.items()}))

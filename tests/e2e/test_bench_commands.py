@@ -51,7 +51,7 @@ def test_bench_query_refuses_a_directory_that_holds_something(tmp_path: Path) ->
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 
-@pytest.mark.parametrize("bench", ["fold", "stream"])
+@pytest.mark.parametrize("bench", ["fold", "stream", "snapshot"])
 def test_a_bench_without_its_plan_says_so_in_one_sentence(
     bench: str, tmp_path: Path
 ) -> None:

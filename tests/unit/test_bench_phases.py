@@ -3,7 +3,7 @@ histogram, read between two moments."""
 
 from __future__ import annotations
 
-from streams.bench.phases import latency_buckets, quantile_bound
+from streams.bench.phases import counter_total, latency_buckets, quantile_bound
 from streams.infra.metrics import Metrics
 
 
@@ -24,3 +24,13 @@ def test_a_phase_without_observations_has_no_quantile() -> None:
     metrics = Metrics()
     reading = latency_buckets(metrics)
     assert quantile_bound(reading, latency_buckets(metrics), 0.99) is None
+
+
+def test_a_counter_is_read_by_its_name_and_labels() -> None:
+    metrics = Metrics()
+    assert counter_total(metrics, "quotaflow_snapshot_bytes") == 0.0
+    metrics.snapshot_bytes.inc(1_500)
+    metrics.snapshots.labels("written").inc(3)
+    assert counter_total(metrics, "quotaflow_snapshot_bytes") == 1_500.0
+    assert counter_total(metrics, "quotaflow_snapshot_rounds", outcome="written") == 3
+    assert counter_total(metrics, "quotaflow_snapshot_rounds", outcome="other") == 0
