@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -26,6 +27,8 @@ PlanFile = Annotated[Path, typer.Option(help="Plan file.")]
 Partitions = Annotated[int, typer.Option(help="Partitions per topic.")]
 Broker = Annotated[EmbeddedBroker, typer.Option(help="Embedded broker to measure on.")]
 YearReps = Annotated[int, typer.Option(min=1, help="Reps of the generated year.")]
+TeamReps = Annotated[int, typer.Option(help="Reps, in teams of 8 in 4 regions.", min=1)]
+YearSeed = Annotated[int, typer.Option(help="Seed of the generated year.")]
 REFERENCE_PLAN = Path("examples/plans/reference.yaml")
 
 
@@ -34,29 +37,42 @@ def bench_fold_command(
     events: Annotated[
         int, typer.Option(help="Events in the year.", min=1, max=5_000_000)
     ] = 50_000,
-    reps: Annotated[
-        int, typer.Option(help="Reps, in teams of 8 in 4 regions.", min=1)
-    ] = DEFAULT_REPS,
+    reps: TeamReps = DEFAULT_REPS,
     plan: PlanFile = REFERENCE_PLAN,
-    seed: Annotated[int, typer.Option(help="Seed of the generated year.")] = 11,
+    seed: YearSeed = 11,
 ) -> None:
     """Events/s of parsing, decode + validation, the fold (file and Kafka order),
     per-event cost across the run and the state's bytes per event, on one core."""
     from streams.bench.fold import bench_fold  # noqa: PLC0415 - see the module
 
+    _year_bench("fold", bench_fold, plan, events, reps, seed, digits=1)
+
+
+# bench(plan, events, reps, seed, progress) -> figures
+YearBench = Callable[..., dict[str, float]]
+
+
+def _year_bench(
+    name: str,
+    bench: YearBench,
+    plan: Path,
+    events: int,
+    reps: int,
+    seed: int,
+    *,
+    digits: int,
+) -> None:
+    """Run a bench over a generated year and print its figures as one JSON object."""
     try:
-        figures = bench_fold(
-            load_plan(plan),
-            events,
-            reps,
-            seed,
-            progress=lambda text: typer.echo(f"bench fold: {text}", err=True),
-        )
+        figures = bench(
+            load_plan(plan), events, reps, seed,
+            lambda text: typer.echo(f"bench {name}: {text}", err=True),
+        )  # fmt: skip
     except PlanFileError as exc:
         _plan_missing(exc)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--events") from exc
-    typer.echo(json.dumps({k: round(v, 1) for k, v in figures.items()}))
+    typer.echo(json.dumps({k: round(v, digits) for k, v in figures.items()}))
 
 
 @bench_cli.command("stream")
@@ -199,26 +215,12 @@ def bench_snapshot_command(
     events: Annotated[
         int, typer.Option(help="Events in the year.", min=100, max=1_000_000)
     ] = 30_000,
-    reps: Annotated[
-        int, typer.Option(help="Reps, in teams of 8 in 4 regions.", min=1)
-    ] = 60,
+    reps: TeamReps = 60,
     plan: PlanFile = REFERENCE_PLAN,
-    seed: Annotated[int, typer.Option(help="Seed of the generated year.")] = 11,
+    seed: YearSeed = 11,
 ) -> None:
     """KB and ms of the busiest rep's checkpoint after a year (in pieces, and as one
     whole-world entry), and of the round after one more of its events."""
     from streams.bench.snapshot import bench_snapshot  # noqa: PLC0415 - see the module
 
-    try:
-        figures = bench_snapshot(
-            load_plan(plan),
-            events,
-            reps,
-            seed,
-            progress=lambda text: typer.echo(f"bench snapshot: {text}", err=True),
-        )
-    except PlanFileError as exc:
-        _plan_missing(exc)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--events") from exc
-    typer.echo(json.dumps({k: round(v, 2) for k, v in figures.items()}))
+    _year_bench("snapshot", bench_snapshot, plan, events, reps, seed, digits=2)
