@@ -260,10 +260,8 @@ def gathered(
     return RepSnapshot(head, pieces), refs
 
 
-def decode_rep(rep_id: str, snapshot: RepSnapshot | bytes) -> tuple[int, World]:
+def decode_rep(rep_id: str, snapshot: RepSnapshot) -> tuple[int, World]:
     """The offset and the world of a rep's snapshot (a whole world's entry too)."""
-    if isinstance(snapshot, bytes):
-        snapshot = RepSnapshot(snapshot)
     head = snapshot.head
     refs = head_refs(head)
     if refs is None:

@@ -37,10 +37,10 @@ class Worlds(MutableMapping[str, World]):
 
     def __init__(self, warmed: Warmed | None = None) -> None:
         self._live: dict[str, World] = {}
-        self._encoded: dict[str, RepSnapshot | bytes] = {}
+        self._encoded: dict[str, RepSnapshot] = {}
         self.warmed = warmed
 
-    def keep_encoded(self, entries: Mapping[str, RepSnapshot | bytes]) -> None:
+    def keep_encoded(self, entries: Mapping[str, RepSnapshot]) -> None:
         """Hold these snapshots (rep id -> its pieces, or a whole world's entry)
         undecoded until asked for."""
         for rep_id, entry in entries.items():

@@ -15,6 +15,7 @@ from domain.plan import Plan
 from projections.heatcells import HeatCells
 from streams.bench.generator import sample_events
 from streams.state.partitions import RepPartition
+from streams.state.pieces import RepSnapshot
 from streams.state.routing import Forward, Origin
 from streams.state.snapshots import (
     HEAT,
@@ -124,7 +125,9 @@ def test_worlds_decode_on_first_use_and_say_so(reference_plan: Plan) -> None:
     reps = sorted(state.worlds)
     warmed: list[str] = []
     worlds = Worlds(lambda rep, _world: warmed.append(rep))
-    worlds.keep_encoded({r: encode_snapshot(4, state.worlds[r]) for r in reps})
+    worlds.keep_encoded(
+        {r: RepSnapshot(encode_snapshot(4, state.worlds[r])) for r in reps}
+    )
     assert len(worlds) == worlds.encoded == len(reps) and reps[0] in worlds
     assert worlds.get("R-nobody") is None and "R-nobody" not in worlds
     assert worlds[reps[0]] == state.worlds[reps[0]]
@@ -140,7 +143,7 @@ def test_worlds_decode_on_first_use_and_say_so(reference_plan: Plan) -> None:
 
 def test_a_snapshot_that_cannot_be_decoded_stops_rather_than_dead_letters() -> None:
     worlds = Worlds()
-    worlds.keep_encoded({"R-1": b"\0" * 8 + b"{not json"})
+    worlds.keep_encoded({"R-1": RepSnapshot(b"\0" * 8 + b"{not json")})
     with pytest.raises(UnreadableWorld, match="R-1"):
         worlds.get("R-1")
     # Not an ``Exception``: a message's ``except Exception`` verdict (internal,
@@ -155,7 +158,7 @@ def test_a_world_decoded_late_is_left_out_of_the_collectors_scans(
     state = _folded(reference_plan, _forwards(100, seed=4))
     rep = next(iter(state.worlds))
     worlds = Worlds()
-    worlds.keep_encoded({rep: encode_snapshot(1, state.worlds[rep])})
+    worlds.keep_encoded({rep: RepSnapshot(encode_snapshot(1, state.worlds[rep]))})
     gc.unfreeze()
     try:
         world = worlds[rep]

@@ -19,6 +19,7 @@ from streams.state import pieces as pieces_module
 from streams.state.pieces import (
     HEAD_MARK,
     RepPieces,
+    RepSnapshot,
     decode_rep,
     head_refs,
 )
@@ -157,7 +158,7 @@ def test_a_whole_world_entry_is_still_read_and_decode_takes_either(
     rep = own_part(world)
     entry = encode_snapshot(9, rep)
     assert head_refs(entry) is None
-    assert decode_rep(REP, entry) == (9, rep)
+    assert decode_rep(REP, RepSnapshot(entry)) == (9, rep)
     restored = Restored({REP: entry})
     assert restored.worlds == {REP: rep} and restored.refs == {}
 
