@@ -213,7 +213,9 @@ class HotPath:
 
     def _handle(self, messages: list[Any]) -> None:
         """The take's verdicts, and its sends confirmed; its rows join the pending
-        batch."""
+        batch. A take after the stop is left unhandled: the stop settles before it."""
+        if self._stop.is_set():
+            return
         batch = self._pending.joined()
         self._between_batches = False
         stages = self.stages
@@ -245,8 +247,7 @@ class HotPath:
         if batch is None:
             return
         self._between_batches = False
-        # Once a batch, not once a take: a few hundred deals' ``CustomerSeen`` to a
-        # message, to every partition, and a period's share once for its facts.
+        # Once a batch: ``CustomerSeen`` by the hundred, a period's share once.
         self.stages.send_customers()
         self.stages.share_again()
         self._flush()
