@@ -16,7 +16,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from sys import intern
@@ -249,6 +249,10 @@ def _key(facts: PositionFacts) -> OrderKey:
     return facts.closed_at, facts.deal_id
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def in_close_order(
     positions: Mapping[str, Position],
 ) -> tuple[dict[str, tuple[OrderKey, ...]], dict[str, tuple[Decimal, ...]]]:
@@ -263,7 +267,9 @@ def in_close_order(
         placed.setdefault(position.year, []).append((_key(position.facts), credit))
     order, credits = {}, {}
     for year, deals in placed.items():
-        deals.sort(key=lambda deal: deal[0])
+        # By instant, then id, as the keys compare, but on integers (microseconds
+        # since 1970): comparing aware datetimes cost 1 ms a sort of 300 deals.
+        deals.sort(key=lambda deal: ((deal[0][0] - _EPOCH) // _MICROSECOND, deal[0][1]))
         order[year] = tuple(key for key, _ in deals)
         credits[year] = tuple(credit for _, credit in deals)
     return order, credits

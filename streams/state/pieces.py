@@ -50,7 +50,6 @@ from streams.state.codec import (
     WORLD_JSON,
     body_json,
     decode_snapshot,
-    decoded,
     entry,
 )
 
@@ -268,13 +267,17 @@ def decode_rep(rep_id: str, snapshot: RepSnapshot) -> tuple[int, World]:
         return decode_snapshot(head)
     (length,) = _LENGTH.unpack_from(head, _AFTER_MARK)
     world = WORLD.validate_json(body_json(head[_AFTER_MARK + _LENGTH.size + length :]))
-    maps: dict[Path, dict[Any, Any]] = {}
+    # Each map's pieces are JSON objects with keys of their own: their members, put
+    # in one object, are validated in one call (one call a piece: 16% slower for
+    # worlds of 300 stakes).
+    members: dict[Path, list[bytes]] = {}
     for kind, of, _, bucket, slot, _ in refs:
         value = snapshot.pieces[piece_name(rep_id, kind, of, bucket, slot)]
-        maps.setdefault((kind, of), {}).update(decoded(_KINDS[kind], value)[1])
+        members.setdefault((kind, of), []).append(body_json(value[OFFSET.size :])[1:-1])
     reps = world.reps
     owned: dict[str, PMap[Any, Any]] = {}
-    for (kind, of), items in maps.items():
+    for (kind, of), parts in members.items():
+        items = _KINDS[kind].validate_json(b"{" + b",".join(parts) + b"}")
         if kind == "positions":
             order, credits = in_close_order(items)
             rep = updated(reps[of], positions=PMap(items), order=order, credits=credits)
