@@ -10,13 +10,13 @@ one new payment changed a few hundred bytes of it.
 
 Each of those maps (unless it is small: ``SMALL``) is now cut into buckets of about
 ``PER_PIECE`` entries by a stable hash of the key, and each bucket is an entry of
-its own (a piece). A round
-writes the pieces whose entries changed since the round before (found by identity:
-the fold replaces what it changes, so an entry that is the same object is the same
-entry), then the rep's head: the world without those maps, with the list of the
-pieces that make it up, each with its slot and the offset it was written at. A
-rep whose positions are in pieces has its deals' close-time order and credits put
-back from them (``domain.rep.in_close_order``), so the head does not carry them.
+its own (a piece). A round writes the pieces whose entries changed since the round
+before (found by identity: the fold replaces what it changes, so an entry that is
+the same object is the same entry), then the rep's head: the world without those
+maps, with the list of the pieces that make it up, each with its slot and the
+offset it was written at. A rep whose positions are in pieces has its deals'
+close-time order and credits put back from them (``domain.rep.in_close_order``), so
+the head does not carry them.
 
 Each piece has two slots, and a round writes a changed piece to the slot its last
 head does not name. A round that stops after some pieces and before the head leaves
