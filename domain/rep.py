@@ -263,8 +263,9 @@ def in_close_order(
     snapshot leaves both out and puts them back from the positions."""
     placed: dict[str, list[tuple[OrderKey, Decimal]]] = {}
     for position in positions.values():
-        credit = ZERO if position.cancelled else position.facts.credited
-        placed.setdefault(position.year, []).append((_key(position.facts), credit))
+        placed.setdefault(position.year, []).append(
+            (_key(position.facts), _counted(position))
+        )
     order, credits = {}, {}
     for year, deals in placed.items():
         # By instant, then id, as the keys compare, but on integers (microseconds
@@ -275,8 +276,9 @@ def in_close_order(
     return order, credits
 
 
-def _credited(state: RepState, deal_id: str) -> Decimal:
-    position = state.positions[deal_id]
+def _counted(position: Position) -> Decimal:
+    """What a position adds to its year's credits: its credited revenue, or 0 once
+    it is cancelled."""
     return ZERO if position.cancelled else position.facts.credited
 
 
@@ -334,7 +336,7 @@ def _follow_on(
     index = bisect_right(keys, _key(changed.facts))
     if index == len(keys):
         return state, lines
-    ytd = changed.facts.ytd_before + _credited(state, changed.facts.deal_id)
+    ytd = changed.facts.ytd_before + _counted(state.positions[changed.facts.deal_id])
     settled_from = _settled_from(state, changed, plans, moved)
     collected = list(lines)
     note = f"re-sliced: deal {changed.facts.deal_id} changed the revenue before it"
@@ -491,7 +493,7 @@ def _credits_with(
     year = position.year
     credits = state.credits.get(year, ())
     index = bisect_left(state.order.get(year, ()), _key(position.facts))
-    value = ZERO if position.cancelled else position.facts.credited
+    value = _counted(position)
     now = credits[index]  # every position stands in its year's order
     if now is value or (now == value and now.as_tuple() == value.as_tuple()):
         return state.credits
