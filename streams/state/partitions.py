@@ -100,7 +100,13 @@ class RepPartition:
     def __post_init__(self) -> None:
         # A world decoded after a restore brings its stakes to the heatmap, whose
         # restored sums count them already.
-        self.worlds.warmed = self.heat.stake
+        self.worlds.warmed = self._warmed
+
+    def _warmed(self, rep_id: str, world: World) -> None:
+        """A world a restore kept encoded, decoded: its stakes go to the heatmap,
+        its maps to what the rounds compare with."""
+        self.heat.stake(rep_id, world)
+        self.pieces.decoded(rep_id, world)
 
     @classmethod
     def starting(

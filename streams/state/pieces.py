@@ -170,6 +170,18 @@ class RepPieces:
                 written.buckets[kind, of] = buckets
                 written.refs[(kind, of), bucket] = (slot, at)
 
+    def decoded(self, rep_id: str, world: World) -> None:
+        """``world`` (a rep's own part) as decoded from the pieces its restored
+        head names: the rep's next round finds what changed against its maps, as
+        against a round's, and writes only those pieces (else every piece of a rep
+        a restore's tail touched is written again: a fifth of the hot thread's time
+        in a restart after 300,000 events of 1,000 reps)."""
+        written = self._written.get(rep_id)
+        if written is None or written.maps:
+            return
+        maps = _maps(world)
+        written.maps = {path: maps[path] for path in written.buckets if path in maps}
+
     def entries(
         self, rep_id: str, world: World, offset: int
     ) -> list[tuple[str, bytes]]:

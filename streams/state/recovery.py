@@ -146,6 +146,8 @@ def rebuild_reps(  # noqa: PLR0913, PLR0917 - where from, what, and a counter
             state.worlds.keep_encoded(restored.entries)
         else:
             state.worlds.update(restored.worlds)
+            for rep_id, world in restored.worlds.items():
+                state.pieces.decoded(rep_id, world)
         until = committed_offset(config, group, topic, partition)
         read = 0
         for message in read_partition(

@@ -19,10 +19,11 @@ from domain.events import InvalidEvent, decode_event
 from domain.frozen import updated
 from domain.plan import Plan, SpiffWindow
 from domain.rep import in_close_order
-from domain.world import WORLD, Scored, own_part
+from domain.world import WORLD, Scored, own_part, under
 from streams.bench.year import BenchYear
 from streams.state import pieces as pieces_module
 from streams.state.codec import WORLD_JSON
+from streams.state.partitions import RepPartition
 from streams.state.pieces import (
     HEAD_MARK,
     RepPieces,
@@ -135,6 +136,39 @@ def test_a_round_that_stopped_before_the_head_leaves_the_round_before_whole(
         REP: own_part(world)
     }
     assert _restored(first, second, third).worlds == {REP: own_part(changed)}
+
+
+def test_after_a_restore_a_round_writes_only_what_changed_since_the_decode(
+    reference_plan: Plan,
+) -> None:
+    """A rep partition told of each world a restore decoded (its ``Worlds`` tell
+    it) compares the next round with that world's maps."""
+    world, later = _year(reference_plan, 2_500)
+    base = start([reference_plan])
+    first = snapshot_round(0, 41, base, {REP: own_part(world)}, ())
+    restored = _restored(first)
+    state = RepPartition(base, 0, 1)
+    state.pieces.restored(restored.refs)
+    state.worlds.keep_encoded(restored.entries)
+    decoded = state.worlds[REP]
+    assert decoded == own_part(world)
+    # The next events of the year, until one changed the rep's world.
+    changed = decoded
+    for event in later:
+        changed = own_part(evolve_batch(under(changed, base), [event])[0])  # type: ignore[list-item]
+        if changed.reps.get(REP) is not decoded.reps.get(REP):
+            break
+    pieced = snapshot_round(0, 42, base, {REP: changed}, (), pieces=state.pieces)
+    assert 2 < len(pieced) < len(first) / 4
+    # Unchanged pieces stay where the restored head has them; the rest go to the
+    # other slot.
+    assert set(_names(pieced)[:-2]).isdisjoint(_names(first))
+    assert _restored(first, pieced).worlds == {REP: changed}
+    # Without the decode, every piece of the rep is written again.
+    blind = RepPieces()
+    blind.restored(restored.refs)
+    every = snapshot_round(0, 42, base, {REP: changed}, (), pieces=blind)
+    assert len(every) == len(first)
 
 
 def test_a_piece_that_is_missing_or_of_another_round_loses_the_snapshot(
