@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 from domain.awardbook import Cause, Closing, changed_periods
 from domain.credits import (
@@ -18,6 +19,7 @@ from domain.credits import (
     Standing,
     credit_heat,
     deal_credit,
+    heat_shares,
     standing,
 )
 from domain.customers import Customers
@@ -98,15 +100,9 @@ class RepPartition:
     pieces: RepPieces = field(default_factory=RepPieces)
 
     def __post_init__(self) -> None:
-        # A world decoded after a restore brings its stakes to the heatmap, whose
-        # restored sums count them already.
-        self.worlds.warmed = self._warmed
-
-    def _warmed(self, rep_id: str, world: World) -> None:
-        """A world a restore kept encoded, decoded: its stakes go to the heatmap,
-        its maps to what the rounds compare with."""
-        self.heat.stake(rep_id, world)
-        self.pieces.decoded(rep_id, world)
+        # A world a restore kept encoded, decoded: its maps are what the rounds
+        # compare with.
+        self.worlds.warmed = self.pieces.decoded
 
     @classmethod
     def starting(
@@ -170,10 +166,12 @@ class RepPartition:
             refused = list(step.rejected) if forward.primary else []
             credit = None
             if isinstance(event, DealClosed | DealAmended | DealCancelled):
-                credit = deal_credit(world, event.deal_id, rep_id)
+                deal_id = event.deal_id
+                credit = deal_credit(world, deal_id, rep_id)
                 shares = credit_heat(world, credit)
                 at = self.applied + 1 if offset is None else offset
-                self.heat.update(rep_id, event.deal_id, shares, at)
+                was = partial(heat_shares, before, deal_id, rep_id)
+                self.heat.update(rep_id, deal_id, shares, at, was)
             credits = (credit,) if credit is not None else ()
             customer = None
             if (
@@ -219,7 +217,7 @@ class RepPartition:
         refused = list(step.rejected) if forward.primary else []
         placed: tuple[DealCredit, ...] = ()
         if isinstance(event, RepHired | RepMoved) and not step.refused:
-            placed = self._recredit(event.rep_id, offset)
+            placed = self._recredit(event.rep_id, offset, before)
         share = None
         if was_open and isinstance(event, PeriodClosed) and not step.refused:
             share = period_share(
@@ -267,11 +265,17 @@ class RepPartition:
             "CustomerSeen", lines, [], standings=_standings(self.worlds, lines)
         )
 
-    def _recredit(self, rep_id: str, offset: int | None) -> tuple[DealCredit, ...]:
+    def _recredit(
+        self, rep_id: str, offset: int | None, before: World
+    ) -> tuple[DealCredit, ...]:
         """A rep of this partition hired or moved: their deals' credits and heatmap
-        shares again, each deal counting for the team and region of its close."""
+        shares again, each deal counting for the team and region of its close
+        (``before``: the company facts before the move)."""
         if rep_id not in self.worlds:
             return ()
+        if rep_id in self.heat.unlearned:
+            # The stakes as they stood before the move, which the sums count.
+            self.heat.stake(rep_id, under(self.worlds[rep_id], before))
         world, found = self.world(rep_id), []
         at = self.applied + 1 if offset is None else offset
         for deal_id in rep_of(world, rep_id).positions:

@@ -142,7 +142,7 @@ def rebuild_reps(  # noqa: PLR0913, PLR0917 - where from, what, and a counter
         state.pieces.restored(restored.refs)
         if restored.heat is not None:
             # Decoded when a message needs them (``streams.state.worlds``).
-            state.heat.restored(restored.heat)
+            state.heat.restored(restored.heat, restored.entries)
             state.worlds.keep_encoded(restored.entries)
         else:
             state.worlds.update(restored.worlds)

@@ -1,13 +1,15 @@
 """A restore keeps the reps' snapshots encoded and decodes each world when a message
-first needs it; the heatmap's sums come from the checkpoint round, and each world
-decoded late brings its stakes. What the partition books, holds and shows is what
-a restore that decoded everything gives."""
+first needs it; the heatmap's sums come from the checkpoint round, and a stake is
+learned from the world before the change that first moves it. What the partition
+books, holds and shows is what a restore that decoded everything gives."""
 
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from functools import partial
 
+import orjson
 import pytest
 
 from domain.events import decode_event
@@ -16,7 +18,7 @@ from projections.heatcells import HeatCells
 from streams.bench.generator import sample_events
 from streams.state.partitions import RepPartition
 from streams.state.pieces import RepSnapshot
-from streams.state.routing import Forward, Origin
+from streams.state.routing import BROADCAST, Forward, Origin
 from streams.state.snapshots import (
     HEAT,
     Restored,
@@ -25,6 +27,7 @@ from streams.state.snapshots import (
 )
 from streams.state.tables import partition_entries, table_key
 from streams.state.worlds import UnreadableWorld, Worlds
+from tests.factories import envelope
 
 
 def _forwards(count: int, seed: int) -> list[Forward]:
@@ -51,7 +54,7 @@ def _restored(plan: Plan, restored: Restored) -> RepPartition:
     assert restored.base is not None and restored.heat is not None
     state = RepPartition.starting((plan,), 0, 1)
     state.base = restored.base
-    state.heat.restored(restored.heat)
+    state.heat.restored(restored.heat, restored.entries)
     state.worlds.keep_encoded(restored.entries)
     return state
 
@@ -89,15 +92,87 @@ def test_a_restore_decodes_only_the_worlds_a_message_needs(
     assert [(x.line_id, x.amount) for x in lines] == [
         (x.line_id, x.amount) for x in expected
     ]
-    # The heatmap: the same sums, and the stakes of every decoded rep.
+    # The heatmap: the same sums; a stake is learned when a change moves it, as
+    # the partition that never stopped has it, and no other.
     assert again.heat.sums == straight.heat.sums
-    decoded = set(again.worlds) - set(again.worlds._encoded)
-    assert {k: v for k, v in again.heat.stakes.items() if k[0] in decoded} == {
-        k: v for k, v in straight.heat.stakes.items() if k[0] in decoded
+    deals = {
+        (f.rep_id, getattr(decode_event(f.value), "deal_id", None))
+        for f in forwards[cut:]
     }
+    assert again.heat.stakes
+    assert set(again.heat.stakes) <= deals
+    assert again.heat.stakes.items() <= straight.heat.stakes.items()
     recounted = HeatCells()
     recounted.recount(straight.worlds, 0)
     assert {k: v for k, v in again.heat.sums.items() if v[1]} == recounted.sums
+
+
+def _org(kind: str, event_id: str, at: str, rep_id: str, region: str) -> Forward:
+    """An HR event as the claims send it: to every rep's world, through the base."""
+    value = orjson.dumps(
+        envelope(
+            kind,
+            event_id,
+            at,
+            rep_id=rep_id,
+            team_id="T1",
+            region=region,
+            role="account_manager",
+            grade="P5",
+            hired_at="2025-06-01T00:00:00+08:00",
+        )
+    )
+    return Forward(BROADCAST, value, Origin("org", 0, 0, 0.0, b""), primary=True)
+
+
+def test_a_move_after_a_restore_moves_stakes_the_heatmap_had_not_learned(
+    reference_plan: Plan,
+) -> None:
+    """The restored sums count stakes whose shares the partition never learned; a
+    move re-places them from their shares before it."""
+    forwards = _forwards(600, seed=5)
+    rep = max(Counter(f.rep_id for f in forwards).items(), key=lambda kv: kv[1])[0]
+    hired = _org("RepHired", "h-1", "2025-06-01T00:00:00+08:00", rep, "north")
+    straight = _folded(reference_plan, [hired, *forwards])
+    round_ = snapshot_round(
+        0, 10, straight.base, straight.worlds, (), heat=straight.heat.sums
+    )
+    restored = Restored(partition_entries(round_, 0))
+    again = _restored(reference_plan, restored)
+    assert rep in again.heat.unlearned and not again.heat.stakes
+    moved = _org("RepMoved", "m-1", "2025-12-01T00:00:00+08:00", rep, "south")
+    before = dict(straight.heat.sums)
+    placed = straight.apply(moved).credits
+    assert placed and again.apply(moved).credits == placed
+    assert straight.heat.sums != before  # the stakes moved to other cells
+    assert again.heat.sums == straight.heat.sums
+    assert rep not in again.heat.unlearned
+    assert again.heat.stakes == {k: v for k, v in straight.heat.stakes.items()
+                                 if k[0] == rep}  # fmt: skip
+
+
+def test_a_cancellation_after_a_restore_takes_out_what_the_stake_added(
+    reference_plan: Plan,
+) -> None:
+    """The stake a cancelled deal held is not known after a restore: its shares
+    before the change come from the rep's world before it."""
+    forwards = _forwards(600, seed=5)
+    straight = _folded(reference_plan, forwards)
+    round_ = snapshot_round(
+        0, 10, straight.base, straight.worlds, (), heat=straight.heat.sums
+    )
+    again = _restored(reference_plan, Restored(partition_entries(round_, 0)))
+    rep, deal_id = next(k for k, shares in straight.heat.stakes.items() if shares)
+    value = orjson.dumps(
+        envelope("DealCancelled", "c-1", "2026-12-30T00:00:00+08:00", deal_id=deal_id)
+    )
+    cancel = Forward(rep, value, Origin("deals", 0, 0, 0.0, b""), primary=True)
+    before = dict(straight.heat.sums)
+    straight.apply(cancel)
+    again.apply(cancel)
+    assert straight.heat.sums != before
+    assert again.heat.sums == straight.heat.sums
+    assert (rep, deal_id) not in again.heat.stakes
 
 
 def test_a_round_that_stopped_before_its_base_gives_no_heat_sums(
