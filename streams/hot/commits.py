@@ -1,11 +1,14 @@
-"""The consumer calls of the hot path whose errors need telling apart: a commit
-refused during a rebalance, and the errors a consumer reports in its messages."""
+"""The consumer calls of the hot path whose errors need telling apart (a commit
+refused during a rebalance, and the errors a consumer reports in its messages), and
+the group's committed offsets a rebuild reads up to."""
 
 from __future__ import annotations
 
 import logging
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+from streams.state.recovery import Committed
 
 log = logging.getLogger(__name__)
 
@@ -31,3 +34,16 @@ def consumer_error(error: KafkaError) -> None:
         raise KafkaException(error)
     if error.code() != KafkaError._PARTITION_EOF:
         log.warning("consumer: %s", error)
+
+
+def committed_by(consumer: Consumer, timeout: float = 30) -> Committed:
+    """The group's committed offsets, asked by ``consumer``, a member of the group
+    already in touch with its coordinator: a rebuild asks one a partition of each
+    topic, and a new consumer for each asking (``streams.log.history``) took 40 ms
+    here, 1 s of a restart after 300,000 events. Called on the consumer's thread."""
+
+    def committed(topic: str, partition: int) -> int:
+        (found,) = consumer.committed([TopicPartition(topic, partition)], timeout)
+        return max(found.offset, 0)
+
+    return committed

@@ -47,7 +47,7 @@ from projections.deadletters import write_dead_letters
 from projections.ledger import write_lines
 from projections.store import Store
 from projections.writer import spans
-from streams.hot.commits import commit, consumer_error
+from streams.hot.commits import commit, committed_by, consumer_error
 from streams.hot.lag import HotLag
 from streams.hot.rounds import CLAIMS, ROUTES, WORLDS, Rounds
 from streams.hot.stages import Batch, Stages
@@ -177,6 +177,7 @@ class HotPath:
                 "fetch.queue.backoff.ms": 100,
             }
         )
+        self._committed = committed_by(consumer)
         try:
             consumer.subscribe(
                 [*topics.DEAL_KEYED, self.claims_topic, self.rep_topic],
@@ -347,7 +348,7 @@ class HotPath:
         entries = self.checkpoints.load(partition, ROUTES)
         state = rebuild_router(
             self._config,
-            self.group,
+            self._committed,
             topics.DEAL_KEYED,
             partition,
             entries,
@@ -357,12 +358,11 @@ class HotPath:
         return state
 
     def _rebuild_claims(self) -> Claims:
-        entries = self.checkpoints.load(0, CLAIMS)
         state = rebuild_claims(
             self._config,
-            self.group,
+            self._committed,
             self.claims_topic,
-            entries,
+            self.checkpoints.load(0, CLAIMS),
             self._metrics.rebuild_messages.labels,
         )
         self._metrics.rebuilds.labels(self.claims_topic).inc()
@@ -372,7 +372,7 @@ class HotPath:
         entries = self.checkpoints.load(partition, WORLDS)
         state = rebuild_reps(
             self._config,
-            self.group,
+            self._committed,
             self.rep_topic,
             partition,
             (self._plan,),

@@ -15,7 +15,7 @@ import orjson
 
 from domain.events import InvalidEvent, decode_event
 from domain.plan import Plan
-from streams.log.history import committed_offset, offset_of, read_partition
+from streams.log.history import offset_of, read_partition
 from streams.state.claims import Claims, decode_claim
 from streams.state.collector import collector_paused
 from streams.state.partitions import RepPartition
@@ -34,6 +34,9 @@ class Counted(Protocol):
 
 # The counter of a topic (``Metrics.rebuild_messages.labels``).
 CountedBy = Callable[[str], Counted]
+# The group's committed offset of a topic's partition, 0 if none
+# (``streams.hot.commits.committed_by``).
+Committed = Callable[[str, int], int]
 
 
 APPLIED = "@applied"
@@ -60,7 +63,7 @@ class RouterPartition:
 
 def rebuild_router(
     config: dict[str, Any],
-    group: str,
+    committed: Committed,
     topics: tuple[str, ...],
     partition: int,
     entries: Mapping[str, bytes],
@@ -77,7 +80,7 @@ def rebuild_router(
             state.router.load(name, value)
     for topic in topics:
         start = state.applied.get(topic, -1) + 1
-        until = committed_offset(config, group, topic, partition)
+        until = committed(topic, partition)
         for message in read_partition(config, topic, partition, until, start=start):
             key = message.key() or b""
             origin = Origin(topic, partition, offset_of(message), 0.0, key)
@@ -96,7 +99,7 @@ def rebuild_router(
 
 def rebuild_claims(
     config: dict[str, Any],
-    group: str,
+    committed: Committed,
     topic: str,
     entries: Mapping[str, bytes],
     counted: CountedBy | None = None,
@@ -105,7 +108,7 @@ def rebuild_claims(
     the offset they reflect, up to the group's committed offset, sending nothing."""
     state = Claims.restored(entries)
     start = state.applied + 1
-    until = committed_offset(config, group, topic, 0)
+    until = committed(topic, 0)
     for message in read_partition(config, topic, 0, until, start=start):
         # A message that is not a claim was dead-lettered when it was first seen.
         with suppress(Exception):
@@ -121,7 +124,7 @@ def rebuild_claims(
 
 def rebuild_reps(  # noqa: PLR0913, PLR0917 - where from, what, and a counter
     config: dict[str, Any],
-    group: str,
+    committed: Committed,
     topic: str,
     partition: int,
     plans: tuple[Plan, ...],
@@ -148,7 +151,7 @@ def rebuild_reps(  # noqa: PLR0913, PLR0917 - where from, what, and a counter
             state.worlds.update(restored.worlds)
             for rep_id, world in restored.worlds.items():
                 state.pieces.decoded(rep_id, world)
-        until = committed_offset(config, group, topic, partition)
+        until = committed(topic, partition)
         read = 0
         for message in read_partition(
             config, topic, partition, until, start=restored.start
