@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
 from typing import cast
 
@@ -23,6 +23,7 @@ from streams.state import codec, snapshots
 from streams.state.partitions import RepPartition
 from streams.state.routing import BROADCAST, Forward, Origin
 from streams.state.snapshots import (
+    BUYERS,
     BaseEntry,
     Restored,
     decode_buyers,
@@ -96,6 +97,27 @@ def test_a_small_entry_is_stored_as_json_and_a_large_one_compressed(
     offset, back = decode_buyers(encode_buyers(9, buyers))
     assert encode_buyers(9, buyers)[8:9] == b"["
     assert (offset, back) == (9, buyers)
+
+
+def test_a_customers_history_reads_back_as_pydantic_read_it() -> None:
+    """Histories are decoded with msgspec: the same tuples, a large one compressed,
+    and one written before ``cancelled`` was kept."""
+    opened = datetime(2026, 1, 5, 9, 30, tzinfo=timezone(timedelta(hours=8)))
+    buyers = tuple(
+        Buyer(opened + timedelta(days=n), f"D-{n}", n % 3 == 0, n == 0,
+              ("R-a",) if n % 2 else ("R-a", "R-b"), n % 7 == 6)
+        for n in range(40)
+    )  # fmt: skip
+    entry = encode_buyers(12, buyers)
+    assert entry[8:9] != b"["  # compressed
+    offset, back = decode_buyers(entry)
+    assert (offset, back) == (12, buyers)
+    assert back == BUYERS.validate_json(codec.body_json(entry[8:]))
+    assert [b.closed_at.utcoffset() for b in back] == [timedelta(hours=8)] * 40
+    older = b'[["2026-01-05T01:30:00Z","D-1",true,false,["R-a"]]]'
+    assert decode_buyers(entry[:8] + older)[1] == (
+        Buyer(datetime(2026, 1, 5, 1, 30, tzinfo=UTC), "D-1", True, False, ("R-a",)),
+    )
 
 
 def test_a_round_writes_the_changed_reps_then_the_base(reference_plan: Plan) -> None:
