@@ -8,6 +8,7 @@ import logging
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from streams.log.history import committed_on
 from streams.state.recovery import Committed
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,4 @@ def committed_by(consumer: Consumer, timeout: float = 30) -> Committed:
     topic, and a new consumer for each asking (``streams.log.history``) took 40 ms
     here, 1 s of a restart after 300,000 events. Called on the consumer's thread."""
 
-    def committed(topic: str, partition: int) -> int:
-        (found,) = consumer.committed([TopicPartition(topic, partition)], timeout)
-        return max(found.offset, 0)
-
-    return committed
+    return lambda topic, partition: committed_on(consumer, topic, partition, timeout)

@@ -25,6 +25,8 @@ from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 LARGE_FETCH = {"receive.message.max.bytes": 1_000_000_000}
 # Messages asked of the broker at a time when reading history.
 _BATCH = 10_000
+# The group of the consumers that only ask a partition's offsets (never join it).
+PROBE_GROUP = "quotaflow-offset-probe"
 
 
 def committed_offset(
@@ -33,10 +35,15 @@ def committed_offset(
     """The group's committed offset of ``topic``/``partition`` (0 if none)."""
     consumer = Consumer({**config, "group.id": group, "enable.auto.commit": False})
     try:
-        (found,) = consumer.committed([TopicPartition(topic, partition)], timeout)
-        return max(found.offset, 0)
+        return committed_on(consumer, topic, partition, timeout)
     finally:
         consumer.close()
+
+
+def committed_on(consumer: Consumer, topic: str, partition: int, timeout: float) -> int:
+    """``committed_offset`` asked through a consumer of the group that is at hand."""
+    (found,) = consumer.committed([TopicPartition(topic, partition)], timeout)
+    return max(found.offset, 0)
 
 
 def watermarks(
@@ -44,14 +51,20 @@ def watermarks(
 ) -> tuple[int, int]:
     """The first offset ``topic``/``partition`` still holds, and the offset its next
     message will get."""
-    consumer = Consumer({**config, "group.id": "quotaflow-offset-probe"})
+    consumer = Consumer({**config, "group.id": PROBE_GROUP})
     try:
-        low, high = consumer.get_watermark_offsets(
-            TopicPartition(topic, partition), timeout=timeout
-        )
-        return int(low), int(high)
+        return watermarks_on(consumer, topic, partition, timeout)
     finally:
         consumer.close()
+
+
+def watermarks_on(
+    consumer: Consumer, topic: str, partition: int, timeout: float
+) -> tuple[int, int]:
+    """``watermarks`` asked through a consumer that is at hand."""
+    where = TopicPartition(topic, partition)
+    low, high = consumer.get_watermark_offsets(where, timeout=timeout)
+    return int(low), int(high)
 
 
 def end_offset(

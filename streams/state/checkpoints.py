@@ -23,10 +23,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Message, Producer
 from rocksdict import Options, Rdict, WriteBatch
 
-from streams.log.history import read_partition, served_end
+from streams.log.history import (
+    PROBE_GROUP,
+    read_partition,
+    served_end,
+    watermarks_on,
+)
 
 log = logging.getLogger(__name__)
 
@@ -151,11 +156,8 @@ class Checkpoints:
         """The first offset the topic's ``partition`` still holds, and the offset
         its next message will get."""
         if self._probe is None:
-            config = {**self._config, "group.id": "quotaflow-offset-probe"}
-            self._probe = Consumer(config)
-        where = TopicPartition(self.topic, partition)
-        low, high = self._probe.get_watermark_offsets(where, timeout=timeout)
-        return int(low), int(high)
+            self._probe = Consumer({**self._config, "group.id": PROBE_GROUP})
+        return watermarks_on(self._probe, self.topic, partition, timeout)
 
     def _read_from(self, partition: int, high: int, timeout: float) -> int:
         """The topic offset the local store reflects for ``partition`` (whose end
