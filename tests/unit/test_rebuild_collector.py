@@ -14,9 +14,7 @@ def _nothing_committed(_topic: str, _partition: int) -> int:
     return 0
 
 
-def test_the_collector_is_off_during_a_rebuild_and_on_after_it_even_when_it_fails() -> (
-    None
-):
+def test_the_collector_is_off_in_a_rebuild_and_on_after_even_if_it_fails() -> None:
     seen = []
 
     def unreachable(*_: object) -> int:
