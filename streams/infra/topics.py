@@ -106,16 +106,28 @@ def ensure_topics(
         log.info("created topic %s", name)
 
 
+# The group of the consumers that only ask a partition's offsets (never join it).
+PROBE_GROUP = "quotaflow-offset-probe"
+
+
+def watermarks_on(
+    consumer: Consumer, topic: str, partition: int, timeout: float
+) -> tuple[int, int]:
+    """The first offset ``topic``/``partition`` still holds, and the offset its next
+    message will get, asked through a consumer that is at hand."""
+    where = TopicPartition(topic, partition)
+    low, high = consumer.get_watermark_offsets(where, timeout=timeout)
+    return int(low), int(high)
+
+
 def messages_on(config: dict[str, Any], topic: str, timeout: float = 10) -> int:
     """How many messages ``topic`` holds (sum of end minus start offsets)."""
-    consumer = Consumer({**config, "group.id": "quotaflow-offset-probe"})
+    consumer = Consumer({**config, "group.id": PROBE_GROUP})
     try:
         metadata = consumer.list_topics(topic, timeout=timeout).topics[topic]
         total = 0
         for partition in metadata.partitions:
-            low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, partition), timeout=timeout
-            )
+            low, high = watermarks_on(consumer, topic, partition, timeout)
             total += high - low
         return total
     finally:

@@ -16,6 +16,8 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
+from streams.infra.topics import PROBE_GROUP, watermarks_on
+
 # noida-db ignores fetch size limits (``fetch.max.bytes``,
 # ``max.partition.fetch.bytes``): a fetch brings every asked partition's log up to
 # its end, in one response. librdkafka drops a response over this size and asks
@@ -25,8 +27,6 @@ from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 LARGE_FETCH = {"receive.message.max.bytes": 1_000_000_000}
 # Messages asked of the broker at a time when reading history.
 _BATCH = 10_000
-# The group of the consumers that only ask a partition's offsets (never join it).
-PROBE_GROUP = "quotaflow-offset-probe"
 
 
 def committed_offset(
@@ -56,15 +56,6 @@ def watermarks(
         return watermarks_on(consumer, topic, partition, timeout)
     finally:
         consumer.close()
-
-
-def watermarks_on(
-    consumer: Consumer, topic: str, partition: int, timeout: float
-) -> tuple[int, int]:
-    """``watermarks`` asked through a consumer that is at hand."""
-    where = TopicPartition(topic, partition)
-    low, high = consumer.get_watermark_offsets(where, timeout=timeout)
-    return int(low), int(high)
 
 
 def end_offset(

@@ -26,12 +26,8 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, Message, Producer
 from rocksdict import Options, Rdict, WriteBatch
 
-from streams.log.history import (
-    PROBE_GROUP,
-    read_partition,
-    served_end,
-    watermarks_on,
-)
+from streams.infra.topics import PROBE_GROUP, watermarks_on
+from streams.log.history import read_partition, served_end
 
 log = logging.getLogger(__name__)
 
