@@ -59,9 +59,15 @@ def entry(offset: int, json: bytes) -> bytes:
     )
 
 
-def decoded(adapter: TypeAdapter[T], value: bytes) -> tuple[int, T]:
+def decoded(
+    adapter: TypeAdapter[T] | msgspec.json.Decoder[T], value: bytes
+) -> tuple[int, T]:
+    """An entry's offset and value, read by pydantic or by a msgspec decoder."""
     (offset,) = OFFSET.unpack_from(value)
-    return offset, adapter.validate_json(body_json(value[OFFSET.size :]))
+    body = body_json(value[OFFSET.size :])
+    if isinstance(adapter, TypeAdapter):
+        return offset, adapter.validate_json(body)
+    return offset, adapter.decode(body)
 
 
 def body_json(body: bytes) -> bytes:

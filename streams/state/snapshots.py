@@ -58,7 +58,6 @@ from streams.state.codec import (
     LIMIT,
     MARK,
     OFFSET,
-    body_json,
     decode_snapshot,
     decoded,
     encode_snapshot,
@@ -94,8 +93,7 @@ _BUYERS_JSON = msgspec.json.Decoder(tuple[Buyer, ...])
 
 
 def decode_buyers(value: bytes) -> tuple[int, tuple[Buyer, ...]]:
-    (offset,) = OFFSET.unpack_from(value)
-    return offset, _BUYERS_JSON.decode(body_json(value[OFFSET.size :]))
+    return decoded(_BUYERS_JSON, value)
 
 
 def encode_heat(offset: int, sums: HeatSums) -> bytes:
