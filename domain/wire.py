@@ -12,6 +12,7 @@ detail: the fast path may only ever decline, never refuse.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping
 from datetime import datetime
@@ -30,6 +31,16 @@ from domain.wirefields import Build
 # (``MAX_NESTING``) also means no deeper nesting. A message without unknown fields
 # (decoded by the closed Structs) nests as its own fields do, and needs no count.
 _MAX_BRACKETS = 32
+# A stamp's fraction finer than microseconds is cut by pydantic and rounded by msgspec.
+# A message that may hold one (seven digits after a point after a stamp's seconds, or
+# a colon, point or digit written as a JSON escape) is left to pydantic. The point
+# leads the first pattern, and the backslash the second: the search looks for it first.
+_FINER = re.compile(rb"\.[0-9]{7}(?<=:[0-9]{2}\.[0-9]{7})").search
+_ESCAPED = re.compile(rb"\\u00(?:2[eE]|3)").search
+
+
+def _maybe_finer(data: bytes) -> bool:
+    return _FINER(data) is not None or (b"\\" in data and _ESCAPED(data) is not None)
 
 
 def _utf8(data: bytes) -> bool:
@@ -68,6 +79,8 @@ class FastPath:
         """The event ``data`` holds, or None where pydantic must decide (and refuse)."""
         limit = sys.get_int_max_str_digits()
         if (limit and len(data) > limit) or not (data.isascii() or _utf8(data)):
+            return None
+        if _maybe_finer(data):
             return None
         try:
             try:

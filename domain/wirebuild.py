@@ -8,9 +8,9 @@ Each builder is written at import from its model's fields, as dataclasses writes
   where the Struct takes one, made a ``Decimal`` and held to the field's bounds and
   the contract's size (``domain.money.plausible``), once for each distinct value
   (``domain.wirefields``).
-- Stamps: pydantic's own AwareDatetime validator (its parser, its tzinfo class),
-  then the contract's window of dates (``Envelope._dates_in_range``); stamps with
-  the same UTC offset share one tzinfo object (``wirefields.shared_zone``).
+- Stamps: as the Struct decoded them (aware datetimes, one tzinfo object for each
+  UTC offset), held to the contract's window of dates
+  (``Envelope._dates_in_range``).
 - Patterned strings (currencies, periods): the field's own pydantic validator, once
   for each distinct value.
 - Tuples of models (splits): that model's builder for each item.
@@ -39,11 +39,10 @@ from domain.wirefields import (
     Build,
     Declined,
     check_money_validators,
-    own_validator,
+    check_stamp_validators,
     pattern,
     remembering,
     remembering_money,
-    shared_zone,
 )
 
 _SLOTS = {
@@ -136,7 +135,8 @@ class _Writer:
         if not field.is_required():
             self._defaulted(name, field)
         elif field.annotation is AwareDatetime:
-            self._stamp(name, field)
+            check_stamp_validators(name, field)
+            self._stamp(name)
         elif field.annotation is Decimal:
             self._money(name, field)
         elif pattern(field) is not None:
@@ -182,10 +182,14 @@ class _Writer:
             f"    given.discard({name!r})",
         )
 
-    def _stamp(self, name: str, field: FieldInfo) -> None:
-        self.names[f"stamp_{name}"] = own_validator(field)
-        self.names["shared_zone"] = shared_zone
-        self.emit(f"f_{name} = shared_zone(stamp_{name}(w.{name}))")
+    def _stamp(self, name: str) -> None:
+        typed = self.types[name]
+        metas = get_args(typed)[1:] if get_origin(typed) is Annotated else ()
+        aware = any(getattr(meta, "tz", None) for meta in metas)
+        if _unannotated(typed) is not datetime or not aware:
+            msg = f"{self.model.__name__}.{name}: a stamp the wire must decode aware"
+            raise TypeError(msg)
+        self.emit(f"f_{name} = w.{name}")
         if self.window is not None:
             first, last = self.years
             self.emit(

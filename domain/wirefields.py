@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -50,34 +49,6 @@ def own_validator(field: FieldInfo) -> Build:
         typed = Annotated[(typed, *metadata)]
     validate: Build = TypeAdapter(typed).validator.validate_python
     return validate
-
-
-# One tzinfo object for each UTC offset the stamps use, shared by every stamp with
-# that offset. Aware datetimes with the very same tzinfo compare field by field; with
-# two equal but distinct ones each comparison asks both for their offset, ten times
-# the cost, and the fold compares close times wherever it orders deals.
-_ZONES: dict[timedelta | None, tzinfo | None] = {}
-
-
-def shared_zone(stamp: datetime) -> datetime:
-    """``stamp`` with the one tzinfo object kept for its UTC offset (equal, same
-    class: only comparisons get cheaper)."""
-    zone = stamp.tzinfo
-    kept = _ZONES.setdefault(stamp.utcoffset(), zone)
-    if kept is zone:
-        return stamp
-    # The constructor with positions (pydantic's stamps have no ``fold``):
-    # datetime.replace costs twice as much.
-    return datetime(
-        stamp.year,
-        stamp.month,
-        stamp.day,
-        stamp.hour,
-        stamp.minute,
-        stamp.second,
-        stamp.microsecond,
-        kept,
-    )
 
 
 def pattern(field: FieldInfo) -> str | None:
@@ -142,4 +113,12 @@ def check_money_validators(name: str, field: FieldInfo) -> None:
     funcs.discard(None)
     if "plausible" not in funcs or funcs - _TYPE_GATES - {plausible.__name__}:
         msg = f"{name}: no wire conversion for a Decimal validated by {funcs}"
+        raise TypeError(msg)
+
+
+def check_stamp_validators(name: str, field: FieldInfo) -> None:
+    """A stamp the Struct decodes may carry no validator but type gates."""
+    funcs = {_gate(m) for m in field.metadata} - {None} - _TYPE_GATES
+    if funcs:
+        msg = f"{name}: no wire conversion for a stamp validated by {funcs}"
         raise TypeError(msg)

@@ -4,15 +4,19 @@ Each Struct lists the fields of its model in the model's order, less ``event_typ
 (msgspec's tag). The constraints are the models' own, written narrowly: money must
 be a string (or an integer, for scores and points) here; domain.wirebuild checks it
 is plain decimal text. Anything narrower here than in pydantic only sends a message
-down the pydantic path. Stamps, currencies and periods are only strings here:
-domain.wirebuild checks them with the models' own field validators, so they parse
-exactly as on the pydantic path. A field with a default is ``UNSET`` when absent,
-so the built model knows which fields were given. PlanPublished has no mirror: its
-free-form plan document goes the pydantic way.
+down the pydantic path. Stamps are decoded here as aware datetimes: msgspec parses
+RFC 3339 as pydantic does up to microseconds (``domain.wire`` leaves finer fractions,
+which the two would cut and round, to pydantic) and shares one tzinfo object for each
+UTC offset. Currencies and periods are only strings here: domain.wirebuild checks
+them with the models' own field validators, so they parse exactly as on the pydantic
+path. A field with a default is ``UNSET`` when absent, so the built model knows
+which fields were given. PlanPublished has no mirror: its free-form plan document
+goes the pydantic way.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import new_class
 from typing import Annotated, Any, Literal, Union, get_args
 
@@ -30,7 +34,7 @@ Money = str
 # Checked by the models' own field validators once decoded (domain.wirebuild).
 Currency = str
 Period = str
-Stamp = Annotated[str, Meta(max_length=64)]
+Stamp = Annotated[datetime, Meta(tz=True)]
 Level = Literal["company", "product_line", "region", "team", "rep"]
 Role = Literal["account_manager", "team_lead", "support"]
 Kind = Literal[
