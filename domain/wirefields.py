@@ -41,12 +41,11 @@ class Declined(ValueError):
 
 
 def own_validator(field: FieldInfo) -> Build:
-    typed: Any = field.annotation
+    """A patterned field's own validator (its pattern is in its metadata)."""
     # A gate that only refuses JSON types the Struct never decodes there costs a
     # Python call per value and refuses nothing on this path.
     metadata = [m for m in field.metadata if _gate(m) not in _TYPE_GATES]
-    if metadata:
-        typed = Annotated[(typed, *metadata)]
+    typed: Any = Annotated[(field.annotation, *metadata)]
     validate: Build = TypeAdapter(typed).validator.validate_python
     return validate
 

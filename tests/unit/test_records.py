@@ -3,6 +3,7 @@ through storage unchanged."""
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -31,6 +32,39 @@ def test_updated_refuses_a_field_the_record_does_not_have() -> None:
     person = PERSON
     with pytest.raises(TypeError, match="Person has no field"):
         updated(person, team="T2")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Base:
+    a: int
+    b: str = "b"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Derived(_Base):
+    c: tuple[int, ...] = ()
+
+
+def test_a_copy_is_of_the_records_own_class_with_every_field_and_stays_frozen() -> None:
+    record = _Derived(a=1, b="x", c=(1, 2))
+    copy = updated(record, c=(3,))
+    assert type(copy) is _Derived
+    assert copy == _Derived(a=1, b="x", c=(3,))  # the base's fields copied too
+    assert record == _Derived(a=1, b="x", c=(1, 2))
+    assert updated(record) == record
+    assert updated(record) is not record
+    with pytest.raises(FrozenInstanceError):
+        copy.a = 2  # type: ignore[misc]
+
+
+class _Loose:
+    def __init__(self) -> None:
+        self.a = 1
+
+
+def test_a_record_with_a_dict_is_not_copied_by_its_slots() -> None:
+    with pytest.raises(TypeError, match="not a slotted record"):
+        updated(_Loose(), a=2)
 
 
 def test_a_ledger_line_as_json_has_decimal_strings_and_iso_times(
