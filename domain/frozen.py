@@ -10,8 +10,9 @@ cost.
 adds no slots (so its instances have the very layout of the record's) and takes
 plain stores. A copier written for each class (straight-line code, as dataclasses
 writes an ``__init__``) makes a twin, stores every slot and each change into it, then
-turns it into an instance of the record's own class. Measured here: a ``World``
-copy 0.8 us against 5.3 us, a ``RepState`` 0.35 us against 5.4 us.
+turns it into an instance of the record's own class. Measured here (``timeit`` of
+``updated`` with one change, 100,000 runs): a ``World`` 0.70 us against 3.5 us
+copying slot by slot through ``object.__setattr__``, a ``RepState`` 0.67 against 2.7.
 """
 
 from __future__ import annotations

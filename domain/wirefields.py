@@ -105,11 +105,13 @@ def remembering_money(field: FieldInfo) -> tuple[dict[str | int, Decimal], Build
     return known, learn
 
 
+def _validators(field: FieldInfo) -> set[str | None]:
+    """The names of the functions validating ``field``."""
+    return {_gate(m) for m in field.metadata} - {None}
+
+
 def check_money_validators(name: str, field: FieldInfo) -> None:
-    funcs = {
-        getattr(getattr(m, "func", None), "__name__", None) for m in field.metadata
-    }
-    funcs.discard(None)
+    funcs = _validators(field)
     if "plausible" not in funcs or funcs - _TYPE_GATES - {plausible.__name__}:
         msg = f"{name}: no wire conversion for a Decimal validated by {funcs}"
         raise TypeError(msg)
@@ -117,7 +119,7 @@ def check_money_validators(name: str, field: FieldInfo) -> None:
 
 def check_stamp_validators(name: str, field: FieldInfo) -> None:
     """A stamp the Struct decodes may carry no validator but type gates."""
-    funcs = {_gate(m) for m in field.metadata} - {None} - _TYPE_GATES
+    funcs = _validators(field) - _TYPE_GATES
     if funcs:
         msg = f"{name}: no wire conversion for a stamp validated by {funcs}"
         raise TypeError(msg)
